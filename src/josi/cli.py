@@ -1,0 +1,69 @@
+"""The ``josi`` command line. Each area registers its own commands; heavy
+libraries are imported inside the commands, so ``josi --help`` is instant."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from josi._errors import JosiError
+
+# Each module exposes ``register(app)``; order is the order of ``josi --help``.
+_COMMAND_MODULES = (
+    "josi.contracts._cli",
+    "josi.data._cli",
+    "josi.training._cli",
+    "josi.export._cli",
+    "josi.runtime._cli",
+    "josi.evals._cli",
+    "josi.pipeline._cli",
+)
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="josi",
+        help="Josi: contracts, data, training, export, runtime and the release gate "
+        "for the on-device running and cycling coach model.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    app = build_app()
+    try:
+        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+    except JosiError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        return 130
+    except SystemExit as exc:  # click raises this for --help and usage errors
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

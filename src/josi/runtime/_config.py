@@ -1,0 +1,102 @@
+"""Runtime configuration: the v6 per-mode sampling parameters and the model file."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from josi._errors import ConfigError
+
+Mode = Literal["interpreter", "coach"]
+MODES: tuple[str, ...] = ("interpreter", "coach")
+PROMPT_STYLES: tuple[str, ...] = ("full", "compact")
+DEFAULT_PROMPT_STYLE = "full"
+
+
+def manifest_path(gguf: str | os.PathLike[str]) -> Path:
+    """``<file>.manifest.json`` beside the GGUF, as the export step writes it."""
+    gguf = Path(gguf)
+    return gguf.with_name(gguf.name + ".manifest.json")
+
+
+def read_manifest(gguf: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The manifest beside ``gguf``, or None when there is none; a broken one is an error."""
+    path = manifest_path(gguf)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the model manifest ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the model manifest must be a JSON object")
+    return data
+
+
+def manifest_prompt_style(gguf: str | os.PathLike[str]) -> str:
+    """The prompt style the model was trained with; "full" when no manifest says otherwise."""
+    manifest = read_manifest(gguf)
+    style = (manifest or {}).get("prompt_style") or DEFAULT_PROMPT_STYLE
+    if style not in PROMPT_STYLES:
+        raise ConfigError(
+            f"{manifest_path(gguf)}: prompt_style {style!r} is not one of {list(PROMPT_STYLES)}"
+        )
+    return style
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """How one GGUF is run. Defaults are the v6 on-device parameters."""
+
+    gguf: Path
+    n_ctx: int = 4096  # v6 context cap for both modes
+    seed: int = 0  # base seed; call n samples with seed + n, so a run is reproducible
+    n_threads: int | None = None  # None lets llama.cpp pick
+    interpreter_temperature: float = 0.3
+    coach_temperature: float = 0.5
+    top_p: float = 0.9
+    top_k: int = 40  # llama.cpp default; v6 does not override it
+    min_p: float = 0.05  # llama.cpp default; v6 does not override it
+    max_tokens: int = 200  # v6 output cap for both modes
+    deterministic: bool = False  # greedy decoding (temperature 0), for tests and evals
+    prompt_style: str | None = None  # None: read from the manifest beside the GGUF, else "full"
+    use_grammar: bool = True  # constrain interpreter output with grammars/gatc_request.gbnf
+    prefix_cache: bool = True  # reuse the KV cache of the shared system-prompt prefix
+    n_batch: int = 512
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gguf", Path(self.gguf))
+        if self.prompt_style is None:
+            object.__setattr__(self, "prompt_style", manifest_prompt_style(self.gguf))
+        problems = []
+        if self.prompt_style not in PROMPT_STYLES:
+            problems.append(f"prompt_style {self.prompt_style!r} is not one of {list(PROMPT_STYLES)}")
+        if not 256 <= self.n_ctx <= 131072:
+            problems.append(f"n_ctx {self.n_ctx} must be between 256 and 131072")
+        if not 1 <= self.max_tokens < self.n_ctx:
+            problems.append(f"max_tokens {self.max_tokens} must be between 1 and n_ctx - 1")
+        for name in ("interpreter_temperature", "coach_temperature"):
+            if not 0.0 <= getattr(self, name) <= 5.0:
+                problems.append(f"{name} {getattr(self, name)} must be between 0 and 5")
+        if not 0.0 < self.top_p <= 1.0:
+            problems.append(f"top_p {self.top_p} must be in (0, 1]")
+        if not 0.0 <= self.min_p < 1.0:
+            problems.append(f"min_p {self.min_p} must be in [0, 1)")
+        if self.top_k < 0:
+            problems.append(f"top_k {self.top_k} must be >= 0 (0 disables it)")
+        if self.n_threads is not None and self.n_threads < 1:
+            problems.append(f"n_threads {self.n_threads} must be >= 1")
+        if self.n_batch < 8:
+            problems.append(f"n_batch {self.n_batch} must be >= 8")
+        if problems:
+            raise ConfigError("invalid runtime config: " + "; ".join(problems))
+
+    def temperature(self, mode: str) -> float:
+        if mode not in MODES:
+            raise ConfigError(f"unknown mode {mode!r}; expected one of {list(MODES)}")
+        if self.deterministic:
+            return 0.0
+        return self.interpreter_temperature if mode == "interpreter" else self.coach_temperature

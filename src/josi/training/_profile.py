@@ -1,0 +1,303 @@
+"""Training profiles: one TOML per base model, loaded into frozen dataclasses.
+
+Overrides are ``dotted.key=value`` strings parsed to the type of the field they
+replace, so ``sft.max_steps=20`` or ``lora.target_modules=[q_proj,v_proj]`` work
+from the command line. An unknown key is a ConfigError, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from josi._errors import ConfigError
+from josi._resources import resource_dir
+
+DTYPES = ("float32", "bfloat16", "float16")
+MODES = ("both", "interpreter", "coach")
+PROMPT_STYLES = ("full", "compact")
+QUANTS = ("Q4_K_M", "Q8_0", "F16", "Q5_K_M", "Q4_0")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    base: str
+    revision: str = ""
+    family: str = "llama"
+    dtype: str = "float32"
+    qlora_on_cuda: bool = False
+    context_length: int = 4096
+    output_budget: int = 300
+    pad_token: str = ""
+    enable_thinking: bool | None = None
+    trust_remote_code: bool = False
+
+
+@dataclass(frozen=True)
+class LoraConfig:
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    target_pattern: str = ""
+
+
+@dataclass(frozen=True)
+class SFTConfig:
+    mode: str = "both"
+    max_length: int = 1024
+    learning_rate: float = 2e-4
+    epochs: float = 2.0
+    max_steps: int = -1
+    max_minutes: float = 0.0
+    batch_size: int = 8
+    grad_accum: int = 1
+    warmup_ratio: float = 0.03
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    eval_steps: int = 50
+    save_steps: int = 50
+    save_total_limit: int = 3
+    max_eval_examples: int = 200
+    early_stopping_patience: int = 3
+    packing: bool = False
+    gradient_checkpointing: bool = False
+    seed: int = 0
+    logging_steps: int = 5
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class DPOConfig:
+    beta: float = 0.1
+    learning_rate: float = 5e-7
+    epochs: float = 1.0
+    max_steps: int = -1
+    max_length: int = 1024
+    batch_size: int = 2
+    grad_accum: int = 4
+    eval_steps: int = 50
+    save_steps: int = 50
+    max_eval_examples: int = 100
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    quants: tuple[str, ...] = ("Q4_K_M",)
+    gguf_v2: bool = False
+    adapter_gguf: bool = True
+    merge_dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    wandb: bool = False
+    project: str = "josi"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    model: ModelConfig
+    prompt_style: str = "full"
+    thresholds: str = "default"
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    dpo: DPOConfig = field(default_factory=DPOConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data.pop("source")
+        return data
+
+    def config_hash(self) -> str:
+        """Hash of every knob (not of the file path), so equal settings hash equally."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_SECTIONS: dict[str, type] = {
+    "model": ModelConfig,
+    "lora": LoraConfig,
+    "sft": SFTConfig,
+    "dpo": DPOConfig,
+    "export": ExportConfig,
+    "tracking": TrackingConfig,
+}
+_TOP_LEVEL = ("name", "prompt_style", "thresholds")
+
+
+def profile_names() -> list[str]:
+    return sorted(p.stem for p in resource_dir("profiles").glob("*.toml"))
+
+
+def load_profile(name_or_path: str | Path = "nano", overrides: Iterable[str] = ()) -> Profile:
+    """Load ``profiles/<name>.toml`` (or a TOML path) and apply ``key=value`` overrides."""
+    path = _locate(name_or_path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    raw.setdefault("name", path.stem)
+    for item in overrides:
+        _apply_override(raw, item)
+    return _build(raw, source=str(path))
+
+
+def _locate(name_or_path: str | Path) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.is_file():
+        if not candidate.is_file():
+            raise ConfigError(f"profile file not found: {candidate}")
+        return candidate
+    path = resource_dir("profiles") / f"{name_or_path}.toml"
+    if not path.is_file():
+        raise ConfigError(f"unknown profile {str(name_or_path)!r}; known: {', '.join(profile_names())}")
+    return path
+
+
+def _apply_override(raw: dict[str, Any], item: str) -> None:
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"override {item!r} is not of the form key=value")
+    parts = key.split(".")
+    if len(parts) == 1:
+        if parts[0] not in _TOP_LEVEL:
+            raise ConfigError(f"unknown profile key {key!r}; top-level keys: {', '.join(_TOP_LEVEL)}")
+        expected: Any = str
+        raw[parts[0]] = _parse_value(value.strip(), expected, key)
+        return
+    if len(parts) != 2 or parts[0] not in _SECTIONS:
+        raise ConfigError(f"unknown profile key {key!r}; sections: {', '.join(_SECTIONS)}")
+    section, name = parts
+    hints = typing.get_type_hints(_SECTIONS[section])
+    if name not in hints:
+        raise ConfigError(f"unknown profile key {key!r}; [{section}] keys: {', '.join(hints)}")
+    raw.setdefault(section, {})[name] = _parse_value(value.strip(), hints[name], key)
+
+
+def _parse_value(text: str, expected: Any, key: str) -> Any:
+    """Parse an override string as TOML when possible, else as a bare string."""
+    origin = typing.get_origin(expected)
+    if expected is str:
+        return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'" else text
+    if origin is tuple and not text.startswith("["):
+        text = "[" + text + "]"
+    if text.startswith("[") and origin is tuple:
+        inner = [part.strip().strip("\"'") for part in text[1:-1].split(",") if part.strip()]
+        return inner
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        if expected is str or (origin in (types.UnionType, typing.Union) and str in typing.get_args(expected)):
+            return text
+        raise ConfigError(f"override {key}={text!r}: cannot parse the value") from None
+
+
+def _build(raw: Mapping[str, Any], *, source: str) -> Profile:
+    unknown = set(raw) - set(_TOP_LEVEL) - set(_SECTIONS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown top-level keys {sorted(unknown)}")
+    if "model" not in raw or "base" not in raw.get("model", {}):
+        raise ConfigError(f"{source}: [model] base is required")
+    sections = {name: _section(cls, raw.get(name, {}), name, source) for name, cls in _SECTIONS.items()}
+    profile = Profile(
+        name=_typed(str, raw["name"], "name", source),
+        prompt_style=_typed(str, raw.get("prompt_style", "full"), "prompt_style", source),
+        thresholds=_typed(str, raw.get("thresholds", "default"), "thresholds", source),
+        source=source,
+        **sections,
+    )
+    _validate(profile)
+    return profile
+
+
+def _section(cls: type, values: Any, section: str, source: str) -> Any:
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{source}: [{section}] must be a table")
+    hints = typing.get_type_hints(cls)
+    unknown = set(values) - set(hints)
+    if unknown:
+        raise ConfigError(f"{source}: unknown keys in [{section}]: {sorted(unknown)}; allowed: {', '.join(hints)}")
+    kwargs = {key: _typed(hints[key], value, f"{section}.{key}", source) for key, value in values.items()}
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{source}: [{section}] {exc}") from exc
+
+
+def _typed(expected: Any, value: Any, key: str, source: str) -> Any:
+    origin = typing.get_origin(expected)
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(expected)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _typed(option, value, key, source)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{source}: {key} = {value!r} is not a {expected}")
+    if origin is tuple:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{source}: {key} must be a list of strings, got {value!r}")
+        return tuple(value)
+    if expected is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ConfigError(f"{source}: {key} must be true or false, got {value!r}")
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source}: {key} must be an integer, got {value!r}")
+        return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{source}: {key} must be a number, got {value!r}")
+        return float(value)
+    if expected is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {key} must be a string, got {value!r}")
+        return value
+    raise ConfigError(f"{source}: {key}: unsupported type {expected}")
+
+
+def _validate(profile: Profile) -> None:
+    where = profile.source
+    checks = [
+        (profile.prompt_style in PROMPT_STYLES, f"prompt_style must be one of {PROMPT_STYLES}"),
+        (profile.model.dtype in DTYPES, f"model.dtype must be one of {DTYPES}"),
+        (profile.export.merge_dtype in ("float32", "bfloat16", "float16"), "export.merge_dtype must be 16 or 32 bit"),
+        (profile.sft.mode in MODES, f"sft.mode must be one of {MODES}"),
+        (profile.lora.r > 0 and profile.lora.alpha > 0, "lora.r and lora.alpha must be positive"),
+        (0.0 <= profile.lora.dropout < 1.0, "lora.dropout must be in [0, 1)"),
+        (bool(profile.lora.target_modules) or bool(profile.lora.target_pattern), "lora needs target modules"),
+        (0 < profile.sft.max_length <= profile.model.context_length, "sft.max_length must be in (0, context_length]"),
+        (0 < profile.dpo.max_length <= profile.model.context_length, "dpo.max_length must be in (0, context_length]"),
+        (profile.sft.learning_rate > 0 and profile.dpo.learning_rate > 0, "learning rates must be positive"),
+        (profile.sft.batch_size > 0 and profile.sft.grad_accum > 0, "sft batch sizes must be positive"),
+        (2 <= profile.sft.early_stopping_patience <= 3 or profile.sft.early_stopping_patience == 0,
+         "sft.early_stopping_patience must be 2 or 3 (0 disables it)"),
+        (profile.dpo.beta > 0, "dpo.beta must be positive"),
+        (profile.model.output_budget > 0, "model.output_budget must be positive"),
+        (all(q in QUANTS for q in profile.export.quants), f"export.quants must be among {QUANTS}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(f"{where}: {message}")
