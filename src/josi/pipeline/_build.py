@@ -1,0 +1,217 @@
+"""The end-to-end chain: data -> train -> export, content-addressed.
+
+Every stage's output lives in the cache under a key derived from everything that
+determines it (inputs' hashes, the profile's config, the code of the stage and
+the library versions). A finished stage writes a `DONE.json` last, atomically;
+a stage without it is treated as absent and rebuilt (a killed run resumes from
+its own checkpoints). A file lock keeps concurrent callers (pytest-xdist
+workers, two terminals) from building the same thing twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from josi._errors import ConfigError, JosiError
+from josi._io import atomic_write_json, sha256_file
+from josi._resources import cache_dir, resource_dir
+
+STAGES = ("data", "train", "export")
+_DONE = "DONE.json"
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_LIBRARIES = ("torch", "transformers", "peft", "trl", "llama_cpp_python")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    profile: str
+    data_dir: Path | None = None
+    adapter_dir: Path | None = None
+    export_dir: Path | None = None
+    artifacts: dict[str, Path] = field(default_factory=dict)
+
+    def gguf(self, quant: str = "Q4_K_M") -> Path:
+        try:
+            return self.artifacts[quant]
+        except KeyError:
+            raise JosiError(f"no {quant} GGUF in this build; have {sorted(self.artifacts)}") from None
+
+
+def _tree_hash(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for root in paths:
+        files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if root.is_dir() else [root]
+        for path in files:
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in _LIBRARIES:
+        try:
+            out[name] = metadata.version(name.replace("_", "-"))
+        except metadata.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@contextmanager
+def _locked(name: str) -> Iterator[None]:
+    lock_path = cache_dir() / "locks" / f"{name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _done(stage_dir: Path) -> dict | None:
+    marker = stage_dir / _DONE
+    if not marker.is_file():
+        return None
+    try:
+        return json.loads(marker.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+
+
+def _finish(stage_dir: Path, record: dict) -> None:
+    atomic_write_json(stage_dir / _DONE, {**record, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+
+
+def build(
+    profile_name: str = "nano",
+    overrides: Sequence[str] = (),
+    *,
+    until: str = "export",
+    log: Callable[[str], None] = print,
+) -> BuildResult:
+    """Run the chain up to `until`, reusing every stage whose inputs are unchanged."""
+    if until not in STAGES:
+        raise ConfigError(f"--until must be one of {STAGES}, got {until!r}")
+    from josi.training import load_profile
+
+    profile = load_profile(profile_name, overrides)
+    root = cache_dir() / "builds" / profile.name
+    with _locked(f"build-{profile.name}"):
+        data_dir = _data_stage(profile, root, log)
+        if until == "data":
+            return BuildResult(profile.name, data_dir=data_dir)
+        adapter_dir, train_key = _train_stage(profile, root, data_dir, log)
+        if until == "train":
+            return BuildResult(profile.name, data_dir=data_dir, adapter_dir=adapter_dir)
+        export_dir, artifacts = _export_stage(profile, root, adapter_dir, train_key, log)
+        return BuildResult(profile.name, data_dir, adapter_dir, export_dir, artifacts)
+
+
+def _data_stage(profile, root: Path, log) -> Path:
+    from josi.data import build_dataset
+
+    seed = profile.data.seed
+    key = _key(
+        "data",
+        seed,
+        profile.data,
+        _tree_hash([_PACKAGE_DIR / "data", _PACKAGE_DIR / "knowledge", _PACKAGE_DIR / "prompting",
+                    resource_dir("prompts"), resource_dir("schemas")]),
+    )
+    out = root / f"data-{key}"
+    if _done(out):
+        log(f"[data] reusing {out}")
+        return out
+    log(f"[data] building into {out}")
+    started = time.monotonic()
+    build_dataset(out, seed=seed)
+    _finish(out, {"stage": "data", "key": key, "seconds": round(time.monotonic() - started, 1)})
+    return out
+
+
+def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
+    from josi.data import dataset_hash
+    from josi.training import ensure_base_checkpoint, train_dpo, train_sft
+
+    base = ensure_base_checkpoint(profile)
+    key = _key(
+        "train",
+        dataset_hash(data_dir),
+        profile.config_hash(),
+        _tree_hash([_PACKAGE_DIR / "training", _PACKAGE_DIR / "prompting"]),
+        _tree_hash([base]),
+        _versions(),
+    )
+    out = root / f"train-{key}"
+    if _done(out):
+        log(f"[train] reusing {out}")
+        return Path(_done(out)["adapter_dir"]), key
+    log(f"[train] SFT into {out} (resumes from its last checkpoint if one exists)")
+    started = time.monotonic()
+    adapter = train_sft(profile, data_dir, out / "sft")
+    if profile.dpo.enabled:
+        log("[train] DPO from the SFT adapter")
+        adapter = train_dpo(profile, data_dir, adapter, out / "dpo")
+    _finish(out, {"stage": "train", "key": key, "adapter_dir": str(adapter),
+                  "seconds": round(time.monotonic() - started, 1)})
+    return adapter, key
+
+
+def _export_stage(profile, root: Path, adapter_dir: Path, train_key: str, log) -> tuple[Path, dict[str, Path]]:
+    from josi.export import export
+
+    key = _key("export", train_key, profile.export, _tree_hash([_PACKAGE_DIR / "export"]), _versions())
+    out = root / f"export-{key}"
+    record = _done(out)
+    if record:
+        log(f"[export] reusing {out}")
+        return out, {q: Path(p) for q, p in record["artifacts"].items()}
+    log(f"[export] merge -> GGUF -> {', '.join(profile.export.quants)} into {out}")
+    started = time.monotonic()
+    paths = export(profile, adapter_dir, out)
+    artifacts = _classify(paths)
+    _finish(out, {"stage": "export", "key": key, "artifacts": {q: str(p) for q, p in artifacts.items()},
+                  "seconds": round(time.monotonic() - started, 1)})
+    return out, artifacts
+
+
+def _classify(paths: Sequence[Path]) -> dict[str, Path]:
+    """Name each exported GGUF by its role: a quant type, or 'adapter'."""
+    out: dict[str, Path] = {}
+    for path in paths:
+        if path.suffix != ".gguf":
+            continue
+        stem = path.stem.lower()
+        if "adapter" in stem or "lora" in stem:
+            out["adapter"] = path
+            continue
+        for quant in ("Q4_K_M", "Q8_0", "F16", "F32", "Q4_0", "Q5_K_M", "Q6_K"):
+            if stem.endswith(quant.lower()):
+                out[quant] = path
+                break
+    return out
+
+
+def default_gguf(profile_name: str = "nano", quant: str = "Q4_K_M") -> Path:
+    """The GGUF the test suites use by default: the profile's build, made on demand.
+
+    Honours JOSI_GGUF so a caller (CI, a bake-off) can point every suite at one file.
+    """
+    override = os.environ.get("JOSI_GGUF")
+    if override:
+        return Path(override)
+    return build(profile_name, until="export").gguf(quant)

@@ -1,0 +1,66 @@
+"""The release gate: a model is published only if pytest exits 0 on it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from josi._io import atomic_write_json
+from josi.pipeline._build import build
+
+
+def ship(
+    profile_name: str = "nano",
+    overrides: Sequence[str] = (),
+    *,
+    dist: Path = Path("dist"),
+    pytest_args: Sequence[str] = (),
+    log: Callable[[str], None] = print,
+) -> int:
+    """Build, gate the Q4_K_M (compared with its F16) with every suite, publish on success."""
+    started = time.monotonic()
+    result = build(profile_name, overrides, until="export", log=log)
+    shipped = result.gguf("Q4_K_M")
+    reference = result.gguf("F16")
+    name = f"{result.profile}-{result.export_dir.name.removeprefix('export-')}"
+    staging = dist / f".{name}.staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    command = [
+        sys.executable, "-m", "pytest",
+        "--run-model",
+        "--gguf", str(shipped),
+        "--compare", str(reference),
+        "--profile", result.profile,
+        "--josi-report", str(staging / "report"),
+        *pytest_args,
+    ]
+    log("[ship] " + " ".join(command))
+    code = subprocess.call(command)
+    if code != 0:
+        log(f"[ship] pytest exited {code}: nothing published (report kept in {staging / 'report'})")
+        return code
+    for role in ("Q4_K_M", "adapter"):
+        path = result.artifacts.get(role)
+        if path is None:
+            continue
+        shutil.copy2(path, staging / path.name)
+        manifest = path.with_name(path.name + ".manifest.json")
+        if manifest.exists():
+            shutil.copy2(manifest, staging / manifest.name)
+    final = dist / name
+    if final.exists():
+        shutil.rmtree(final)
+    staging.rename(final)
+    atomic_write_json(dist / f"{result.profile}-latest.json", {
+        "profile": result.profile,
+        "dir": final.name,
+        "gguf": shipped.name,
+        "seconds": round(time.monotonic() - started, 1),
+    })
+    log(f"[ship] published {final} in {time.monotonic() - started:.0f}s")
+    return 0
