@@ -1,0 +1,156 @@
+"""Deterministic corrections applied to a parsed GATCRequest before routing.
+
+Order: free_text is the athlete's message; red flags are detected (they win
+later in the router); time available comes from the message when it names
+one; the sport named in the message wins; a workout with no sport anywhere
+(message, profile, memory) becomes a clarify question in the athlete's
+language. Every change is listed in ``PostResult.changes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from josi.contracts import canonical_request, key_order
+from josi.lang import detect_language
+from josi.postprocess._redflags import detect_red_flags, red_flag_reply
+from josi.postprocess._sport import find_sports, normalize_sport
+from josi.postprocess._time import extract_minutes
+
+_FREE_TEXT_MAX = 1000
+_MIN_MINUTES, _MAX_MINUTES = 5, 600
+_TERMINAL = (".", "?", "!", "…", "?\"", "?”")
+
+CLARIFY_SPORT = {
+    "en": "Which sport would you like to train today?",
+    "nl": "Welke sport wil je vandaag trainen?",
+}
+
+
+@dataclass(frozen=True)
+class PostResult:
+    request: dict[str, Any]
+    changes: tuple[str, ...]
+    red_flags: tuple[str, ...]
+    safe_reply: str | None
+
+
+def message_language(user_message: str, ctx: Mapping[str, Any] | None) -> str:
+    """The athlete's language: the message's, else the app language, else English."""
+    default = (ctx or {}).get("language") or "en"
+    return detect_language(user_message, default=default if default in ("en", "nl") else "en")
+
+
+def known_sports(ctx: Mapping[str, Any] | None) -> tuple[str | None, tuple[str, ...]]:
+    """(profile sport, sports in memory facts), normalized to the enum."""
+    ctx = ctx or {}
+    profile = ctx.get("profile_summary") or {}
+    profile_sport = normalize_sport(profile.get("sport"))
+    memory_sports: list[str] = []
+    for fact in (ctx.get("memory") or {}).get("key_facts") or ():
+        if isinstance(fact, Mapping) and fact.get("category", "sport") == "sport":
+            sport = normalize_sport(str(fact.get("fact", "")))
+            if sport and sport not in memory_sports:
+                memory_sports.append(sport)
+    return profile_sport, tuple(memory_sports)
+
+
+def postprocess(
+    request: Mapping[str, Any], *, user_message: str, ctx: Mapping[str, Any] | None
+) -> PostResult:
+    """Correct ``request`` (a valid GATCRequest) using the message and the context."""
+    out = dict(request)
+    changes: list[str] = []
+    action = out["action"]
+    allowed = set(key_order(action))
+    message = user_message if isinstance(user_message, str) else ""
+    lang = message_language(message, ctx)
+
+    verbatim = message.strip()[:_FREE_TEXT_MAX]
+    if verbatim and out.get("free_text") != verbatim:
+        out["free_text"] = verbatim
+        changes.append("free_text: set to the athlete's message")
+    if action in ("explain", "answer_question") and not out.get("question"):
+        out["question"] = out["free_text"]
+        changes.append("question: set to the athlete's message")
+
+    flags = detect_red_flags(message)
+
+    minutes = extract_minutes(message)
+    if (
+        "time_available_min" in allowed
+        and minutes is not None
+        and _MIN_MINUTES <= minutes <= _MAX_MINUTES
+        and out.get("time_available_min") != minutes
+    ):
+        changes.append(f"time_available_min: {out.get('time_available_min')} -> {minutes} (message)")
+        out["time_available_min"] = minutes
+
+    profile_sport, memory_sports = known_sports(ctx)
+    named = _named_sport(message, out.get("sport"), profile_sport)
+    # Only engine actions carry the sport onward; questions keep the model's fields.
+    if action in ("create_workout", "replan"):
+        current = out.get("sport")
+        if named and current != named:
+            changes.append(f"sport: {current} -> {named} (named in the message)")
+            out["sport"] = named
+        elif action == "create_workout" and not named:
+            supported = {s for s in (profile_sport, *memory_sports) if s}
+            if current not in supported:
+                fallback = profile_sport or (memory_sports[0] if memory_sports else None)
+                if fallback:
+                    changes.append(f"sport: {current} -> {fallback} (profile)")
+                    out["sport"] = fallback
+                else:
+                    out = _clarify_sport(out, lang)
+                    changes.append("action: create_workout -> clarify (no sport in message or profile)")
+
+    if out["action"] == "clarify":
+        text = (out.get("clarify_message") or "").strip()
+        if not text.endswith(_TERMINAL):
+            missing = out.get("missing") or []
+            replacement = CLARIFY_SPORT[lang] if "sport" in missing else None
+            if replacement is None:
+                from josi.contracts import load_tool_dispatch
+
+                replacement = load_tool_dispatch()["messages"]["clarify_fallback"][lang]
+            out["clarify_message"] = replacement
+            changes.append("clarify_message: replaced an unfinished question")
+
+    out = canonical_request(out)
+    safe = red_flag_reply(lang) if flags else None
+    return PostResult(out, tuple(changes), flags, safe)
+
+
+def _named_sport(message: str, current: str | None, profile_sport: str | None) -> str | None:
+    """The sport the message asks for.
+
+    With several sports named ("instead of running, a strength session"), the
+    profile sport is usually named only as the contrast, so the others count;
+    among several others the model's choice stands, else the first one named.
+    """
+    found = find_sports(message)
+    if len(found) <= 1:
+        return found[0] if found else None
+    others = [s for s in found if s != profile_sport]
+    if len(others) == 1:
+        return others[0]
+    if current in others:
+        return current
+    return others[0] if others else found[0]
+
+
+def _clarify_sport(request: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "action": "clarify",
+        "free_text": request["free_text"],
+        "missing": ["sport"],
+        "clarify_message": CLARIFY_SPORT[lang],
+    }
+    keep = set(key_order("clarify"))
+    for key in ("time_available_min", "goal", "confidence"):
+        if key in request and key in keep:
+            out[key] = request[key]
+    return out

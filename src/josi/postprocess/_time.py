@@ -1,0 +1,173 @@
+"""Minutes available, read from free text in English or Dutch.
+
+The earliest duration in the text wins. Ranges ("45-60 min", "1 tot 2 uur")
+give their lower bound, the time the athlete surely has. Clock times ("at
+7:30", "om 7 uur", "7 uur 's ochtends") are not durations.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNITS_EN = {
+    "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}
+_UNITS_NL = {
+    "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7,
+    "acht": 8, "negen": 9, "tien": 10, "elf": 11, "twaalf": 12, "vijftien": 15,
+    "twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60,
+    "zeventig": 70, "tachtig": 80, "negentig": 90,
+}
+_NL_ONES = ("een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen")
+_NL_TENS = ("twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig")
+_EN_ONES = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_EN_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+_WORDS: dict[str, int] = {**_UNITS_EN, **_UNITS_NL}
+for _t in _EN_TENS:
+    for _o in _EN_ONES:
+        _WORDS[f"{_t}-{_o}"] = _WORDS[_t] + _WORDS[_o]
+        _WORDS[f"{_t} {_o}"] = _WORDS[_t] + _WORDS[_o]
+for _t in _NL_TENS:
+    for _o in _NL_ONES:
+        _WORDS[f"{_o}en{_t}"] = _WORDS[_t] + _WORDS[_o]
+        _WORDS[f"{_o}ën{_t}"] = _WORDS[_t] + _WORDS[_o]
+
+_WORD_ALT = "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True))
+NUM = rf"(?:\d+(?:[.,]\d+)?|{_WORD_ALT})"
+_HALF = r"(?:½|and a half|en een half|en half|\.5|,5)"
+# "h" and "u" (Dutch "uur") only right after a digit: "2h", "1u", never "2 u".
+HOUR = r"(?:\s*-?\s*(?:hours?|hrs?|uur|uren|uurtjes?)|(?<=\d)(?:\s?h|u))"
+# A bare "m" is left out: "400m" is a distance far more often than a duration.
+MIN = r"(?:minutes?|mins?|min|minuten|minuutjes?|minuut|')"
+_ISH = r"(?:\s*-?\s*ish)?"
+_APPROX = r"(?:~\s*)?"
+_B = r"(?<![\w.,:])"  # a number must not continue another number or word
+_E = r"(?![\w])"
+
+_PATTERNS: list[tuple[str, str]] = [
+    # "1:15", "0:45" (a duration unless a clock word precedes it)
+    ("clock_duration", rf"{_B}(?P<h>\d{{1,2}}):(?P<m>[0-5]\d)(?![\d:])"),
+    # "1h15", "1h 15m", "1 uur 15 minuten", "1 hour and 15 minutes", "1u15"
+    ("h_m", rf"{_B}(?P<h>{NUM}){HOUR}\s*(?:(?:and|en)\s+)?(?P<m>\d{{1,2}}|{_WORD_ALT})\s*(?:{MIN}|m){_E}"),
+    ("h_m_compact", rf"{_B}(?P<h>\d{{1,2}})\s?[hu](?P<m>[0-5]\d)(?:m|min)?{_E}"),
+    # ranges: "45-60 minutes", "1 tot 2 uur", "45 to 60 min"
+    ("range_min", rf"{_B}(?P<a>{NUM}){_ISH}\s*(?:-|–|to|tot|or|of|a)\s*(?P<b>{NUM}){_ISH}\s*-?\s*{MIN}{_E}"),
+    ("range_hour", rf"{_B}(?P<a>{NUM})\s*(?:-|–|to|tot|or|of)\s*(?P<b>{NUM}){HOUR}{_E}"),
+    # "an hour and a half", "hour and a half", "anderhalf uur", "1,5 uur", "2½ hours"
+    ("one_and_half", r"(?<![\w])(?:an?\s+|one\s+)?hour\s+and\s+a\s+half|(?<![\w])anderhalf\s*(?:uur|uurtje)"),
+    ("n_and_half", rf"{_B}(?P<h>{NUM})\s*{_HALF}{HOUR}{_E}"),
+    ("n_hour_and_half", rf"{_B}(?P<h>{NUM})\s*-?\s*(?:hours?|uur)\s+(?:and a half|en een half)"),
+    # "half an hour", "een half uur", "half uur", "halfuurtje"
+    ("half_hour", r"(?<![\w])(?:half\s+an\s+hour|(?:een\s+)?half\s*uur(?:tje)?)"),
+    # quarters: "drie kwartier", "een kwartier", "quarter of an hour", "three quarters of an hour"
+    ("quarters", rf"(?<![\w])(?:(?P<q>{NUM})\s+)?kwartier|(?<![\w])(?P<e>three\s+)?quarters?\s+of\s+an\s+hour"),
+    # "2 hours", "two hours", "an hour", "een uur", "een uurtje", "uurtje"
+    ("hours", rf"{_B}{_APPROX}(?P<h>{NUM}){_ISH}{HOUR}{_E}"),
+    ("bare_hour", r"(?<![\w])uurtje(?![\w])"),
+    ("couple_hours", r"(?<![\w])(?:a\s+)?couple\s+(?:of\s+)?hours"),
+    # "90 minutes", "45ish min", "45-minute", "twintig minuten", "~45 min"
+    ("minutes", rf"{_B}{_APPROX}(?P<n>{NUM}){_ISH}\s*-?\s*{MIN}{_E}"),
+]
+_COMPILED = [(name, re.compile(rx, re.IGNORECASE)) for name, rx in _PATTERNS]
+_CLOCK_BEFORE = re.compile(
+    r"(?:\b(?:at|om|from|until|till|vanaf|tot|around|rond|omstreeks|before|after|voor|na)\s+"
+    r"(?:about\s+|ongeveer\s+)?)$",
+    re.IGNORECASE,
+)
+_CLOCK_AFTER = re.compile(r"^\s*(?:'s|’s|am\b|pm\b|a\.m\.|p\.m\.|o'clock|uur\s+'s)", re.IGNORECASE)
+
+
+def _number(token: str) -> float | None:
+    token = token.strip().lower()
+    if token in _WORDS:
+        return float(_WORDS[token])
+    token = re.sub(r"\s+", " ", token)
+    if token in _WORDS:
+        return float(_WORDS[token])
+    try:
+        return float(token.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _minutes(name: str, match: re.Match[str]) -> float | None:
+    g = match.groupdict()
+    if name == "clock_duration":
+        return int(g["h"]) * 60 + int(g["m"])
+    if name in ("h_m", "h_m_compact"):
+        hours, minutes = _number(g["h"]), _number(g["m"])
+        if hours is None or minutes is None or minutes >= 60:
+            return None
+        return hours * 60 + minutes
+    if name in ("range_min", "range_hour"):
+        low, high = _number(g["a"]), _number(g["b"])
+        # "forty-five" is one number, not the range 40-5.
+        if low is None or high is None or high <= low:
+            return None
+        return low if name == "range_min" else low * 60
+    if name == "one_and_half":
+        return 90
+    if name in ("n_and_half", "n_hour_and_half"):
+        hours = _number(g["h"])
+        return None if hours is None else hours * 60 + 30
+    if name == "half_hour":
+        return 30
+    if name == "quarters":
+        if g.get("e"):
+            return 45
+        count = _number(g["q"]) if g.get("q") else 1
+        return None if count is None else count * 15
+    if name == "hours":
+        hours = _number(g["h"])
+        return None if hours is None else hours * 60
+    if name == "bare_hour":
+        return 60
+    if name == "couple_hours":
+        return 120
+    if name == "minutes":
+        return _number(g["n"])
+    return None
+
+
+_REPS_BEFORE = re.compile(r"\d\s*[x×*]\s*$", re.IGNORECASE)
+
+
+def _is_clock(text: str, match: re.Match[str], name: str) -> bool:
+    """True for clock times and interval reps ("4 x 5min"), which are not time available."""
+    before = text[: match.start()]
+    if _REPS_BEFORE.search(before):
+        return True
+    if name not in ("clock_duration", "hours"):
+        return False
+    after = text[match.end():]
+    if _CLOCK_BEFORE.search(before):
+        return True
+    if name == "clock_duration":
+        return bool(re.match(r"^\s*(?:am|pm|a\.m\.|p\.m\.|uur|h\b)", after, re.IGNORECASE))
+    return bool(_CLOCK_AFTER.match(after))
+
+
+def extract_minutes(text: str) -> int | None:
+    """Minutes of the first duration mentioned in ``text``, or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    text = text.replace("’", "'")
+    best: tuple[int, int, float] | None = None  # (start, -length, minutes)
+    for name, pattern in _COMPILED:
+        for match in pattern.finditer(text):
+            if _is_clock(text, match, name):
+                continue
+            value = _minutes(name, match)
+            if value is None or value <= 0:
+                continue
+            key = (match.start(), -(match.end() - match.start()), value)
+            if best is None or key[:2] < best[:2]:
+                best = key
+            break
+    if best is None:
+        return None
+    return int(round(best[2]))
