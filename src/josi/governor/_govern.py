@@ -51,8 +51,6 @@ def split_sentences(text: str) -> list[str]:
             continue
         if punct == "." and _is_abbreviation(text, match.start()):
             continue
-        if punct == "." and match.start() > 0 and text[match.start() - 1].isdigit() and rest[0].isdigit():
-            continue
         piece = text[begin:end].strip()
         if piece:
             sentences.append(piece)
