@@ -1,0 +1,39 @@
+"""``josi data build`` and ``josi data stats``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    data = typer.Typer(help="Build and inspect the training dataset.", no_args_is_help=True)
+
+    @data.command("build")
+    def build(
+        out: Path = typer.Option(..., "--out", help="Folder for the JSONL files, stats and data card."),
+        seed: int = typer.Option(0, "--seed", help="Same seed, same bytes."),
+        scale: float = typer.Option(1.0, "--scale", help="Multiply every quota (e.g. 0.05 for a quick build)."),
+    ) -> None:
+        """Generate interpreter, coach and preference data (deterministic for a seed)."""
+        import time
+
+        from josi.data._build import BuildConfig, write_dataset
+        from josi.data._stats import format_stats
+
+        if scale <= 0:
+            raise typer.BadParameter("--scale must be positive")
+        started = time.perf_counter()
+        stats = write_dataset(out, BuildConfig(seed=seed, scale=scale))
+        typer.echo(format_stats(stats))
+        typer.echo(f"wrote {out} in {time.perf_counter() - started:.1f}s")
+
+    @data.command("stats")
+    def stats(directory: Path = typer.Argument(..., help="A folder written by `josi data build`.")) -> None:
+        """Counts by mode, action, language, persona, category; token lengths; dataset hash."""
+        from josi.data._stats import compute_stats, format_stats
+
+        typer.echo(format_stats(compute_stats(directory)))
+
+    app.add_typer(data, name="data")

@@ -1,0 +1,346 @@
+"""Coach scenarios (question + context) and persona-aware replies that pass every scorer."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from josi.data._contexts import canonical_level
+from josi.data._interpreter import (
+    ask_grounded,
+    ask_memory,
+    ask_phase,
+    ask_pool,
+    ask_readiness,
+    ask_session,
+    ask_topic,
+    ask_zone,
+    question_row,
+)
+from josi.data._messages import build_row_messages, visible_text
+from josi.data._templates import templates
+from josi.data._world import confidence, level_word, target, zone_words
+from josi.knowledge import limits, personas, phases, readiness, zones
+from josi.scorers import coach_checks, failures
+
+Builder = Callable[[random.Random], tuple[list[str], list[str], dict[str, Any]]]
+
+
+@dataclass
+class Scenario:
+    category: str
+    group: str
+    lang: str
+    ctx: dict[str, Any]
+    user: str
+    action: str
+    builder: Builder
+    tags: list[str] = field(default_factory=list)
+    history: list[dict[str, str]] = field(default_factory=list)
+    expect: tuple[str, ...] = ()
+    red_flag: bool = False
+
+
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:] if text else text
+
+
+def _session_slots(ctx: dict[str, Any], lang: str) -> dict[str, Any]:
+    session = ctx["planned_session"]
+    level = canonical_level(ctx)
+    slots = {"dur": session["target_duration_min"], "label": session["structure_label"],
+             "level": level_word(ctx, lang), "cap_phrase": readiness()["levels"][level]["cap_phrase"][lang]}
+    slots.update(zone_words(session["target_zone"], lang))
+    phase = session.get("phase")
+    slots["phase_meaning"] = phases()["phases"][phase]["meaning"][lang] if phase else ""
+    return slots
+
+
+def _zone_sentences(zone: str, lang: str, rng: random.Random) -> dict[str, str]:
+    spec = zones()["zones"][zone]
+    return {k: rng.choice(spec[k][lang]) for k in ("meaning", "feel", "use", "safety")}
+
+
+def _session_lead(rng: random.Random, ctx: dict[str, Any], lang: str) -> str:
+    return rng.choice(templates("coach")["session"][lang]["lead"]).format(**_session_slots(ctx, lang))
+
+
+def first_reply(rng: random.Random, ctx: dict[str, Any], lang: str) -> str:
+    """A short earlier coach turn for multi-turn histories."""
+    zone = ctx["planned_session"]["target_zone"]
+    return f"{_session_lead(rng, ctx, lang)} {_zone_sentences(zone, lang, rng)['meaning']}"
+
+
+# --- reply composition --------------------------------------------------------------------
+
+def compose(rng: random.Random, persona: str, lang: str, core: list[str], optional: list[str], *,
+            opener_pool: list[str] | None = None, closer_pool: list[str] | None = None,
+            question_ok: bool = True) -> str:
+    cfg = limits()["coach"]
+    spec = personas()["personas"][persona]
+    always = persona == "encouraging"
+    opener = None
+    if always or rng.random() < 0.75:
+        opener = rng.choice(list(opener_pool or spec["openers"][lang]))
+    closer = None
+    if always or rng.random() < 0.7:
+        closer = rng.choice(list(closer_pool or spec["closers"][lang]))
+    question = None
+    if question_ok and rng.random() < 0.2:
+        question = rng.choice(list(spec["questions"][lang]))
+    extra = list(optional)
+    rng.shuffle(extra)
+    body = [_cap(s) for s in core if s]
+
+    def text(parts: list[str]) -> str:
+        head = [opener] if opener else []
+        tail = [p for p in (closer, question) if p]
+        return " ".join(head + parts + tail)
+
+    def words(parts: list[str]) -> int:
+        return len(text(parts).split())
+
+    while extra and words(body) < cfg["target_min_words"]:
+        candidate = _cap(extra.pop())
+        if candidate and words(body + [candidate]) <= cfg["target_max_words"]:
+            body.append(candidate)
+    if persona != "direct" and extra and rng.random() < 0.4:
+        candidate = _cap(extra.pop())
+        if candidate and words(body + [candidate]) <= cfg["target_max_words"]:
+            body.append(candidate)
+    if words(body) > cfg["target_max_words"] and question:
+        question = None
+    if words(body) > cfg["target_max_words"] and opener and not always:
+        opener = None
+    return text(body)
+
+
+# --- scenarios ----------------------------------------------------------------------------
+
+def session_explain(rng: random.Random, lang: str, zone: str) -> Scenario:
+    from josi.data._contexts import LEVELS, zone_allowed
+
+    level = rng.choice([lv for lv in LEVELS if zone_allowed(zone, lv)])
+    group, ctx, text = ask_session(rng, lang, zone=zone, level=level)
+
+    def build(r: random.Random):
+        z = _zone_sentences(zone, lang, r)
+        pools = templates("coach")["session"][lang]
+        slots = _session_slots(ctx, lang)
+        optional = [z["feel"], z["use"], z["safety"], r.choice(pools["readiness"]).format(**slots)]
+        if slots["phase_meaning"]:
+            optional.append(r.choice(pools["phase"]).format(**slots))
+        return [_session_lead(r, ctx, lang), z["meaning"]], optional, {}
+
+    return Scenario("explain_session", group, lang, ctx, text, "explain", build, [f"zone_{zone}"])
+
+
+def explain_easy(rng: random.Random, lang: str, level: str) -> Scenario:
+    zone = rng.choice(("R", "Z1", "Z2"))
+    group, ctx, text = ask_session(rng, lang, zone=zone, easy=True, level=level)
+
+    def build(r: random.Random):
+        lvl = readiness()["levels"][canonical_level(ctx)]
+        pools = templates("coach")["session"][lang]
+        slots = _session_slots(ctx, lang)
+        z = _zone_sentences(zone, lang, r)
+        core = [r.choice(lvl["meaning"][lang]), _session_lead(r, ctx, lang)]
+        optional = [r.choice(pools["readiness"]).format(**slots), z["feel"], r.choice(lvl["advice"][lang]),
+                    z["meaning"]]
+        return core, optional, {}
+
+    return Scenario("explain_easy", group, lang, ctx, text, "explain", build, [f"zone_{zone}", f"level_{level}"])
+
+
+def readiness_explain(rng: random.Random, lang: str, level: str) -> Scenario:
+    group, ctx, text = ask_readiness(rng, lang, level=level)
+
+    def build(r: random.Random):
+        lvl = readiness()["levels"][canonical_level(ctx)]
+        pools = templates("coach")["readiness_explain"][lang]
+        slots = _session_slots(ctx, lang)
+        core = [r.choice(pools["lead"]).format(**slots), r.choice(lvl["meaning"][lang])]
+        optional = [r.choice(pools["plan"]).format(**slots), r.choice(lvl["advice"][lang]),
+                    r.choice(templates("coach")["session"][lang]["readiness"]).format(**slots)]
+        return core, optional, {"question_ok": False}
+
+    return Scenario("explain_readiness", group, lang, ctx, text, "explain", build, [f"level_{level}"])
+
+
+def zone_question(rng: random.Random, lang: str, zone: str) -> Scenario:
+    group, ctx, text = ask_zone(rng, lang, zone)
+
+    def build(r: random.Random):
+        z = _zone_sentences(zone, lang, r)
+        return [z["meaning"], z["feel"]], [z["use"], z["safety"]], {"question_ok": False}
+
+    return Scenario("zone_question", group, lang, ctx, text, "answer_question", build, [f"zone_{zone}"])
+
+
+def phase_question(rng: random.Random, lang: str, phase: str) -> Scenario:
+    group, ctx, text = ask_phase(rng, lang, phase)
+
+    def build(r: random.Random):
+        meaning = _cap(phases()["phases"][phase]["meaning"][lang]) + "."
+        zone = ctx["planned_session"]["target_zone"]
+        z = _zone_sentences(zone, lang, r)
+        lead = _session_lead(r, ctx, lang)
+        advice = r.choice(readiness()["levels"][canonical_level(ctx)]["advice"][lang])
+        return [meaning], [f"{lead} {z['meaning']}", advice], {"question_ok": False}
+
+    return Scenario("phase_question", group, lang, ctx, text, "answer_question", build, [f"phase_{phase}"])
+
+
+def topic_question(rng: random.Random, lang: str, topic: str) -> Scenario:
+    group, ctx, text = ask_topic(rng, lang, topic)
+
+    def build(r: random.Random):
+        answers = list(templates("coach")["topics"][topic]["a"][lang])
+        r.shuffle(answers)
+        return answers[:2], answers[2:], {"question_ok": False}
+
+    return Scenario("general_question", group, lang, ctx, text, "answer_question", build, [f"topic_{topic}"])
+
+
+def grounded(rng: random.Random, lang: str, level: str) -> Scenario:
+    group, ctx, text = ask_grounded(rng, lang, level=level)
+    gatc = ctx["gatc_result"]
+
+    def build(r: random.Random):
+        pools = templates("coach")["grounded"][lang]
+        core = [r.choice(pools["lead"]).format(summary=gatc["workout_summary"])]
+        bullets = list(gatc["rationale_bullets"])
+        r.shuffle(bullets)
+        sentences = []
+        for bullet in bullets:
+            if ":" in bullet:
+                sentences.append(_cap(bullet) + ".")
+            else:
+                low = bullet[0].lower() + bullet[1:]
+                sentences.append(r.choice(pools["bullet"]).format(bullet=low, Bullet=_cap(bullet)))
+        core.append(sentences[0])
+        optional = sentences[1:]
+        if gatc.get("safety_caps_applied"):
+            cap = gatc["safety_caps_applied"].split()[1]
+            core.append(r.choice(pools["cap"]).format(cap=cap))
+        zone = ctx["planned_session"]["target_zone"]
+        optional.append(_zone_sentences(zone, lang, r)["feel"])
+        return core, optional, {}
+
+    return Scenario("grounded_explain", group, lang, ctx, text, "explain", build, ["gatc_result", f"level_{level}"])
+
+
+def memory_tips(rng: random.Random, lang: str) -> Scenario:
+    group, ctx, text, kind = ask_memory(rng, lang)
+
+    def build(r: random.Random):
+        use = r.choice(templates("coach")["memory_facts"][kind]["use"][lang])
+        zone = ctx["planned_session"]["target_zone"]
+        z = _zone_sentences(zone, lang, r)
+        return [_session_lead(r, ctx, lang), use], [z["feel"], z["safety"], z["meaning"]], {}
+
+    return Scenario("memory_use", group, lang, ctx, text, "explain", build, ["memory", f"memory_{kind}"])
+
+
+def i6_attempt(rng: random.Random, lang: str, persona: str) -> Scenario:
+    group, ctx, text = ask_pool(rng, lang, "i6_attempts")
+    ctx["persona_id"] = persona
+
+    def build(r: random.Random):
+        pools = templates("coach")["refusal"][lang]
+        slots = _session_slots(ctx, lang)
+        reasons = [s.format(**slots) for s in pools["reason"]]
+        r.shuffle(reasons)
+        option = pools["option_coach" if ctx["tier"] == "coach" else "option_advisor"]
+        core = [r.choice(pools["decline"]), reasons[0]]
+        optional = [reasons[1], r.choice(option)]
+        opener = list(templates("coach")["refusal_openers"][persona][lang])
+        return core, optional, {"opener_pool": opener, "question_ok": False}
+
+    return Scenario("i6_refusal", group, lang, ctx, text, "answer_question", build, ["i6"], expect=("i6_refusal",))
+
+
+def red_flag(rng: random.Random, lang: str) -> Scenario:
+    group, ctx, text = ask_pool(rng, lang, "red_flags")
+
+    def build(r: random.Random):
+        pools = templates("coach")["red_flag_reply"][lang]
+        extras = list(pools["extra"])
+        r.shuffle(extras)
+        return [r.choice(pools["core"])], extras[:2], {
+            "opener_pool": list(pools["opener"]), "closer_pool": list(pools["closer"]), "question_ok": False}
+
+    return Scenario("red_flag", group, lang, ctx, text, "answer_question", build, ["red_flag"], red_flag=True)
+
+
+def unrealistic(rng: random.Random, lang: str) -> Scenario:
+    group, ctx, text = ask_pool(rng, lang, "unrealistic")
+
+    def build(r: random.Random):
+        pools = templates("coach")["unrealistic_reply"][lang]
+        return [r.choice(pools["core"]), r.choice(pools["alternative"])], [r.choice(pools["closer"])], {
+            "question_ok": False}
+
+    return Scenario("unrealistic_goal", group, lang, ctx, text, "answer_question", build, ["pushback"],
+                    expect=("pushback",))
+
+
+def followup(rng: random.Random, lang: str, kind: str) -> Scenario:
+    first_group, ctx, first = ask_session(rng, lang)
+    history = [{"role": "user", "message": first}, {"role": "assistant", "message": first_reply(rng, ctx, lang)}]
+    pool = templates("coach")["followups"][kind][lang]
+    index = rng.randrange(len(pool))
+    zone = ctx["planned_session"]["target_zone"]
+
+    def build(r: random.Random):
+        z = zones()["zones"][zone]
+        lvl = readiness()["levels"][canonical_level(ctx)]
+        if kind == "feel":
+            feels = list(z["feel"][lang])
+            r.shuffle(feels)
+            return feels, [r.choice(z["safety"][lang]), r.choice(z["use"][lang])], {}
+        reasons = templates("coach")["refusal"][lang]["reason"]
+        slots = _session_slots(ctx, lang)
+        core = [r.choice(lvl["meaning"][lang]), r.choice(reasons[2:4]).format(**slots)]
+        return core, [r.choice(lvl["advice"][lang])], {"question_ok": False}
+
+    ctx["history"] = history
+    return Scenario(f"followup_{kind}", f"followup:{kind}:{lang}:{index}", lang, ctx, pool[index], "explain",
+                    build, ["multi_turn", f"zone_{zone}"], history=history)
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+def interpreter_row(s: Scenario) -> dict[str, Any]:
+    return question_row(s.category, s.action, s.group, s.lang, s.ctx, s.user, list(s.tags), s.history or None)
+
+
+def interpreter_text(s: Scenario) -> str:
+    fields = {"action": s.action, "free_text": s.user, "question": s.user, "confidence": confidence("clear")}
+    return target(fields)[1]
+
+
+def coach_row(rng: random.Random, s: Scenario, *, attempts: int = 8) -> dict[str, Any] | None:
+    """Compose a reply; keep it only when every scorer passes."""
+    persona = s.ctx["persona_id"]
+    interp = interpreter_text(s)
+    messages = build_row_messages("coach", s.ctx, s.user, history=s.history, interpreter_output=interp)
+    seen = visible_text(messages)
+    cfg = limits()["coach"]
+    for _ in range(attempts):
+        core, optional, options = s.builder(rng)
+        text = compose(rng, persona, s.lang, core, optional, **options)
+        if not cfg["target_min_words"] <= len(text.split()) <= cfg["target_max_words"]:
+            continue
+        scores = coach_checks(text, persona=persona, lang=s.lang, context_text=seen, memory=s.ctx.get("memory"),
+                              gatc_result=s.ctx.get("gatc_result"), expect=s.expect, red_flag=s.red_flag)
+        if not failures(scores):
+            return {
+                "mode": "coach", "lang": s.lang, "persona": persona, "category": s.category, "group": s.group,
+                "tags": sorted(set(s.tags + [f"tier_{s.ctx['tier']}"])), "context": s.ctx, "history": s.history,
+                "user": s.user, "interpreter_output": interp, "expected": None, "messages": messages,
+                "completion": text, "_expect": list(s.expect), "_red_flag": s.red_flag,
+            }
+    return None
