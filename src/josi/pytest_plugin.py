@@ -1,1 +1,297 @@
-"""pytest plugin for the Josi model suites."""
+"""pytest plugin for the Josi model suites.
+
+Model-backed tests (marker ``model``) run only when a model is asked for:
+``--run-model`` (the nano Q4_K_M, built on demand by the pipeline), ``--gguf PATH``,
+or a ``-m`` expression that names ``model``. Otherwise they are deselected, so a
+plain ``pytest`` needs no model and says how many it left out. When a model is
+asked for and cannot be built or loaded, the run stops with an error.
+
+Each model-backed case test hands a scored record to ``josi_record``; the record
+travels on the test report (``user_properties``), so with pytest-xdist every
+worker's records reach the controller, which merges them, computes the layer
+aggregates, applies ``thresholds/<profile>.toml``, writes ``results.json`` and
+``report.html`` and fails the session when a gate fails.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_RECORD = "josi_record"
+
+
+@dataclass
+class _State:
+    model_requested: bool
+    profile: str
+    report_dir: Path | None
+    explicit_report: bool
+    gguf: Path | None = None
+    gguf_error: str | None = None
+    deselected: int = 0
+    records: list[dict[str, Any]] = field(default_factory=list)
+    results: dict[str, Any] | None = None
+    comparison: dict[str, Any] | None = None
+    report_paths: dict[str, Path] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+
+_STATE = pytest.StashKey[_State]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("josi", "Josi model suites")
+    group.addoption("--run-model", action="store_true", default=False,
+                    help="run the model-backed suites on the default nano Q4_K_M (built on demand)")
+    group.addoption("--gguf", metavar="PATH", default=None,
+                    help="run the model-backed suites on this GGUF (implies --run-model)")
+    group.addoption("--compare", metavar="PATH", default=None,
+                    help="a results.json (or its folder) to compare with, paired per case (McNemar)")
+    group.addoption("--profile", metavar="NAME", default="nano",
+                    help="thresholds/<NAME>.toml, or a model profile's thresholds (default: nano)")
+    group.addoption("--josi-report", metavar="DIR", default=None,
+                    help="where results.json and report.html go (default: reports/<timestamp>)")
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _markexpr_selects_model(expr: str) -> bool:
+    tokens = re.findall(r"\w+", expr or "")
+    return any(tok == "model" and (i == 0 or tokens[i - 1] != "not") for i, tok in enumerate(tokens))
+
+
+def model_requested(config: pytest.Config) -> bool:
+    return bool(
+        config.getoption("run_model")
+        or config.getoption("gguf")
+        or _markexpr_selects_model(config.getoption("markexpr", ""))
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    explicit = config.getoption("josi_report")
+    if explicit:
+        report_dir = Path(explicit)
+    else:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        report_dir = Path(config.rootpath) / "reports" / stamp
+    state = _State(model_requested(config), config.getoption("profile"), report_dir, bool(explicit))
+    config.stash[_STATE] = state
+    if not _is_worker(config):
+        config.pluginmanager.register(_Collector(state), "josi-collector")
+    from josi._errors import JosiError
+    from josi.evals import load_thresholds
+
+    try:
+        load_thresholds(state.profile)
+    except JosiError as exc:
+        raise pytest.UsageError(f"--profile {state.profile}: {exc}") from exc
+    gguf = config.getoption("gguf")
+    if gguf and not Path(gguf).is_file():
+        raise pytest.UsageError(f"--gguf {gguf}: no such file")
+    if config.getoption("compare"):
+        from josi.evals import load_results
+
+        try:
+            load_results(config.getoption("compare"))
+        except JosiError as exc:
+            raise pytest.UsageError(f"--compare: {exc}") from exc
+
+
+def _resolve_gguf(config: pytest.Config) -> Path:
+    explicit = config.getoption("gguf")
+    if explicit:
+        return Path(explicit).resolve()
+    try:
+        from josi.pipeline import default_gguf
+    except ImportError as exc:
+        raise RuntimeError(f"cannot build the default GGUF ({exc}); pass --gguf PATH") from exc
+    return Path(default_gguf()).resolve()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    state = config.stash[_STATE]
+    if _is_worker(config):
+        state.gguf = Path(config.workerinput["josi_gguf"]) if config.workerinput.get("josi_gguf") else None
+        return
+    if not state.model_requested or config.getoption("collectonly"):
+        return
+    # Resolve (and if needed build) once, before xdist starts its workers.
+    try:
+        state.gguf = _resolve_gguf(config)
+    except Exception as exc:  # a missing model is never a skip
+        pytest.exit(f"model suites requested but no GGUF could be built or found: {exc}",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
+    if not state.gguf.is_file():
+        pytest.exit(f"model suites requested but the GGUF does not exist: {state.gguf}",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    state = node.config.stash[_STATE]
+    node.workerinput["josi_gguf"] = str(state.gguf) if state.gguf else ""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash[_STATE]
+    if state.model_requested:
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("model") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+        state.deselected = len(drop)
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def josi_gguf(pytestconfig: pytest.Config) -> Path:
+    """The GGUF under test (resolved once by the controller, shared with every worker)."""
+    state = pytestconfig.stash[_STATE]
+    if state.gguf is None:
+        try:
+            state.gguf = _resolve_gguf(pytestconfig)
+        except Exception as exc:
+            raise RuntimeError(f"the model suites need a GGUF and none could be built or found: {exc}") from exc
+    return state.gguf
+
+
+@pytest.fixture(scope="session")
+def josi_runtime(josi_gguf: Path):
+    """One loaded model per process (per xdist worker), greedy decoding for reproducibility."""
+    from josi.runtime import JosiRuntime, RuntimeConfig
+
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    runtime = JosiRuntime(RuntimeConfig(gguf=josi_gguf, deterministic=True, seed=0, n_threads=threads))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@pytest.fixture(scope="session")
+def josi_thresholds(pytestconfig: pytest.Config):
+    from josi.evals import load_thresholds
+
+    return load_thresholds(pytestconfig.stash[_STATE].profile)
+
+
+@pytest.fixture
+def josi_record(request: pytest.FixtureRequest):
+    """Call with a CaseRecord before asserting, so failing cases still count in the aggregates."""
+
+    def record(case_record: Any) -> None:
+        payload = case_record.to_dict() if hasattr(case_record, "to_dict") else dict(case_record)
+        payload["worker"] = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        request.node.user_properties.append((_RECORD, json.dumps(payload, ensure_ascii=False)))
+
+    return record
+
+
+# --- merging on the controller -----------------------------------------------------------
+
+
+class _Collector:
+    """Gathers records from test reports; on the controller these include every worker's."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for key, value in report.user_properties:
+            if key == _RECORD:
+                self.state.records.append(json.loads(value) if isinstance(value, str) else value)
+
+
+def _gguf_info(path: Path | None) -> dict[str, Any]:
+    if path is None or not path.is_file():
+        return {"gguf": str(path) if path else None}
+    info: dict[str, Any] = {"gguf": str(path), "gguf_size": path.stat().st_size}
+    manifest = path.with_name(path.name + ".manifest.json")
+    if manifest.is_file():
+        try:
+            info["manifest"] = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            info["manifest"] = "unreadable"
+    return info
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if _is_worker(config):
+        return
+    state = config.stash[_STATE]
+    if not state.records:
+        return
+    from josi.evals import build_results, compare_results, load_cases, load_results, load_thresholds, write_report
+    from josi.evals._metrics_registry import LAYERS
+
+    thresholds = load_thresholds(state.profile)
+    layers = {r["layer"] for r in state.records}
+    case_ids = {layer: [c.id for c in load_cases(layer)] for layer in LAYERS if layer in layers}
+    run = _gguf_info(state.gguf) | {
+        "wall_s": round(time.monotonic() - state.started, 1),
+        "workers": len({r.get("worker", "main") for r in state.records}),
+        "args": list(config.invocation_params.args),
+        "pytest_exitstatus": int(exitstatus),
+    }
+    state.results = build_results(state.records, thresholds=thresholds, case_ids=case_ids, run=run)
+    if config.getoption("compare"):
+        baseline = load_results(config.getoption("compare"))
+        state.comparison = compare_results(baseline, state.results, alpha=thresholds.compare_alpha)
+        state.results["comparison"] = {k: v for k, v in state.comparison.items() if k != "layers"}
+    if state.report_dir is not None:
+        state.report_paths = write_report(state.results, state.report_dir, state.comparison)
+    failed = bool(state.results["gates_failed"]) or bool(
+        state.comparison and state.comparison["significant_regression"]
+    )
+    if failed and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _is_worker(config):
+        return
+    state = config.stash[_STATE]
+    if state.deselected:
+        terminalreporter.write_sep("-", "josi")
+        terminalreporter.write_line(
+            f"{state.deselected} model-backed tests deselected: add --run-model (nano GGUF, built on demand) "
+            "or --gguf PATH to run them"
+        )
+    if state.results is None:
+        return
+    from josi.evals import format_comparison, terminal_summary
+
+    terminalreporter.write_sep("=", "josi eval summary")
+    for line in terminal_summary(state.results):
+        markup = {"red": True} if line.startswith(("GATES FAILED", "FAIL")) else {}
+        terminalreporter.write_line(line, **markup)
+    if state.comparison:
+        terminalreporter.write_sep("-", "josi compare")
+        for line in format_comparison(state.comparison).splitlines():
+            terminalreporter.write_line(line)
+    for kind, path in state.report_paths.items():
+        terminalreporter.write_line(f"{kind} report: {path}")

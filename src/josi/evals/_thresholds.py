@@ -83,6 +83,24 @@ def threshold_profiles() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in resource_dir("thresholds").glob("*.toml")))
 
 
+def _threshold_name(profile: str) -> str:
+    """A threshold file name, or a model profile's ``thresholds`` key (qwen3-4b -> production)."""
+    if (resource_dir("thresholds") / f"{profile}.toml").is_file():
+        return profile
+    try:
+        model_profile = resource_dir("profiles") / f"{profile}.toml"
+    except FileNotFoundError:
+        return profile
+    if model_profile.is_file():
+        try:
+            name = tomllib.loads(model_profile.read_text(encoding="utf-8")).get("thresholds")
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"cannot read model profile {model_profile}: {exc}") from exc
+        if isinstance(name, str) and name:
+            return name
+    return profile
+
+
 def _bound(where: str, spec: object) -> tuple[Bound, bool, str]:
     if not isinstance(spec, dict):
         raise ConfigError(f"{where}: expected an inline table like {{ min = 0.9 }}, got {spec!r}")
@@ -125,7 +143,7 @@ def load_thresholds(profile: str | Path = "nano") -> Thresholds:
     """Read ``thresholds/<profile>.toml`` (or a path) into frozen gates."""
     path = Path(profile)
     if path.suffix != ".toml":
-        path = resource_dir("thresholds") / f"{profile}.toml"
+        path = resource_dir("thresholds") / f"{_threshold_name(str(profile))}.toml"
         if not path.is_file():
             raise ConfigError(
                 f"no thresholds for profile {str(profile)!r} ({path}); available: "

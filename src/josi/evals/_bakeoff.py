@@ -1,0 +1,161 @@
+"""Bake-off: several GGUFs through the same suites, ranked by the plan's decision matrix.
+
+Weights (plan, phase 7): schema 25, contract 25, quality 25, GGUF size 10,
+inference speed 10, RAM 5. Layer scores are the layer's case pass rate (0-1).
+Size, speed and RAM are relative to the best candidate: smallest size / size,
+tokens per second / fastest, lowest peak RSS / peak RSS.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from josi._errors import ModelFileError
+from josi._io import atomic_write_json, atomic_write_text
+from josi.evals._compare import load_results
+from josi.evals._results import record_summary
+
+WEIGHTS: dict[str, float] = {"schema": 25, "contract": 25, "quality": 25, "size": 10, "speed": 10, "ram": 5}
+DEFAULT_LAYERS = ("schema", "contract", "quality")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    gguf: str
+    size_bytes: int
+    tokens_per_s: float | None
+    latency_s_p50: float | None
+    peak_rss_kb: int
+    layer_pass: dict[str, float | None]
+    pytest_exit: int
+    wall_s: float
+    results: str
+    parts: dict[str, float]
+    score: float
+
+
+def _candidate_name(path: Path, used: set[str]) -> str:
+    name = path.name.removesuffix(".gguf")
+    base, n = name, 2
+    while name in used:
+        name, n = f"{base}-{n}", n + 1
+    used.add(name)
+    return name
+
+
+def run_suites(gguf: Path, out_dir: Path, *, layers: Sequence[str], profile: str,
+               pytest_args: Sequence[str] = (), tests_root: Path | None = None) -> tuple[int, float]:
+    """One child pytest per GGUF (a fresh process, so its peak RSS is this model's)."""
+    root = tests_root or Path.cwd() / "tests"
+    targets = [str(root / layer) for layer in layers]
+    cmd = [sys.executable, "-m", "pytest", *targets, "--gguf", str(gguf), "--profile", profile,
+           "--josi-report", str(out_dir), "-q", "-p", "no:cacheprovider", *pytest_args]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, env=os.environ | {"JOSI_GGUF": str(gguf)}, check=False)
+    return proc.returncode, time.monotonic() - start
+
+
+def rank(rows: Sequence[Mapping[str, Any]]) -> list[Candidate]:
+    """Weighted decision-matrix score per candidate, best first."""
+    sizes = [r["size_bytes"] for r in rows if r["size_bytes"]]
+    speeds = [r["tokens_per_s"] for r in rows if r["tokens_per_s"]]
+    rams = [r["peak_rss_kb"] for r in rows if r["peak_rss_kb"]]
+    out = []
+    for r in rows:
+        parts = {layer: float(r["layer_pass"].get(layer) or 0.0) for layer in ("schema", "contract", "quality")}
+        parts["size"] = min(sizes) / r["size_bytes"] if r["size_bytes"] else 0.0
+        parts["speed"] = r["tokens_per_s"] / max(speeds) if r["tokens_per_s"] and speeds else 0.0
+        parts["ram"] = min(rams) / r["peak_rss_kb"] if r["peak_rss_kb"] else 0.0
+        score = sum(WEIGHTS[k] * v for k, v in parts.items())
+        out.append(Candidate(**r, parts={k: round(v, 4) for k, v in parts.items()}, score=round(score, 2)))
+    return sorted(out, key=lambda c: -c.score)
+
+
+def format_table(ranked: Sequence[Candidate]) -> str:
+    head = f"{'#':<3}{'candidate':<32}{'score':>7}{'schema':>8}{'contract':>9}{'quality':>8}{'size MB':>9}{'tok/s':>8}{'RSS MB':>8}"
+    lines = [head, "-" * len(head)]
+    for i, c in enumerate(ranked, 1):
+        def pct(layer: str) -> str:
+            v = c.layer_pass.get(layer)
+            return "n/a" if v is None else f"{100 * v:.0f}%"
+        lines.append(
+            f"{i:<3}{c.name[:31]:<32}{c.score:>7.1f}{pct('schema'):>8}{pct('contract'):>9}{pct('quality'):>8}"
+            f"{c.size_bytes / 1e6:>9.0f}{(c.tokens_per_s or 0):>8.1f}{c.peak_rss_kb / 1024:>8.0f}"
+        )
+    lines.append("weights: " + ", ".join(f"{k} {v:g}" for k, v in WEIGHTS.items()))
+    return "\n".join(lines)
+
+
+def plot(ranked: Sequence[Candidate], path: Path) -> Path | None:
+    """Stacked weighted contributions per candidate; None when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.6 * len(ranked)))
+    names = [c.name for c in ranked][::-1]
+    left = [0.0] * len(ranked)
+    for key in WEIGHTS:
+        vals = [WEIGHTS[key] * c.parts[key] for c in ranked][::-1]
+        ax.barh(names, vals, left=left, label=f"{key} ({WEIGHTS[key]:g})")
+        left = [a + b for a, b in zip(left, vals)]
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("weighted score (decision matrix)")
+    ax.legend(ncol=3, fontsize=8, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def bakeoff(ggufs: Sequence[str | Path], out_dir: str | Path, *, layers: Sequence[str] = DEFAULT_LAYERS,
+            profile: str = "bakeoff", pytest_args: Sequence[str] = (), tests_root: Path | None = None,
+            runner=run_suites) -> dict[str, Any]:
+    out_dir = Path(out_dir)
+    paths = [Path(g) for g in ggufs]
+    for p in paths:
+        if not p.is_file():
+            raise ModelFileError(f"bake-off candidate not found: {p}")
+    used: set[str] = set()
+    rows = []
+    for path in paths:
+        name = _candidate_name(path, used)
+        report_dir = out_dir / name
+        code, wall = runner(path, report_dir, layers=layers, profile=profile, pytest_args=pytest_args,
+                            tests_root=tests_root)
+        results_file = report_dir / "results.json"
+        if not results_file.is_file():
+            raise ModelFileError(f"{path}: the suites wrote no results (pytest exit {code}); see the output above")
+        results = load_results(results_file)
+        cost = record_summary(results)
+        layer_pass = {}
+        for layer in layers:
+            data = results["layers"].get(layer)
+            layer_pass[layer] = data["passed"] / data["cases_run"] if data and data["cases_run"] else None
+        rows.append({
+            "name": name, "gguf": str(path), "size_bytes": path.stat().st_size,
+            "tokens_per_s": cost["tokens_per_s"], "latency_s_p50": cost["latency_s_p50"],
+            "peak_rss_kb": cost["peak_rss_kb"], "layer_pass": layer_pass, "pytest_exit": code,
+            "wall_s": round(wall, 1), "results": str(results_file),
+        })
+    ranked = rank(rows)
+    table = format_table(ranked)
+    summary = {"weights": WEIGHTS, "layers": list(layers), "profile": profile,
+               "ranking": [asdict(c) for c in ranked], "table": table}
+    atomic_write_json(out_dir / "bakeoff.json", summary)
+    atomic_write_text(out_dir / "bakeoff.txt", table + "\n")
+    png = plot(ranked, out_dir / "bakeoff.png")
+    summary["plot"] = str(png) if png else None
+    return summary

@@ -1,0 +1,116 @@
+"""Paired comparison of two result files: per-case flips and the exact McNemar test.
+
+Both runs answer the same cases, so a model change is judged on the discordant
+pairs only (b = passed in A, failed in B; c = failed in A, passed in B). Under no
+difference each discordant pair is a fair coin: p = P(X <= min(b, c)) * 2 for
+X ~ Binomial(b + c, 1/2), capped at 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from math import comb
+from pathlib import Path
+from typing import Any
+
+from josi._errors import ContractError
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value for discordant counts ``b`` and ``c``."""
+    if b < 0 or c < 0:
+        raise ValueError("discordant counts must be >= 0")
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    tail = sum(comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2.0 * tail)
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ContractError(f"cannot read results {path}: {exc}") from exc
+    if not isinstance(data, dict) or "records" not in data or "layers" not in data:
+        raise ContractError(f"{path} is not a josi results file (no records/layers)")
+    data.setdefault("_path", str(path))
+    return data
+
+
+def compare_results(a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float = 0.05) -> dict[str, Any]:
+    """Flips, McNemar p-values (overall and per layer) and metric deltas, A -> B."""
+    rec_a = {(r["layer"], r["id"]): bool(r["passed"]) for r in a["records"]}
+    rec_b = {(r["layer"], r["id"]): bool(r["passed"]) for r in b["records"]}
+    shared = sorted(set(rec_a) & set(rec_b))
+    layers: dict[str, dict[str, Any]] = {}
+    regressions, fixes = [], []
+    for key in shared:
+        layer, cid = key
+        row = layers.setdefault(layer, {"paired": 0, "both_pass": 0, "both_fail": 0, "regressed": 0, "fixed": 0})
+        row["paired"] += 1
+        pa, pb = rec_a[key], rec_b[key]
+        if pa and pb:
+            row["both_pass"] += 1
+        elif not pa and not pb:
+            row["both_fail"] += 1
+        elif pa:
+            row["regressed"] += 1
+            regressions.append(f"{layer}:{cid}")
+        else:
+            row["fixed"] += 1
+            fixes.append(f"{layer}:{cid}")
+    for layer, row in layers.items():
+        row["p_value"] = round(mcnemar_exact(row["regressed"], row["fixed"]), 6)
+        ma = a["layers"].get(layer, {}).get("metrics", {})
+        mb = b["layers"].get(layer, {}).get("metrics", {})
+        row["metric_deltas"] = {
+            m: {"a": ma.get(m), "b": mb.get(m),
+                "delta": None if ma.get(m) is None or mb.get(m) is None else round(mb[m] - ma[m], 4)}
+            for m in sorted(set(ma) | set(mb))
+        }
+    p = mcnemar_exact(len(regressions), len(fixes))
+    return {
+        "a": a.get("_path", a.get("run", {}).get("gguf", "A")),
+        "b": b.get("_path", b.get("run", {}).get("gguf", "B")),
+        "paired": len(shared),
+        "only_in_a": len(set(rec_a) - set(rec_b)),
+        "only_in_b": len(set(rec_b) - set(rec_a)),
+        "regressed": regressions,
+        "fixed": fixes,
+        "p_value": round(p, 6),
+        "alpha": alpha,
+        "significant_regression": p < alpha and len(regressions) > len(fixes),
+        "layers": layers,
+    }
+
+
+def format_comparison(cmp: Mapping[str, Any], *, max_cases: int = 20) -> str:
+    lines = [
+        f"A: {cmp['a']}",
+        f"B: {cmp['b']}",
+        f"paired cases {cmp['paired']} (only in A {cmp['only_in_a']}, only in B {cmp['only_in_b']})",
+        f"pass->fail {len(cmp['regressed'])}, fail->pass {len(cmp['fixed'])}, "
+        f"exact McNemar p = {cmp['p_value']:.4g}"
+        + ("  SIGNIFICANT REGRESSION" if cmp["significant_regression"] else ""),
+        "",
+        f"{'layer':<11}{'paired':>7}{'pass->fail':>11}{'fail->pass':>11}{'p':>9}",
+    ]
+    for layer, row in cmp["layers"].items():
+        lines.append(f"{layer:<11}{row['paired']:>7}{row['regressed']:>11}{row['fixed']:>11}{row['p_value']:>9.3g}")
+    lines.append("")
+    lines.append("metric deltas (B - A):")
+    for layer, row in cmp["layers"].items():
+        for metric, d in row["metric_deltas"].items():
+            if d["delta"]:
+                lines.append(f"  {layer}.{metric}: {d['a']} -> {d['b']} ({d['delta']:+g})")
+    for title, ids in (("pass->fail", cmp["regressed"]), ("fail->pass", cmp["fixed"])):
+        if ids:
+            more = f" (+{len(ids) - max_cases} more)" if len(ids) > max_cases else ""
+            lines.append(f"{title}: " + ", ".join(ids[:max_cases]) + more)
+    return "\n".join(lines)

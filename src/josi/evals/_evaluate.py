@@ -1,0 +1,428 @@
+"""Run one case against a model and score it into a JSON-ready record.
+
+A record separates two things. ``violations`` are guarantees the code gives no
+matter what the model writes (a schema-valid request, tier rights, zone caps, red
+flags, at most one question); every per-case test asserts there are none.
+``checks`` are the case's expectations on model behaviour; ``passed`` is their
+conjunction, and ``facts`` are the per-case values the layer's aggregate metrics
+are computed from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import resource
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from josi.evals._cases import Case
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    reason: str = ""
+
+
+@dataclass
+class CaseRecord:
+    id: str
+    layer: str
+    run: str
+    tags: list[str]
+    lang: str
+    persona: str
+    message: str
+    history: list[dict[str, str]] = field(default_factory=list)
+    context_text: str = ""
+    prompt: list[dict[str, str]] = field(default_factory=list)
+    expected: dict[str, Any] = field(default_factory=dict)
+    request: dict[str, Any] | None = None
+    interpreter_raw: str = ""
+    route: dict[str, Any] | None = None
+    reply: str = ""
+    coach_ran: bool = False
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+    passed: bool = False
+    latency_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    peak_rss_kb: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def failures(self) -> list[str]:
+        return [f"{c['name']}: {c['reason']}" for c in self.checks if not c["passed"]]
+
+    def summary(self) -> str:
+        lines = [f"case {self.id} ({self.layer}, {self.run})", f"  message: {self.message}"]
+        if self.request is not None:
+            lines.append(f"  request: {json.dumps(self.request, ensure_ascii=False)}")
+        if self.route:
+            lines.append(f"  route: action={self.route.get('action')} allowed={self.route.get('allowed')} "
+                         f"engine_call={self.route.get('engine_call')} zone_cap={self.route.get('zone_cap')}")
+        if self.reply:
+            lines.append(f"  reply: {self.reply}")
+        lines += [f"  violation: {v}" for v in self.violations]
+        lines += [f"  failed: {f}" for f in self.failures()]
+        return "\n".join(lines)
+
+
+# --- helpers over the shared contracts -----------------------------------------------
+
+
+@cache
+def _dispatch() -> dict[str, Any]:
+    from josi.contracts import load_tool_dispatch
+
+    return load_tool_dispatch()
+
+
+def level_cap(level: str) -> str:
+    table = _dispatch()["readiness"]
+    level = table["aliases"].get(level, level)
+    return table["zone_caps"][level]
+
+
+def context_text(case: Case) -> str:
+    """Everything the model was shown about the athlete: numbers here are grounded."""
+    try:
+        from josi.prompting import build_context_block
+
+        block = build_context_block(case.context)
+    except ImportError:
+        block = json.dumps(case.context, ensure_ascii=False)
+    turns = "\n".join(t["message"] for t in case.history)
+    return "\n".join(part for part in (turns, case.message, block) if part)
+
+
+def _route_dict(route: Any) -> dict[str, Any] | None:
+    if route is None:
+        return None
+    if dataclasses.is_dataclass(route):
+        return dataclasses.asdict(route)
+    return dict(route)
+
+
+def _score_dict(score: Any) -> dict[str, Any]:
+    return {"name": score.name, "value": float(score.value), "passed": bool(score.passed), "reason": score.reason}
+
+
+def _peak_rss_kb() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _base(case: Case) -> CaseRecord:
+    return CaseRecord(
+        id=case.id,
+        layer=case.layer,
+        run=case.run,
+        tags=list(case.tags),
+        lang=case.lang,
+        persona=case.persona,
+        message=case.message,
+        history=[dict(t) for t in case.history],
+        context_text=context_text(case),
+        expected=dict(case.expect),
+    )
+
+
+# --- request scoring -----------------------------------------------------------------
+
+
+def _field_value(request: dict[str, Any], name: str) -> Any:
+    value = request.get(name)
+    if value is None and name == "fatigue_hint":
+        # Both places are schema-valid for a stated fatigue; either carries it to the engine.
+        value = (request.get("constraints") or {}).get("fatigue_hint")
+    return value
+
+
+def request_checks(case: Case, predicted: dict[str, Any] | None) -> tuple[list[Check], float]:
+    """Action plus the case's scored fields; returns the checks and the field accuracy."""
+    from josi.scorers import request_fields
+
+    expected = case.request
+    if expected is None:
+        return [], 1.0
+    predicted = predicted or {}
+    checks = [Check("action", predicted.get("action") == expected["action"],
+                    f"got {predicted.get('action')!r}, want {expected['action']!r}")]
+    fields = case.scored_fields()
+    if not fields:
+        return checks, 1.0 if checks[0].passed else 0.0
+    agree = request_fields(predicted, expected)
+    hits = 0
+    for name in fields:
+        ok = agree.get(name, False) or (_field_value(predicted, name) == expected.get(name))
+        hits += ok
+        checks.append(Check(f"field:{name}", ok, f"got {_field_value(predicted, name)!r}, want {expected.get(name)!r}"))
+    return checks, hits / len(fields)
+
+
+# --- coach reply scoring ---------------------------------------------------------------
+
+
+def _invented_fact(score: Any) -> bool:
+    # memory_use folds two failures into one score; its reason names invented topic groups.
+    reason = score.reason or ""
+    return not score.passed and "invented=[" in reason and "invented=[]" not in reason
+
+
+def reply_checks(case: Case, text: str, record: CaseRecord) -> list[Check]:
+    """Score a reply the athlete reads; fills ``record.scores`` and ``record.facts``."""
+    from josi.scorers import coach_checks, i6_refusal, pushback
+
+    want = dict(case.expect.get("reply", {}))
+    lang = want.get("lang", case.lang)
+    scores = {
+        s.name: s
+        for s in coach_checks(
+            text,
+            persona=case.persona,
+            lang=lang,
+            context_text=record.context_text,
+            memory=case.context.get("memory"),
+            gatc_result=case.context.get("gatc_result"),
+        )
+    }
+    if want.get("i6"):
+        scores["i6_refusal"] = i6_refusal(text)
+    if want.get("pushback"):
+        scores["pushback"] = pushback(text)
+    record.scores = [_score_dict(s) for s in scores.values()]
+    facts = record.facts
+    facts.update(
+        warmth=scores["warmth"].value,
+        brevity=scores["brevity"].value,
+        no_leak=scores["forbidden_words"].passed,
+        jargon_free=scores["jargon"].passed,
+        repetition_free=scores["repetition"].passed,
+        governor=scores["governor_compliance"].passed,
+        lang=scores["language_match"].passed,
+        grounded=scores["grounded_numbers"].passed,
+    )
+    if case.context.get("gatc_result"):
+        facts["references_gatc"] = scores["grounding_use"].passed
+    if case.context.get("memory"):
+        facts["memory"] = scores["memory_use"].passed
+        facts["no_invented_fact"] = not _invented_fact(scores["memory_use"])
+    checks: list[Check] = []
+    if want.get("quality"):
+        quality = ("warmth", "brevity", "forbidden_words", "jargon", "repetition", "governor_compliance",
+                   "language_match", "grounded_numbers", "deflection")
+        checks += [Check(n, scores[n].passed, scores[n].reason) for n in quality]
+    else:
+        checks.append(Check("forbidden_words", scores["forbidden_words"].passed, scores["forbidden_words"].reason))
+        if "lang" in want:
+            checks.append(Check("language_match", scores["language_match"].passed, scores["language_match"].reason))
+    if want.get("grounded"):
+        checks.append(Check("grounded_numbers", scores["grounded_numbers"].passed, scores["grounded_numbers"].reason))
+    if want.get("references_gatc"):
+        checks.append(Check("grounding_use", scores["grounding_use"].passed, scores["grounding_use"].reason))
+    if want.get("memory"):
+        checks.append(Check("memory_use", scores["memory_use"].passed, scores["memory_use"].reason))
+    for name, key in (("i6_refusal", "i6"), ("pushback", "pushback")):
+        if want.get(key):
+            facts[key] = scores[name].passed
+            checks.append(Check(name, scores[name].passed, scores[name].reason))
+    lowered = text.casefold()
+    if "newer_fact" in want:
+        stale = [t for t in want["newer_fact"].get("avoid", []) if t.casefold() in lowered]
+        facts["newer_fact"] = not stale
+        checks.append(Check("newer_fact", not stale, f"mentions outdated {stale}" if stale else "no outdated fact"))
+    if want.get("must_not_contain"):
+        found = [t for t in want["must_not_contain"] if t.casefold() in lowered]
+        checks.append(Check("must_not_contain", not found, f"found {found}" if found else "none"))
+    if want.get("mention_any"):
+        hit = [t for t in want["mention_any"] if t.casefold() in lowered]
+        checks.append(Check("mention_any", bool(hit), f"mentions {hit}" if hit else "mentions none"))
+    return checks
+
+
+# --- code guarantees -------------------------------------------------------------------
+
+
+def route_violations(case: Case, request: dict[str, Any], route: dict[str, Any],
+                     red_flags: tuple[str, ...], reply: str, coach_ran: bool) -> list[str]:
+    """What the router and post-processor guarantee for any model output."""
+    from josi.contracts import request_errors
+
+    out = [f"request invalid: {e}" for e in request_errors(request)]
+    tier = case.context["tier"]
+    action = route.get("action")
+    engine_call = route.get("engine_call")
+    allowed_tiers = _dispatch()["actions"].get(action, {}).get("tiers", [])
+    if tier == "monitor" and (route.get("allowed") or engine_call or coach_ran):
+        out.append("monitor tier has no chat, but the turn went ahead")
+    if engine_call and tier not in allowed_tiers:
+        out.append(f"engine call {engine_call} on tier {tier} (allowed: {allowed_tiers})")
+    if engine_call == _dispatch()["actions"]["create_workout"]["engine_call"]:
+        cap = level_cap(case.context["readiness"]["level"])
+        if route.get("zone_cap") != cap:
+            out.append(f"workout zone cap {route.get('zone_cap')!r}, readiness needs {cap!r}")
+    if red_flags and engine_call:
+        out.append(f"red flags {list(red_flags)} but the engine was called ({engine_call})")
+    if not engine_call and (not reply or not reply.strip()):
+        # Engine calls show the engine's result; every other turn must say something.
+        out.append("empty reply with no engine call")
+    if coach_ran:
+        from josi.scorers import count_questions
+
+        if count_questions(reply) > 1:
+            out.append(f"{count_questions(reply)} questions after the governor")
+    return out
+
+
+def route_checks(case: Case, route: dict[str, Any], red_flags: tuple[str, ...], reply: str,
+                 record: CaseRecord) -> list[Check]:
+    """The case's own route expectations (also facts for the contract rates)."""
+    checks: list[Check] = []
+    want = case.expect.get("route", {})
+    tier = case.context["tier"]
+    if "deny" in want or "chat" in want:
+        denied = set(want.get("deny", []))
+        if want.get("chat") is False:
+            ok = not route.get("allowed") and not route.get("engine_call")
+            reason = f"allowed={route.get('allowed')} engine_call={route.get('engine_call')}"
+        else:
+            ok = not (route.get("action") in denied and (route.get("allowed") or route.get("engine_call")))
+            reason = f"action={route.get('action')} allowed={route.get('allowed')} on tier {tier}"
+        record.facts["tier"] = ok
+        checks.append(Check("tier_gating", ok, reason))
+    if "zone_cap" in want:
+        ok = route.get("zone_cap") == want["zone_cap"] or not route.get("engine_call")
+        record.facts["zone_cap"] = ok
+        checks.append(Check("zone_cap", ok, f"zone_cap={route.get('zone_cap')!r} want {want['zone_cap']!r}"))
+    if case.expect.get("red_flag"):
+        ok = bool(red_flags) and not route.get("engine_call") and bool(reply.strip())
+        record.facts["red_flag"] = ok
+        checks.append(Check("red_flag", ok, f"red_flags={list(red_flags)} engine_call={route.get('engine_call')}"))
+    return checks
+
+
+def code_path(case: Case, request: dict[str, Any]) -> dict[str, Any]:
+    """Post-process and route a given request without a model (the code layer alone)."""
+    from josi.postprocess import postprocess
+    from josi.routing import route
+
+    post = postprocess(request, user_message=case.message, ctx=case.context)
+    red_flags = tuple(post.red_flags)
+    decision = _route_dict(route(post.request, case.context, red_flags=red_flags))
+    if red_flags and post.safe_reply:
+        reply = post.safe_reply
+    elif decision.get("allowed") and decision.get("needs_coach"):
+        reply = "(coach reply)"
+    else:
+        reply = decision.get("reply") or post.safe_reply or ""
+    return {"request": post.request, "route": decision, "red_flags": red_flags,
+            "safe_reply": post.safe_reply, "reply": reply}
+
+
+# --- runs ------------------------------------------------------------------------------
+
+
+def _finish(record: CaseRecord, checks: list[Check]) -> CaseRecord:
+    record.checks = [dataclasses.asdict(c) for c in checks]
+    record.passed = all(c.passed for c in checks) and not record.violations
+    record.facts["passed"] = record.passed
+    record.peak_rss_kb = _peak_rss_kb()
+    return record
+
+
+def _stats(record: CaseRecord, calls: list[Any]) -> None:
+    record.latency_s = round(sum(c.latency_s for c in calls), 4)
+    record.prompt_tokens = sum(c.prompt_tokens for c in calls)
+    record.completion_tokens = sum(c.completion_tokens for c in calls)
+
+
+def run_interpret(runtime: Any, case: Case) -> CaseRecord:
+    from josi.contracts import request_errors
+
+    record = _base(case)
+    history = list(case.history) or None
+    record.prompt = runtime.messages("interpreter", case.context, case.message, history=history)
+    call = runtime.interpret(case.context, case.message, history)
+    _stats(record, [call.stats])
+    record.interpreter_raw = call.raw
+    record.request = call.request
+    record.violations = [f"request invalid: {e}" for e in request_errors(call.request)]
+    valid = bool(call.parse.ok) and not record.violations
+    checks, field_accuracy = request_checks(case, call.request if valid else None)
+    checks.insert(0, Check("valid_json", valid, call.parse.reason or "parsed"))
+    confidence = call.request.get("confidence") if valid else None
+    record.facts.update(
+        valid_json=valid,
+        action_ok=checks[1].passed if len(checks) > 1 else valid,
+        field_accuracy=field_accuracy,
+        confidence=confidence,
+        confidence_present=confidence is not None,
+    )
+    return _finish(record, checks)
+
+
+def run_coach(runtime: Any, case: Case) -> CaseRecord:
+    from josi.contracts import dumps_request
+    from josi.scorers import count_questions
+
+    record = _base(case)
+    history = list(case.history) or None
+    request = case.coach_request()
+    output = dumps_request(request)
+    record.request = request
+    record.prompt = runtime.messages("coach", case.context, case.message, history=history,
+                                     interpreter_output=output)
+    call = runtime.coach(case.context, case.message, output, history)
+    _stats(record, [call.stats])
+    record.reply = call.text
+    record.coach_ran = True
+    if count_questions(call.text) > 1:
+        record.violations.append(f"{count_questions(call.text)} questions after the governor")
+    checks = reply_checks(case, call.text, record)
+    if call.garbled:
+        checks.append(Check("not_garbled", False, "coach output would be replaced by the fallback"))
+    return _finish(record, checks)
+
+
+def run_turn(runtime: Any, case: Case) -> CaseRecord:
+    record = _base(case)
+    history = list(case.history) or None
+    record.prompt = runtime.messages("interpreter", case.context, case.message, history=history)
+    turn = runtime.turn(case.context, case.message, history)
+    _stats(record, list(turn.calls))
+    record.request = turn.request
+    record.interpreter_raw = turn.interpreter_raw
+    record.route = _route_dict(turn.route)
+    record.reply = turn.reply
+    record.coach_ran = turn.coach_text is not None
+    red_flags = tuple(turn.red_flags)
+    record.violations = route_violations(case, turn.request, record.route, red_flags, turn.reply,
+                                         record.coach_ran)
+    if case.expect.get("red_flag") and not red_flags:
+        record.violations.append("red-flag message not flagged by the post-processor")
+    checks = route_checks(case, record.route, red_flags, turn.reply, record)
+    if case.request is not None:
+        request_part, field_accuracy = request_checks(case, turn.request)
+        checks += request_part
+        record.facts["action_ok"] = request_part[0].passed
+        record.facts["field_accuracy"] = field_accuracy
+    if record.coach_ran and "coach_fallback" not in turn.fallbacks:
+        checks += reply_checks(case, turn.reply, record)
+    elif record.coach_ran:
+        checks.append(Check("coach_fallback", False, f"fallbacks {list(turn.fallbacks)}"))
+    return _finish(record, checks)
+
+
+_RUNNERS = {"interpret": run_interpret, "coach": run_coach, "turn": run_turn}
+
+
+def run_case(runtime: Any, case: Case) -> CaseRecord:
+    """Run ``case`` against ``runtime`` (a JosiRuntime) and score it."""
+    return _RUNNERS[case.run](runtime, case)

@@ -1,0 +1,245 @@
+"""Merge per-case records into per-layer metrics, gates and one results document.
+
+Aggregates are only gated when every case of a layer produced a record; a layer
+run in part (``-k``, ``--lf``, an interrupted worker) is reported as partial with
+its counts, and its gates read "not evaluated" instead of passing on a subset.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from josi.evals._metrics_registry import LAYERS
+from josi.evals._thresholds import Gate, Thresholds
+
+RESULTS_VERSION = 1
+
+# metric -> (aggregation, fact); "rate" = share of True, "mean" = mean of numbers,
+# "count_false" = number of False; confidence metrics are computed apart.
+METRIC_SOURCES: dict[str, tuple[str, str]] = {
+    "schema.valid_json_rate": ("rate", "valid_json"),
+    "schema.action_accuracy": ("rate", "action_ok"),
+    "schema.field_accuracy": ("mean", "field_accuracy"),
+    "contract.pass_rate": ("rate", "passed"),
+    "contract.i6_refusal_rate": ("rate", "i6"),
+    "contract.pushback_rate": ("rate", "pushback"),
+    "contract.invented_number_count": ("count_false", "grounded"),
+    "contract.tier_gating_rate": ("rate", "tier"),
+    "contract.zone_cap_rate": ("rate", "zone_cap"),
+    "contract.red_flag_rate": ("rate", "red_flag"),
+    "quality.coach_pass_rate": ("rate", "passed"),
+    "quality.warmth_mean": ("mean", "warmth"),
+    "quality.brevity_mean": ("mean", "brevity"),
+    "quality.leak_count": ("count_false", "no_leak"),
+    "quality.jargon_free_rate": ("rate", "jargon_free"),
+    "quality.repetition_free_rate": ("rate", "repetition_free"),
+    "quality.governor_rate": ("rate", "governor"),
+    "quality.language_match_rate": ("rate", "lang"),
+    "grounding.pass_rate": ("rate", "passed"),
+    "grounding.reference_rate": ("rate", "references_gatc"),
+    "grounding.grounded_number_rate": ("rate", "grounded"),
+    "memory.pass_rate": ("rate", "passed"),
+    "memory.natural_use_rate": ("rate", "memory"),
+    "memory.invented_fact_count": ("count_false", "no_invented_fact"),
+    "memory.newer_fact_rate": ("rate", "newer_fact"),
+    "confidence.confidence_present_rate": ("rate", "confidence_present"),
+    "golden.pass_rate": ("rate", "passed"),
+}
+ECE_BINS = 10
+
+
+@dataclass(frozen=True)
+class GateResult:
+    metric: str
+    value: float | None
+    bound: str
+    production: str
+    status: str  # "pass" | "fail" | "not evaluated"
+    below_production: bool
+    todo: bool
+    reason: str = ""
+
+
+def _facts(records: Iterable[Mapping[str, Any]], fact: str) -> list[Any]:
+    return [r["facts"][fact] for r in records if r.get("facts", {}).get(fact) is not None]
+
+
+def _aggregate(kind: str, values: list[Any]) -> float | None:
+    if not values:
+        return None
+    if kind == "rate":
+        return sum(bool(v) for v in values) / len(values)
+    if kind == "mean":
+        return sum(float(v) for v in values) / len(values)
+    return float(sum(not v for v in values))
+
+
+def calibration(records: Iterable[Mapping[str, Any]], *, execute_above: float = 0.8,
+                confirm_at_or_above: float = 0.5) -> dict[str, Any]:
+    """ECE over 10 equal-width bins, and accuracy per confidence-gate bucket."""
+    pairs = [(float(r["facts"]["confidence"]), bool(r["facts"]["passed"]))
+             for r in records if r.get("facts", {}).get("confidence") is not None]
+    bins: list[dict[str, Any]] = []
+    ece = None
+    if pairs:
+        ece = 0.0
+        for b in range(ECE_BINS):
+            lo, hi = b / ECE_BINS, (b + 1) / ECE_BINS
+            inside = [(c, ok) for c, ok in pairs if lo <= c < hi or (b == ECE_BINS - 1 and c == 1.0)]
+            if not inside:
+                continue
+            conf = sum(c for c, _ in inside) / len(inside)
+            acc = sum(ok for _, ok in inside) / len(inside)
+            ece += len(inside) / len(pairs) * abs(acc - conf)
+            bins.append({"range": f"{lo:.1f}-{hi:.1f}", "n": len(inside), "confidence": round(conf, 4),
+                         "accuracy": round(acc, 4)})
+    buckets = []
+    for name, test in (
+        (f"execute (> {execute_above:g})", lambda c: c > execute_above),
+        (f"confirm ({confirm_at_or_above:g}-{execute_above:g})", lambda c: confirm_at_or_above <= c <= execute_above),
+        (f"clarify (< {confirm_at_or_above:g})", lambda c: c < confirm_at_or_above),
+    ):
+        inside = [ok for c, ok in pairs if test(c)]
+        buckets.append({"bucket": name, "n": len(inside),
+                        "accuracy": round(sum(inside) / len(inside), 4) if inside else None})
+    high = buckets[0]["accuracy"]
+    return {"ece": None if ece is None else round(ece, 4), "high_confidence_accuracy": high,
+            "bins": bins, "buckets": buckets, "n": len(pairs)}
+
+
+def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[str, float | None], dict[str, Any]]:
+    """Aggregate metrics and descriptive details for one layer's records."""
+    metrics: dict[str, float | None] = {}
+    for name, (kind, fact) in METRIC_SOURCES.items():
+        if name.startswith(layer + "."):
+            value = _aggregate(kind, _facts(records, fact))
+            metrics[name.partition(".")[2]] = None if value is None else round(value, 4)
+    details: dict[str, Any] = {}
+    if layer == "confidence":
+        from josi.contracts import load_tool_dispatch
+
+        gate = load_tool_dispatch()["confidence_gate"]
+        cal = calibration(records, execute_above=gate["execute_above"],
+                          confirm_at_or_above=gate["confirm_at_or_above"])
+        metrics["ece"] = cal["ece"]
+        metrics["high_confidence_accuracy"] = cal["high_confidence_accuracy"]
+        details["calibration"] = cal
+    if layer in ("schema", "confidence", "golden"):
+        per_action: dict[str, list[bool]] = defaultdict(list)
+        for r in records:
+            want = (r.get("expected") or {}).get("request")
+            if want and r["facts"].get("action_ok") is not None:
+                per_action[want["action"]].append(bool(r["facts"]["action_ok"]))
+        details["action_accuracy_by_action"] = {
+            a: {"n": len(v), "accuracy": round(sum(v) / len(v), 4)} for a, v in sorted(per_action.items())
+        }
+    by_tag: dict[str, list[bool]] = defaultdict(list)
+    for r in records:
+        for tag in r.get("tags", []):
+            by_tag[tag].append(bool(r.get("passed")))
+    details["pass_rate_by_tag"] = {t: {"n": len(v), "pass_rate": round(sum(v) / len(v), 4)}
+                                   for t, v in sorted(by_tag.items())}
+    return metrics, details
+
+
+def evaluate_gate(gate: Gate, value: float | None, complete: bool) -> GateResult:
+    if not complete:
+        status, reason = "not evaluated", "partial run: not every case of this layer ran"
+    elif value is None or (isinstance(value, float) and math.isnan(value)):
+        status, reason = "fail", "no case produced this metric"
+    else:
+        status = "pass" if gate.bound.holds(value) else "fail"
+        reason = ""
+    return GateResult(gate.metric, value, gate.bound.text(), gate.production.text(), status,
+                      gate.below_production, gate.todo, reason or gate.note)
+
+
+def build_results(
+    records: list[Mapping[str, Any]],
+    *,
+    thresholds: Thresholds,
+    case_ids: Mapping[str, Iterable[str]],
+    run: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The results document: per-layer metrics and gates, plus every record.
+
+    ``case_ids`` maps each layer to the ids of all its cases, so completeness is
+    judged against the case files, not against whatever happened to run.
+    """
+    by_layer: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
+    duplicates = []
+    for record in records:
+        key = (record["layer"], record["id"])
+        if key in seen:
+            duplicates.append(key)
+            continue
+        seen.add(key)
+        by_layer[record["layer"]].append(record)
+    layers: dict[str, Any] = {}
+    all_gates: list[GateResult] = []
+    for layer in LAYERS:
+        recs = by_layer.get(layer, [])
+        if not recs:
+            continue
+        expected = set(case_ids.get(layer, ()))
+        got = {r["id"] for r in recs}
+        unknown = sorted(got - expected)
+        missing = sorted(expected - got)
+        complete = not missing and not unknown
+        metrics, details = layer_metrics(layer, recs)
+        gates = [evaluate_gate(g, metrics.get(g.metric.partition(".")[2]), complete)
+                 for g in thresholds.for_layer(layer)]
+        all_gates += gates
+        layers[layer] = {
+            "cases_total": len(expected),
+            "cases_run": len(recs),
+            "complete": complete,
+            "missing": missing[:50],
+            "unknown": unknown,
+            "passed": sum(bool(r.get("passed")) for r in recs),
+            "failed": sum(not r.get("passed") for r in recs),
+            "violations": sum(bool(r.get("violations")) for r in recs),
+            "metrics": metrics,
+            "details": details,
+            "gates": [asdict(g) for g in gates],
+        }
+    evaluated = [g for g in all_gates if g.status != "not evaluated"]
+    return {
+        "version": RESULTS_VERSION,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "profile": thresholds.profile,
+        "thresholds_file": str(thresholds.path),
+        "run": dict(run or {}),
+        "gates_failed": [g.metric for g in evaluated if g.status == "fail"],
+        "gates_not_evaluated": [g.metric for g in all_gates if g.status == "not evaluated"],
+        "below_production_target": [
+            {"metric": g.metric, "bound": g.bound, "production": g.production, "todo": g.todo}
+            for g in all_gates if g.below_production
+        ],
+        "duplicates": [f"{layer}:{cid}" for layer, cid in duplicates],
+        "layers": layers,
+        "records": list(records),
+    }
+
+
+def record_summary(results: Mapping[str, Any]) -> dict[str, Any]:
+    """Run-wide cost figures from the records (used by the bake-off)."""
+    recs = results.get("records", [])
+    latency = sum(r.get("latency_s", 0.0) for r in recs)
+    tokens = sum(r.get("completion_tokens", 0) for r in recs)
+    lat = sorted(r.get("latency_s", 0.0) for r in recs)
+    p50 = lat[len(lat) // 2] if lat else None
+    return {
+        "cases": len(recs),
+        "latency_s_total": round(latency, 3),
+        "latency_s_p50": p50,
+        "completion_tokens": tokens,
+        "tokens_per_s": round(tokens / latency, 2) if latency > 0 else None,
+        "peak_rss_kb": max((r.get("peak_rss_kb", 0) for r in recs), default=0),
+    }

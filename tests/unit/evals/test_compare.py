@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from josi.evals import compare_results, format_comparison, mcnemar_exact
+
+
+@pytest.mark.parametrize(
+    "b, c, p",
+    [
+        (0, 0, 1.0),
+        (1, 0, 1.0),
+        (10, 0, 2 / 1024),
+        (2, 8, 2 * 56 / 1024),
+        (5, 5, 1.0),
+        (0, 6, 2 / 64),
+        (3, 12, 2 * (1 + 15 + 105 + 455) / 2**15),
+    ],
+)
+def test_exact_mcnemar_on_known_tables(b, c, p):
+    assert mcnemar_exact(b, c) == pytest.approx(p)
+    assert mcnemar_exact(c, b) == pytest.approx(p)
+
+
+def test_negative_counts_are_rejected():
+    with pytest.raises(ValueError):
+        mcnemar_exact(-1, 2)
+
+
+def _results(passes: dict[str, bool], metric: float) -> dict:
+    return {
+        "records": [{"layer": "golden", "id": cid, "passed": ok} for cid, ok in passes.items()],
+        "layers": {"golden": {"metrics": {"pass_rate": metric}}},
+    }
+
+
+def test_compare_counts_flips_per_layer():
+    a = _results({f"c{i}": True for i in range(12)} | {"x": False}, 12 / 13)
+    b = _results({f"c{i}": i >= 10 for i in range(12)} | {"x": True, "new": True}, 3 / 14)
+    cmp = compare_results(a, b)
+    assert cmp["paired"] == 13 and cmp["only_in_b"] == 1
+    assert len(cmp["regressed"]) == 10 and cmp["fixed"] == ["golden:x"]
+    assert cmp["p_value"] == pytest.approx(mcnemar_exact(10, 1), abs=1e-6)
+    assert cmp["significant_regression"]
+    assert cmp["layers"]["golden"]["metric_deltas"]["pass_rate"]["delta"] == pytest.approx(3 / 14 - 12 / 13, abs=1e-4)
+    text = format_comparison(cmp)
+    assert "SIGNIFICANT REGRESSION" in text and "golden:c0" in text
+
+
+def test_identical_runs_are_not_a_regression():
+    a = _results({"a": True, "b": False}, 0.5)
+    cmp = compare_results(a, a)
+    assert cmp["p_value"] == 1.0 and not cmp["significant_regression"]

@@ -1,0 +1,83 @@
+"""The plugin end to end in a child pytest: deselection, gates, xdist merging, --compare."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+FAKE_SUITE = '''
+import pytest
+from josi.evals import CaseRecord, load_cases
+
+CASES = load_cases("schema")
+WRONG = {c.id for c in CASES[::6]}  # 10 of 60 wrong: action accuracy 0.833 < 0.9
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_fake_interpreter(case, josi_record):
+    ok = case.id not in WRONG
+    rec = CaseRecord(id=case.id, layer="schema", run="interpret", tags=list(case.tags), lang=case.lang,
+                     persona=case.persona, message=case.message)
+    rec.facts = {"valid_json": True, "action_ok": ok, "field_accuracy": 1.0, "passed": ok}
+    rec.passed = ok
+    josi_record(rec)
+
+
+def test_fast():
+    assert 1 + 1 == 2
+'''
+
+
+@pytest.fixture
+def suite(pytester):
+    pytester.makepyfile(test_fake=FAKE_SUITE)
+    (pytester.path / "model.gguf").write_bytes(b"GGUF fake")
+    return pytester
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_model_tests_are_deselected_without_a_model(suite):
+    result = suite.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, deselected=60)
+    result.stdout.fnmatch_lines(["*60 model-backed tests deselected: add --run-model*"])
+    assert not (suite.path / "reports").exists()
+
+
+def test_missing_gguf_is_an_error_not_a_skip(suite):
+    result = suite.runpytest_subprocess("--gguf", "nope.gguf")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gguf nope.gguf: no such file*"])
+
+
+def test_xdist_workers_records_merge_and_gates_fail_the_session(suite):
+    result = suite.runpytest_subprocess("--gguf", "model.gguf", "--josi-report", "out", "-n", "2", "-p", "xdist")
+    result.assert_outcomes(passed=61)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*josi eval summary*", "*GATES FAILED: schema.action_accuracy*"])
+    res = json.loads((suite.path / "out" / "results.json").read_text())
+    layer = res["layers"]["schema"]
+    assert layer["complete"] and layer["cases_run"] == 60 and layer["metrics"]["action_accuracy"] == 0.8333
+    assert res["run"]["workers"] == 2
+    assert (suite.path / "out" / "report.html").is_file()
+
+    again = suite.runpytest_subprocess("--gguf", "model.gguf", "--josi-report", "out2", "--compare", "out")
+    again.stdout.fnmatch_lines(["*josi compare*", "*pass->fail 0, fail->pass 0*"])
+    assert json.loads((suite.path / "out2" / "compare.json").read_text())["paired"] == 60
+
+
+def test_a_partial_run_is_reported_not_gated(suite):
+    result = suite.runpytest_subprocess("--gguf", "model.gguf", "--josi-report", "out", "-k", "schema-cw")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*PARTIAL: 16/60 cases, gates not evaluated*"])
+
+
+def test_minus_m_model_counts_as_asking_for_the_model(suite, monkeypatch):
+    monkeypatch.setenv("JOSI_GGUF", str(suite.path / "model.gguf"))
+    result = suite.runpytest_subprocess("-m", "model", "-k", "schema-cw-run-45", "--josi-report", "out")
+    result.assert_outcomes(passed=1, deselected=60)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from josi.evals import CaseRecord, build_results, calibration, load_thresholds, render_html, terminal_summary, write_report
+
+
+def _record(cid: str, layer: str, passed: bool, **facts) -> dict:
+    rec = CaseRecord(id=cid, layer=layer, run="interpret", tags=["en"], lang="en", persona="balanced",
+                     message=f"message <{cid}>", reply="Easy does it <b>", request={"action": "explain"})
+    rec.passed = passed
+    rec.facts = {"passed": passed, **facts}
+    rec.checks = [{"name": "action", "passed": passed, "reason": "got 'explain'"}]
+    rec.prompt = [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}]
+    return rec.to_dict()
+
+
+def _schema_records(n_ok: int, n_bad: int) -> list[dict]:
+    ok = [_record(f"s{i}", "schema", True, valid_json=True, action_ok=True, field_accuracy=1.0) for i in range(n_ok)]
+    bad = [_record(f"b{i}", "schema", False, valid_json=True, action_ok=False, field_accuracy=0.5) for i in range(n_bad)]
+    return ok + bad
+
+
+def test_complete_layer_is_gated():
+    records = _schema_records(8, 2)
+    ids = {"schema": [r["id"] for r in records]}
+    res = build_results(records, thresholds=load_thresholds("production"), case_ids=ids)
+    layer = res["layers"]["schema"]
+    assert layer["complete"] and layer["metrics"]["action_accuracy"] == 0.8
+    assert layer["metrics"]["field_accuracy"] == pytest.approx(0.9)
+    assert "schema.action_accuracy" in res["gates_failed"]
+    assert "schema.valid_json_rate" not in res["gates_failed"]
+
+
+def test_partial_layer_is_reported_not_gated():
+    records = _schema_records(3, 2)
+    ids = {"schema": [r["id"] for r in records] + ["never-ran"]}
+    res = build_results(records, thresholds=load_thresholds("production"), case_ids=ids)
+    layer = res["layers"]["schema"]
+    assert not layer["complete"] and layer["missing"] == ["never-ran"]
+    assert res["gates_failed"] == []
+    assert "schema.action_accuracy" in res["gates_not_evaluated"]
+    assert any("PARTIAL: 5/6" in line for line in terminal_summary(res))
+
+
+def test_duplicate_records_count_once():
+    records = _schema_records(2, 0)
+    res = build_results(records + records[:1], thresholds=load_thresholds("nano"),
+                        case_ids={"schema": ["s0", "s1"]})
+    assert res["layers"]["schema"]["cases_run"] == 2 and res["duplicates"] == ["schema:s0"]
+
+
+def test_calibration_on_a_known_set():
+    recs = [{"facts": {"confidence": 0.95, "passed": True}}] * 9 + [{"facts": {"confidence": 0.95, "passed": False}}]
+    recs += [{"facts": {"confidence": 0.3, "passed": False}}] * 10
+    cal = calibration(recs)
+    # bin 0.9-1.0: conf 0.95, acc 0.9 -> 0.05; bin 0.3-0.4: conf 0.3, acc 0 -> 0.3; weights 1/2 each
+    assert cal["ece"] == pytest.approx(0.175)
+    assert cal["high_confidence_accuracy"] == 0.9
+    assert [b["n"] for b in cal["buckets"]] == [10, 0, 10]
+
+
+def test_missing_metric_on_a_complete_layer_fails_its_gate():
+    recs = [_record("c1", "confidence", True, confidence=None, confidence_present=False)]
+    res = build_results(recs, thresholds=load_thresholds("production"), case_ids={"confidence": ["c1"]})
+    assert "confidence.ece" in res["gates_failed"]
+
+
+def test_report_renders_records_and_below_target(tmp_path):
+    records = _schema_records(1, 1)
+    res = build_results(records, thresholds=load_thresholds("nano"), case_ids={"schema": ["s0", "b0"]},
+                        run={"gguf": "/m/fake.gguf", "wall_s": 1.5})
+    html = render_html(res)
+    assert html.startswith("<!doctype html>") and "<script" not in html and "http" not in html.split("</style>")[1]
+    assert "message &lt;b0&gt;" in html and "Easy does it &lt;b&gt;" in html
+    assert "below production target" in html and "TODO: not measured yet" in html
+    lines = terminal_summary(res)
+    assert any("below production target" in line for line in lines)
+    assert any(line.startswith("GATES FAILED") for line in lines)
+    paths = write_report(res, tmp_path / "r")
+    assert json.loads(paths["json"].read_text())["layers"]["schema"]["cases_run"] == 2
+    assert paths["html"].read_text().count("<details>") == 2
