@@ -17,6 +17,7 @@ from josi.data import _interpreter as interp
 from josi.data._contexts import LEVELS, PHASES, ZONE_ORDER
 from josi.data._hygiene import dedupe
 from josi.data._messages import build_row_messages
+from josi.data._noise import add_noise
 from josi.data._preferences import make_pairs
 from josi.data._split import SPLITS, assign_splits
 from josi.data._templates import templates
@@ -44,6 +45,7 @@ class BuildConfig:
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     near_duplicate_threshold: float = 0.9
     max_same_message: int = 6
+    noise_share: float = 0.25
     preference_pairs_per_category: int = 90
     interpreter_quotas: dict[str, int] = field(default_factory=lambda: dict(INTERPRETER_QUOTAS))
     coach_quotas: dict[str, int] = field(default_factory=lambda: dict(COACH_QUOTAS))
@@ -101,12 +103,17 @@ def _interpreter_rows(config: BuildConfig) -> list[dict[str, Any]]:
     }
     for kind, quota in config.interpreter_quotas.items():
         rng = random.Random(f"{config.seed}:interpreter:{kind}")
+        # A separate stream, so the share of noisy rows never changes which clean rows are made.
+        noise_rng = random.Random(f"{config.seed}:noise:{kind}")
         for i in range(config.count(quota)):
             lang = _lang(rng, config.dutch_share)
             if kind in makers:
                 row = makers[kind](rng, lang, i)
             else:
                 row = coach.interpreter_row(_scenario(kind, rng, lang, i))
+            roll, noise_seed = noise_rng.random(), noise_rng.getrandbits(64)
+            if roll < config.noise_share:
+                row = add_noise(random.Random(noise_seed), row)
             row["messages"] = build_row_messages("interpreter", row["context"], row["user"], history=row["history"])
             rows.append(row)
     return rows

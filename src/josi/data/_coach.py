@@ -75,6 +75,13 @@ def first_reply(rng: random.Random, ctx: dict[str, Any], lang: str) -> str:
 
 # --- reply composition --------------------------------------------------------------------
 
+def _after_colon(sentence: str) -> str:
+    """Dutch continues lowercase after a colon ("Simpel: vandaag ..."); acronyms keep their case."""
+    if len(sentence) > 1 and sentence[0].isupper() and sentence[1].islower():
+        return sentence[0].lower() + sentence[1:]
+    return sentence
+
+
 def compose(rng: random.Random, persona: str, lang: str, core: list[str], optional: list[str], *,
             opener_pool: list[str] | None = None, closer_pool: list[str] | None = None,
             question_ok: bool = True) -> str:
@@ -96,6 +103,8 @@ def compose(rng: random.Random, persona: str, lang: str, core: list[str], option
 
     def text(parts: list[str]) -> str:
         head = [opener] if opener else []
+        if opener and opener.endswith(":") and lang == "nl" and parts:
+            parts = [_after_colon(parts[0])] + parts[1:]
         tail = [p for p in (closer, question) if p]
         return " ".join(head + parts + tail)
 

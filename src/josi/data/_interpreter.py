@@ -108,8 +108,13 @@ def create_workout(rng: random.Random, lang: str, source: str) -> dict[str, Any]
         tags.append("time")
     if filled.goal is not None:
         fields["goal"] = filled.goal
+    if filled.fatigue is not None:
+        fields["fatigue_hint"] = filled.fatigue
+        tags.append("fatigue")
     text = filled.text
     if source == "missing":
+        # A clarify request carries no fatigue_hint; the answer turn restores it.
+        fields.pop("fatigue_hint", None)
         fields.update(action="clarify", missing=["sport"], clarify_message=rng.choice(CLARIFY_SPORT[lang]),
                       confidence=confidence("inferred"))
         fields["free_text"] = text
@@ -128,7 +133,7 @@ def create_workout(rng: random.Random, lang: str, source: str) -> dict[str, Any]
         conf = confidence("inferred")
     fields.update(action="create_workout", sport=sport, confidence=conf)
     roll = rng.random()
-    if roll < 0.3:
+    if roll < 0.3 and filled.fatigue is None:
         phrase, hint = fatigue_phrase(rng, lang)
         text = join_clause(rng, text, phrase)
         fields["fatigue_hint"] = hint
@@ -238,7 +243,9 @@ def ask_zone(rng: random.Random, lang: str, zone: str) -> tuple[str, dict[str, A
     ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng, monitor=False),
                        with_session=rng.random() < 0.7)
     text = pool[index].format(zone_ref=zone_ref(rng, zone, lang))
-    return f"zone_question:{lang}:{index}", ctx, text[0].upper() + text[1:]
+    if pool[index].startswith("{"):
+        text = text[0].upper() + text[1:]
+    return f"zone_question:{lang}:{index}", ctx, text
 
 
 def ask_phase(rng: random.Random, lang: str, phase: str) -> tuple[str, dict[str, Any], str]:
@@ -303,6 +310,8 @@ def multi_clarify_answer(rng: random.Random, lang: str) -> dict[str, Any]:
         fields["time_available_min"] = minutes
     if first.goal is not None:
         fields["goal"] = first.goal
+    if first.fatigue is not None:
+        fields["fatigue_hint"] = first.fatigue
     # Grouped by the answer phrasing: that is the message the model is trained on.
     return _row("multi_turn_clarify", f"multi_clarify:{lang}:{a_index}", lang, ctx, reply.text,
                 fields, ["multi_turn", "sport_from_answer"], history)

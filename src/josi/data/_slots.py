@@ -20,6 +20,7 @@ class Filled:
     sport: str | None = None
     minutes: int | None = None
     goal: str | None = None
+    fatigue: str | None = None
     fields: set[str] = field(default_factory=set)
 
 
@@ -65,11 +66,16 @@ def fill(rng: random.Random, template: str, lang: str, *, sport: str | None = No
             if lang == "nl" and name == "goal":
                 raise ValueError("Dutch templates use {goal_focus}")
             values[name], out.goal = goal_phrase(rng, lang, name)
+        elif name == "fatigue":
+            values[name], out.fatigue = fatigue_phrase(rng, lang)
         else:
             raise KeyError(f"no value for placeholder {{{name}}} in {template!r}")
         out.fields.add(name)
     text = string.Formatter().vformat(template, (), values)
-    out.text = text[0].upper() + text[1:] if text and text[0].islower() and rng.random() < 0.8 else text
+    # Casual templates are written lowercase on purpose; only a leading slot value gets
+    # the capital a sentence start usually has.
+    starts_with_slot = template.startswith("{")
+    out.text = text[0].upper() + text[1:] if starts_with_slot and text[0].islower() and rng.random() < 0.8 else text
     return out
 
 
