@@ -1,12 +1,20 @@
 """Deterministic corrections after parsing: red flags, time, sport, clarify."""
 
 from josi.postprocess._post import CLARIFY_SPORT, PostResult, message_language, postprocess
-from josi.postprocess._redflags import SAFE_REPLY, detect_red_flags, red_flag_reply
+from josi.postprocess._redflags import (
+    FAMILIES,
+    SAFE_REPLY,
+    detect_red_flags,
+    red_flag_family,
+    red_flag_ids,
+    red_flag_reply,
+)
 from josi.postprocess._sport import SPORTS, find_sports, normalize_sport
 from josi.postprocess._time import extract_minutes
 
 __all__ = [
     "CLARIFY_SPORT",
+    "FAMILIES",
     "SAFE_REPLY",
     "SPORTS",
     "PostResult",
@@ -16,5 +24,7 @@ __all__ = [
     "message_language",
     "normalize_sport",
     "postprocess",
+    "red_flag_family",
+    "red_flag_ids",
     "red_flag_reply",
 ]

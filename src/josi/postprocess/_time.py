@@ -1,8 +1,10 @@
 """Minutes available, read from free text in English or Dutch.
 
-The earliest duration in the text wins. Ranges ("45-60 min", "1 tot 2 uur")
-give their lower bound, the time the athlete surely has. Clock times ("at
-7:30", "om 7 uur", "7 uur 's ochtends") are not durations.
+The earliest duration in the text wins. Ranges ("45-60 min", "1 tot 2 uur",
+"tussen de 30 en 45 minuten") give their lower bound, the time the athlete
+surely has. Clock times ("at 7:30", "om 7 uur", "7 uur 's ochtends") are not
+durations, and neither is a delay ("in an hour", "over een uur", "in 20
+minutes from now"): that says when, not how long.
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ _ISH = r"(?:\s*-?\s*ish)?"
 _APPROX = r"(?:~\s*)?"
 _B = r"(?<![\w.,:])"  # a number must not continue another number or word
 _E = r"(?![\w])"
+# A chat message names its time early; the cap keeps a pasted wall of text fast.
+_MAX_CHARS = 5000
+# Units that make a bare number after the hours something other than minutes.
+_NOT_MINUTES = (
+    r"km|k|mi|miles?|kilomet\w*|x|×|%|hours?|hrs?|uur|uren|keer|times|reps?|sets?|meters?|metres?|m|"
+    r"watts?|w|bpm|sec|s|seconds?|seconden|laps?|rondes?|sprints?|intervals?|intervallen"
+)
 
 _PATTERNS: list[tuple[str, str]] = [
     # "1:15", "0:45" (a duration unless a clock word precedes it)
@@ -54,6 +63,13 @@ _PATTERNS: list[tuple[str, str]] = [
     # "1h15", "1h 15m", "1 uur 15 minuten", "1 hour and 15 minutes", "1u15"
     ("h_m", rf"{_B}(?P<h>{NUM}){HOUR}\s*(?:(?:and|en)\s+)?(?P<m>\d{{1,2}}|{_WORD_ALT})\s*(?:{MIN}|m){_E}"),
     ("h_m_compact", rf"{_B}(?P<h>\d{{1,2}})\s?[hu](?P<m>[0-5]\d)(?:m|min)?{_E}"),
+    # "1 hour 15", "2 hours 30", "1u 15": minutes after the hours need no unit
+    ("h_m_bare", rf"{_B}(?P<h>{NUM}){HOUR}\s*(?:(?:and|en)\s+)?(?P<m>[0-5]?\d)(?![\w.,:'])"
+                 rf"(?!\s*(?:{_NOT_MINUTES})(?![\w]))"),
+    # "between 30 and 45 minutes", "tussen de 30 en 45 minuten"
+    ("between_min", rf"(?<![\w])(?:between|tussen)\s+(?:de\s+)?(?P<a>{NUM})\s*(?:and|en|-|–)\s*(?P<b>{NUM})"
+                    rf"\s*-?\s*{MIN}{_E}"),
+    ("between_hour", rf"(?<![\w])between\s+(?P<a>{NUM})\s*(?:and|-|–)\s*(?P<b>{NUM})\s*(?:hours?|hrs?){_E}"),
     # ranges: "45-60 minutes", "1 tot 2 uur", "45 to 60 min"
     ("range_min", rf"{_B}(?P<a>{NUM}){_ISH}\s*(?:-|–|to|tot|or|of|a)\s*(?P<b>{NUM}){_ISH}\s*-?\s*{MIN}{_E}"),
     ("range_hour", rf"{_B}(?P<a>{NUM})\s*(?:-|–|to|tot|or|of)\s*(?P<b>{NUM}){HOUR}{_E}"),
@@ -98,17 +114,17 @@ def _minutes(name: str, match: re.Match[str]) -> float | None:
     g = match.groupdict()
     if name == "clock_duration":
         return int(g["h"]) * 60 + int(g["m"])
-    if name in ("h_m", "h_m_compact"):
+    if name in ("h_m", "h_m_compact", "h_m_bare"):
         hours, minutes = _number(g["h"]), _number(g["m"])
         if hours is None or minutes is None or minutes >= 60:
             return None
         return hours * 60 + minutes
-    if name in ("range_min", "range_hour"):
+    if name in ("range_min", "range_hour", "between_min", "between_hour"):
         low, high = _number(g["a"]), _number(g["b"])
         # "forty-five" is one number, not the range 40-5.
         if low is None or high is None or high <= low:
             return None
-        return low if name == "range_min" else low * 60
+        return low if name in ("range_min", "between_min") else low * 60
     if name == "one_and_half":
         return 90
     if name in ("n_and_half", "n_hour_and_half"):
@@ -134,6 +150,34 @@ def _minutes(name: str, match: re.Match[str]) -> float | None:
 
 
 _REPS_BEFORE = re.compile(r"\d\s*[x×*]\s*$", re.IGNORECASE)
+_SLOT_BEFORE = re.compile(r"\b(?:van|from|tussen|between)\s+$", re.IGNORECASE)
+_DUTCH_UNIT = re.compile(r"uur|minuten|minuut|kwartier", re.IGNORECASE)
+_LATER_AFTER = re.compile(r"^\s*(?:from now|later|time\b|'s time|s time|vanaf nu|na nu)", re.IGNORECASE)
+_IN_BEFORE = re.compile(r"\bin\s+(?:half\s+|about\s+|around\s+|roughly\s+|like\s+)?$", re.IGNORECASE)
+_OVER_BEFORE = re.compile(r"\bover\s+(?:een\s+half\s+|half\s+|ongeveer\s+|zo.n\s+)?$", re.IGNORECASE)
+_ARTICLE_START = re.compile(r"(?:an?|one|half|a\s+couple|a\s+few|couple)\b", re.IGNORECASE)
+# Said before "in 30 minutes", these make it a delay: "I'm free in 30 minutes".
+_DEPARTURE = re.compile(
+    r"\b(?:leave|leaving|head(?:ing)?\s+out|go(?:ing)?\s+out|start(?:ing)?|be\s+back|get(?:ting)?\s+home|"
+    r"i'll|i\s+will|i'm\s+off|off\s+to|free|ready|done|finish(?:ed)?|home|back|out\s+the\s+door)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_delay(text: str, match: re.Match[str]) -> bool:
+    """True for "in an hour", "over 20 minuten", "in 30 min from now": when, not how long."""
+    before = text[: match.start()]
+    if _LATER_AFTER.match(text[match.end():]):
+        return True
+    if _OVER_BEFORE.search(before):
+        # Dutch "over een uur" is later; English "over an hour" is "more than an hour".
+        return bool(_DUTCH_UNIT.search(match.group(0)))
+    if _IN_BEFORE.search(before) and not _DUTCH_UNIT.search(match.group(0)):
+        if _ARTICLE_START.match(match.group(0)):
+            return True
+        clause = re.split(r"[.!?;,]", before)[-1]
+        return bool(_DEPARTURE.search(clause))
+    return False
 
 
 def _is_clock(text: str, match: re.Match[str], name: str) -> bool:
@@ -141,6 +185,9 @@ def _is_clock(text: str, match: re.Match[str], name: str) -> bool:
     before = text[: match.start()]
     if _REPS_BEFORE.search(before):
         return True
+    if name == "range_hour":
+        # "van 7 tot 8 uur", "from 6 to 7": a time slot, not a duration
+        return bool(_SLOT_BEFORE.search(before))
     if name not in ("clock_duration", "hours"):
         return False
     after = text[match.end():]
@@ -155,11 +202,11 @@ def extract_minutes(text: str) -> int | None:
     """Minutes of the first duration mentioned in ``text``, or None."""
     if not isinstance(text, str) or not text:
         return None
-    text = text.replace("’", "'")
+    text = text[:_MAX_CHARS].replace("’", "'")
     best: tuple[int, int, float] | None = None  # (start, -length, minutes)
     for name, pattern in _COMPILED:
         for match in pattern.finditer(text):
-            if _is_clock(text, match, name):
+            if _is_clock(text, match, name) or _is_delay(text, match):
                 continue
             value = _minutes(name, match)
             if value is None or value <= 0:

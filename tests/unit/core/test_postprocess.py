@@ -57,7 +57,7 @@ def test_normalize_sport(text: str | None, sport: str | None) -> None:
         ("Chest pain during my run", ("chest_pain",)),
         ("Ik had pijn op de borst", ("chest_pain",)),
         ("I passed out after the intervals", ("fainting",)),
-        ("Ik voelde me duizelig en had hartkloppingen", ("dizziness", "palpitations")),
+        ("Ik voelde me duizelig en had hartkloppingen", ("palpitations", "dizziness")),
         ("shortness of breath at rest", ("breathless_at_rest",)),
         ("kortademig in rust", ("breathless_at_rest",)),
         ("no chest pain, legs are just heavy", ()),
