@@ -1,8 +1,20 @@
-"""Training: profiles, base checkpoints, SFT and DPO with trl/peft, and run records."""
+"""Training: profiles, base checkpoints, LoRA SFT and DPO with trl/peft, and run records."""
 
 from __future__ import annotations
 
 from josi.training._base import ensure_base_checkpoint
+from josi.training._dpo import train_dpo
 from josi.training._profile import Profile, load_profile, profile_names
+from josi.training._sft import build_sft_trainer, train_sft
+from josi.training._tracking import read_curve
 
-__all__ = ["Profile", "ensure_base_checkpoint", "load_profile", "profile_names"]
+__all__ = [
+    "Profile",
+    "build_sft_trainer",
+    "ensure_base_checkpoint",
+    "load_profile",
+    "profile_names",
+    "read_curve",
+    "train_dpo",
+    "train_sft",
+]

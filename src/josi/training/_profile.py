@@ -22,7 +22,7 @@ from josi._errors import ConfigError
 from josi._resources import resource_dir
 
 DTYPES = ("float32", "bfloat16", "float16")
-MODES = ("both", "interpreter", "coach")
+MODES = ("joint", "interpreter", "coach", "both")
 PROMPT_STYLES = ("full", "compact")
 QUANTS = ("Q4_K_M", "Q8_0", "F16", "Q5_K_M", "Q4_0")
 
@@ -52,7 +52,7 @@ class LoraConfig:
 
 @dataclass(frozen=True)
 class SFTConfig:
-    mode: str = "both"
+    mode: str = "joint"
     max_length: int = 1024
     learning_rate: float = 2e-4
     epochs: float = 2.0
@@ -76,7 +76,13 @@ class SFTConfig:
 
 
 @dataclass(frozen=True)
+class DataConfig:
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class DPOConfig:
+    enabled: bool = False
     beta: float = 0.1
     learning_rate: float = 5e-7
     epochs: float = 1.0
@@ -110,6 +116,7 @@ class Profile:
     model: ModelConfig
     prompt_style: str = "full"
     thresholds: str = "default"
+    data: DataConfig = field(default_factory=DataConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
     dpo: DPOConfig = field(default_factory=DPOConfig)
@@ -130,6 +137,7 @@ class Profile:
 
 _SECTIONS: dict[str, type] = {
     "model": ModelConfig,
+    "data": DataConfig,
     "lora": LoraConfig,
     "sft": SFTConfig,
     "dpo": DPOConfig,

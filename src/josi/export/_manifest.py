@@ -1,0 +1,105 @@
+"""Manifests: ``<file>.manifest.json`` beside every artifact, enough to reproduce and verify it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from josi._errors import ModelFileError
+from josi._io import atomic_write_json, sha256_file
+from josi._resources import repo_root, resource_dir
+
+MANIFEST_SUFFIX = ".manifest.json"
+REQUIRED = (
+    "file", "size", "sha256", "base_model", "quant", "dataset_hash", "config_hash", "source_revision",
+    "llama_cpp_version", "pre_tokenizer", "chat_template_sha256", "prompt_style",
+)
+
+
+def manifest_path(artifact: str | os.PathLike[str]) -> Path:
+    artifact = Path(artifact)
+    if artifact.name.endswith(MANIFEST_SUFFIX):
+        return artifact
+    return artifact.with_name(artifact.name + MANIFEST_SUFFIX)
+
+
+def source_revision() -> str | None:
+    """``git rev-parse HEAD`` of the checkout (with ``+dirty`` for local changes), if any."""
+    root = repo_root()
+    if root is None:
+        return None
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def prompt_hashes() -> dict[str, str]:
+    try:
+        folder = resource_dir("prompts")
+    except FileNotFoundError:
+        return {}
+    return {p.name: sha256_file(p) for p in sorted(folder.glob("*.txt"))}
+
+
+def write_manifest(artifact: str | os.PathLike[str], **fields: Any) -> Path:
+    """Write the manifest for ``artifact``; file, size and sha256 are computed here."""
+    artifact = Path(artifact)
+    if not artifact.is_file():
+        raise ModelFileError(f"cannot write a manifest for missing file {artifact}")
+    data: dict[str, Any] = {
+        "file": artifact.name,
+        "size": artifact.stat().st_size,
+        "sha256": sha256_file(artifact),
+    }
+    for key, value in fields.items():
+        if key not in data:
+            data[key] = value
+    for key in REQUIRED:
+        data.setdefault(key, None)
+    return atomic_write_json(manifest_path(artifact), data)
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    path = manifest_path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"manifest {path} does not exist") from exc
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"manifest {path} is not valid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict):
+        raise ModelFileError(f"manifest {path} is not a JSON object")
+    missing = [key for key in REQUIRED if key not in data]
+    if missing:
+        raise ModelFileError(f"manifest {path} lacks {missing}")
+    return data
+
+
+def verify_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Check the artifact beside a manifest against its size and sha256; return the manifest.
+
+    Accepts the artifact or the manifest path. Raises ModelFileError on any mismatch.
+    """
+    mpath = manifest_path(path)
+    data = read_manifest(mpath)
+    if not isinstance(data["file"], str) or Path(data["file"]).name != data["file"]:
+        raise ModelFileError(f"manifest {mpath}: 'file' must be a bare file name, got {data['file']!r}")
+    artifact = mpath.with_name(data["file"])
+    if not artifact.is_file():
+        raise ModelFileError(f"{artifact} named by {mpath.name} does not exist")
+    size = artifact.stat().st_size
+    if size != data["size"]:
+        raise ModelFileError(f"{artifact.name}: size {size} != manifest size {data['size']} (tampered or truncated)")
+    digest = sha256_file(artifact)
+    if digest != data["sha256"]:
+        raise ModelFileError(f"{artifact.name}: sha256 {digest[:12]}... != manifest {str(data['sha256'])[:12]}...")
+    return data

@@ -1,0 +1,129 @@
+"""Dataset rows -> trl prompt-completion examples.
+
+The prompt is re-rendered from the row's context with the profile's prompt style
+(``josi.prompting.build_messages``), so a compact-prompt model and a full-prompt
+model train on the same data. The completion is a single assistant message; trl
+applies the tokenizer's own chat template and masks the loss to the completion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+from typing import Any
+
+from josi._errors import ConfigError, ContractError
+from josi._io import read_jsonl, sha256_file
+
+DATA_MODES = ("interpreter", "coach")
+
+
+def modes_for(mode: str) -> tuple[str, ...]:
+    return DATA_MODES if mode in ("joint", "both") else (mode,)
+
+
+def split_path(data_dir: Path, mode: str, split: str) -> Path:
+    return Path(data_dir) / f"{mode}.{split}.jsonl"
+
+
+def load_rows(data_dir: Path, modes: tuple[str, ...], split: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for mode in modes:
+        path = split_path(data_dir, mode, split)
+        if not path.is_file():
+            raise ConfigError(f"missing dataset file {path}; build it with `josi data build --out {data_dir}`")
+        rows.extend(read_jsonl(path))
+    return rows
+
+
+def data_hash(data_dir: Path, files: list[Path]) -> str:
+    """The generator's dataset.sha256 when present, else a hash over the files used."""
+    stamp = Path(data_dir) / "dataset.sha256"
+    if stamp.is_file():
+        token = stamp.read_text(encoding="utf-8").split()
+        if token:
+            return token[0]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(f"{path.name}:{sha256_file(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def to_example(row: dict[str, Any], *, style: str, chat_template_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One SFT row -> {"prompt": [messages], "completion": [assistant message]}."""
+    from josi.prompting import build_messages
+
+    try:
+        mode, context, user, completion = row["mode"], row["context"], row["user"], row["completion"]
+    except KeyError as exc:
+        raise ContractError(f"dataset row {row.get('id', '?')!r} lacks field {exc.args[0]!r}") from exc
+    if not isinstance(completion, str) or not completion.strip():
+        raise ContractError(f"dataset row {row.get('id', '?')!r} has an empty completion")
+    messages = build_messages(
+        mode,
+        context,
+        user,
+        history=row.get("history") or None,
+        interpreter_output=row.get("interpreter_output"),
+        style=style,
+    )
+    if not messages or messages[0].get("role") != "system" or not messages[0].get("content"):
+        # The system prompt carries the behavioural contract (I6); an example without it
+        # teaches the model to behave without the guardrail.
+        raise ContractError(f"row {row.get('id', '?')!r}: the rendered prompt has no system message")
+    example: dict[str, Any] = {
+        "prompt": [{"role": m["role"], "content": m["content"]} for m in messages],
+        "completion": [{"role": "assistant", "content": completion}],
+    }
+    if chat_template_kwargs:
+        example["chat_template_kwargs"] = dict(chat_template_kwargs)
+    return example
+
+
+def preference_example(
+    row: dict[str, Any], *, style: str, chat_template_kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One preference row -> {"prompt", "chosen", "rejected"} in conversational form."""
+    from josi.prompting import build_messages
+
+    try:
+        chosen, rejected = row["chosen"], row["rejected"]
+    except KeyError as exc:
+        raise ContractError(f"preference row {row.get('id', '?')!r} lacks {exc.args[0]!r}") from exc
+    mode = "coach" if row.get("interpreter_output") is not None else row.get("mode", "coach")
+    messages = build_messages(
+        mode,
+        row["context"],
+        row["user"],
+        history=row.get("history") or None,
+        interpreter_output=row.get("interpreter_output"),
+        style=style,
+    )
+    if not messages or messages[0].get("role") != "system":
+        raise ContractError(f"preference row {row.get('id', '?')!r}: the rendered prompt has no system message")
+    example: dict[str, Any] = {
+        "prompt": [{"role": m["role"], "content": m["content"]} for m in messages],
+        "chosen": [{"role": "assistant", "content": chosen}],
+        "rejected": [{"role": "assistant", "content": rejected}],
+    }
+    if chat_template_kwargs:
+        example["chat_template_kwargs"] = dict(chat_template_kwargs)
+    return example
+
+
+def subsample(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:
+    """A fixed, mode-balanced subset, so validation cost does not grow with the dataset."""
+    if limit <= 0 or len(rows) <= limit:
+        return rows
+    by_mode: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_mode.setdefault(str(row.get("mode", "")), []).append(row)
+    rng = random.Random(seed)
+    share = max(1, limit // len(by_mode))
+    picked: list[dict[str, Any]] = []
+    for key in sorted(by_mode):
+        group = list(by_mode[key])
+        rng.shuffle(group)
+        picked.extend(group[:share])
+    return picked[:limit]

@@ -1,0 +1,291 @@
+"""Supervised fine-tuning with trl's SFTTrainer and a LoRA adapter.
+
+Decisions (see profiles/nano.toml for the numbers):
+- Prompt-completion examples: trl renders them with the tokenizer's chat template and
+  computes the loss on completion tokens only, which generalised far better than
+  loss on every token.
+- Rows longer than ``max_length`` are dropped (and counted in the run record) rather
+  than truncated: a cut-off target never shows the model where its answer ends.
+- No packing by default. Without flash-attention (CPU, older GPUs) packed rows attend
+  across example boundaries; length-grouped batches remove most padding instead.
+- The best checkpoint by validation loss is restored at the end; early stopping ends
+  the run after ``early_stopping_patience`` evaluations without improvement.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from josi._errors import ConfigError
+from josi._io import atomic_write_json
+from josi._lazy import require
+from josi.training._base import ensure_base_checkpoint
+from josi.training._data import data_hash, load_rows, modes_for, split_path, subsample, to_example
+from josi.training._profile import Profile
+from josi.training._tracking import make_callbacks, read_curve, wandb_enabled, write_run_record
+
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+
+
+def auto_threads() -> int:
+    """Cores not already busy: OpenMP with more threads than free cores runs several times slower."""
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(cores, int(cores - busy + 0.5)))
+
+
+def cuda_available() -> bool:
+    torch = require("torch")
+    return bool(torch.cuda.is_available())
+
+
+def load_tokenizer(profile: Profile, base: Path | str) -> Any:
+    """The base tokenizer with a pad token distinct from EOS wherever the vocabulary has one."""
+    transformers = require("transformers")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(
+        str(base), revision=profile.model.revision or None, trust_remote_code=profile.model.trust_remote_code
+    )
+    vocab = tokenizer.get_vocab()
+    wanted = profile.model.pad_token
+    if wanted:
+        if wanted not in vocab:
+            raise ConfigError(f"model.pad_token {wanted!r} is not in the {profile.name} vocabulary")
+        tokenizer.pad_token = wanted
+    elif tokenizer.pad_token is None or tokenizer.pad_token == tokenizer.eos_token:
+        for candidate in (tokenizer.unk_token, "<|endoftext|>", "<pad>"):
+            if candidate and candidate in vocab and candidate != tokenizer.eos_token:
+                tokenizer.pad_token = candidate
+                break
+        else:
+            tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    return tokenizer
+
+
+def load_model(profile: Profile, base: Path | str, *, for_training: bool = True) -> Any:
+    torch = require("torch")
+    transformers = require("transformers")
+    kwargs: dict[str, Any] = {
+        "revision": profile.model.revision or None,
+        "trust_remote_code": profile.model.trust_remote_code,
+        "dtype": getattr(torch, profile.model.dtype),
+    }
+    if for_training and profile.model.qlora_on_cuda and cuda_available():
+        require("bitsandbytes")
+        kwargs["quantization_config"] = transformers.BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16,
+        )
+        kwargs["device_map"] = {"": 0}
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(base), **kwargs)
+    if "quantization_config" in kwargs:
+        peft = require("peft")
+        model = peft.prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=profile.sft.gradient_checkpointing
+        )
+    return model
+
+
+def lora_config(profile: Profile) -> Any:
+    peft = require("peft")
+    targets: Any = profile.lora.target_pattern or list(profile.lora.target_modules)
+    return peft.LoraConfig(
+        r=profile.lora.r,
+        lora_alpha=profile.lora.alpha,
+        lora_dropout=profile.lora.dropout,
+        target_modules=targets,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def template_kwargs(profile: Profile) -> dict[str, Any]:
+    if profile.model.enable_thinking is None:
+        return {}
+    return {"enable_thinking": profile.model.enable_thinking}
+
+
+def prepare_examples(
+    profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], int]:
+    """Render rows and drop those whose full conversation exceeds ``sft.max_length``."""
+    kwargs = template_kwargs(profile)
+    kept: list[dict[str, Any]] = []
+    dropped = 0
+    for row in rows:
+        example = to_example(row, style=profile.prompt_style, chat_template_kwargs=kwargs)
+        ids = tokenizer.apply_chat_template(
+            example["prompt"] + example["completion"], tokenize=True, return_dict=False, **kwargs
+        )
+        if hasattr(ids, "input_ids"):
+            ids = ids["input_ids"]
+        if len(ids) > profile.sft.max_length:
+            dropped += 1
+            continue
+        kept.append(example)
+    return kept, dropped
+
+
+def last_complete_checkpoint(checkpoints: Path) -> Path | None:
+    """Newest checkpoint whose trainer_state.json exists (written last, so a kill mid-save is skipped)."""
+    if not checkpoints.is_dir():
+        return None
+    found = []
+    for child in checkpoints.iterdir():
+        match = _CHECKPOINT.match(child.name)
+        if match and child.is_dir() and (child / "trainer_state.json").is_file():
+            found.append((int(match.group(1)), child))
+    return max(found)[1] if found else None
+
+
+def build_sft_trainer(
+    profile: Profile, data_dir: Path, out_dir: Path, *, mode: str
+) -> tuple[Any, dict[str, Any]]:
+    """Construct the SFTTrainer (model, data, callbacks) without training."""
+    require("torch")
+    transformers = require("transformers")
+    trl = require("trl")
+    datasets = require("datasets")
+
+    sft = profile.sft
+    modes = modes_for(mode)
+    base = ensure_base_checkpoint(profile)
+    tokenizer = load_tokenizer(profile, base)
+    train_rows = load_rows(data_dir, modes, "train")
+    val_rows = subsample(load_rows(data_dir, modes, "val"), sft.max_eval_examples, sft.seed)
+    train_examples, dropped_train = prepare_examples(profile, tokenizer, train_rows)
+    val_examples, dropped_val = prepare_examples(profile, tokenizer, val_rows)
+    if not train_examples or not val_examples:
+        raise ConfigError(
+            f"no usable examples in {data_dir} for mode {mode!r} within max_length={sft.max_length} "
+            f"(train dropped {dropped_train}, val dropped {dropped_val})"
+        )
+
+    on_gpu = cuda_available()
+    use_bf16 = profile.model.dtype == "bfloat16"
+    report_to = ["wandb"] if wandb_enabled(profile.tracking.wandb) else "none"
+    args = trl.SFTConfig(
+        output_dir=str(out_dir / "checkpoints"),
+        max_length=sft.max_length,
+        packing=sft.packing,
+        completion_only_loss=True,
+        per_device_train_batch_size=sft.batch_size,
+        per_device_eval_batch_size=sft.batch_size,
+        gradient_accumulation_steps=sft.grad_accum,
+        learning_rate=sft.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=sft.warmup_ratio,
+        weight_decay=sft.weight_decay,
+        max_grad_norm=sft.max_grad_norm,
+        num_train_epochs=sft.epochs,
+        max_steps=sft.max_steps,
+        eval_strategy="steps",
+        eval_steps=sft.eval_steps,
+        save_strategy="steps",
+        save_steps=sft.save_steps,
+        save_total_limit=sft.save_total_limit,
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        logging_steps=sft.logging_steps,
+        seed=sft.seed,
+        data_seed=sft.seed,
+        bf16=use_bf16,
+        fp16=False,
+        use_cpu=not on_gpu,
+        gradient_checkpointing=sft.gradient_checkpointing,
+        train_sampling_strategy="random" if sft.packing else "group_by_length",
+        include_num_input_tokens_seen="non_padding",
+        dataloader_num_workers=0,
+        report_to=report_to,
+        run_name=f"{profile.name}-{mode}",
+        disable_tqdm=True,
+        save_only_model=False,
+    )
+    threads = sft.threads if sft.threads > 0 else (0 if on_gpu else auto_threads())
+    if threads:
+        require("torch").set_num_threads(threads)
+    model = load_model(profile, base)
+    callbacks = make_callbacks(out_dir, max_minutes=sft.max_minutes)
+    if sft.early_stopping_patience > 0:
+        callbacks.append(transformers.EarlyStoppingCallback(early_stopping_patience=sft.early_stopping_patience))
+    trainer = trl.SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=datasets.Dataset.from_list(train_examples),
+        eval_dataset=datasets.Dataset.from_list(val_examples),
+        processing_class=tokenizer,
+        peft_config=lora_config(profile),
+        callbacks=callbacks,
+    )
+    files = [split_path(data_dir, m, s) for m in modes for s in ("train", "val")]
+    info = {
+        "mode": mode,
+        "base": str(base),
+        "data_dir": str(data_dir),
+        "data_hash": data_hash(data_dir, files),
+        "train_examples": len(train_examples),
+        "val_examples": len(val_examples),
+        "dropped_over_max_length": {"train": dropped_train, "val": dropped_val},
+        "pad_token": tokenizer.pad_token,
+        "eos_token": tokenizer.eos_token,
+        "pad_distinct_from_eos": tokenizer.pad_token != tokenizer.eos_token,
+        "report_to": report_to,
+        "device": "cuda" if on_gpu else "cpu",
+        "threads": threads or None,
+    }
+    return trainer, info
+
+
+def train_sft(profile: Profile, data_dir: str | Path, out_dir: str | Path, *, resume: bool = True,
+              mode: str | None = None) -> Path:
+    """Train LoRA SFT; return the adapter directory (or, for mode "both", the run directory).
+
+    Re-running with ``resume=True`` continues from the newest complete checkpoint.
+    """
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    mode = mode or profile.sft.mode
+    if mode == "both":
+        for single in ("interpreter", "coach"):
+            train_sft(profile, data_dir, out_dir / single, resume=resume, mode=single)
+        return out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    adapter_dir = out_dir / "adapter"
+    trainer, info = build_sft_trainer(profile, data_dir, out_dir, mode=mode)
+    checkpoint = last_complete_checkpoint(out_dir / "checkpoints") if resume else None
+    atomic_write_json(out_dir / "profile.json", {**profile.to_dict(), "config_hash": profile.config_hash()})
+    started = time.monotonic()
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    wall = time.monotonic() - started
+    trainer.save_model(str(adapter_dir))
+    trainer.processing_class.save_pretrained(str(adapter_dir))
+    state = trainer.state
+    tokens = int(state.num_input_tokens_seen or 0)
+    record = {
+        "kind": "sft",
+        "profile": profile.name,
+        "config": profile.to_dict(),
+        "config_hash": profile.config_hash(),
+        **info,
+        "resumed_from": str(checkpoint) if checkpoint else None,
+        "adapter_dir": str(adapter_dir),
+        "global_step": state.global_step,
+        "best_checkpoint": state.best_model_checkpoint,
+        "best_eval_loss": state.best_metric,
+        "train_loss": result.training_loss,
+        "tokens_seen": tokens,
+        "wall_seconds": round(wall, 1),
+        "tokens_per_second": round(tokens / wall, 1) if wall > 0 and not checkpoint else None,
+        "curve_points": len(read_curve(out_dir)),
+    }
+    write_run_record(out_dir, record)
+    return adapter_dir
