@@ -122,7 +122,7 @@ def build(
 
 
 def _data_stage(profile, root: Path, log) -> Path:
-    from josi.data import build_dataset
+    from josi.data import BuildConfig, write_dataset
 
     seed = profile.data.seed
     key = _key(
@@ -138,7 +138,7 @@ def _data_stage(profile, root: Path, log) -> Path:
         return out
     log(f"[data] building into {out}")
     started = time.monotonic()
-    build_dataset(out, seed=seed)
+    write_dataset(out, BuildConfig(seed=seed))
     _finish(out, {"stage": "data", "key": key, "seconds": round(time.monotonic() - started, 1)})
     return out
 

@@ -30,19 +30,22 @@ def ship(
     staging = dist / f".{name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    command = [
-        sys.executable, "-m", "pytest",
-        "--run-model",
-        "--gguf", str(shipped),
-        "--compare", str(reference),
-        "--profile", result.profile,
-        "--josi-report", str(staging / "report"),
-        *pytest_args,
-    ]
-    log("[ship] " + " ".join(command))
-    code = subprocess.call(command)
+    base = [sys.executable, "-m", "pytest", "--profile", result.profile, *pytest_args]
+    # Post-quantization regression: the F16 is measured first (its own gates are
+    # informational here), then the Q4_K_M is gated and compared with it per case.
+    reference_report = staging / "report-f16"
+    reference_cmd = [*base, "-m", "model", "--gguf", str(reference), "--josi-report", str(reference_report)]
+    log("[ship] reference run: " + " ".join(reference_cmd))
+    subprocess.call(reference_cmd)
+    if not (reference_report / "results.json").is_file():
+        log("[ship] the F16 reference run wrote no results; nothing published")
+        return 1
+    gate_cmd = [*base, "--gguf", str(shipped), "--compare", str(reference_report / "results.json"),
+                "--josi-report", str(staging / "report")]
+    log("[ship] gate: " + " ".join(gate_cmd))
+    code = subprocess.call(gate_cmd)
     if code != 0:
-        log(f"[ship] pytest exited {code}: nothing published (report kept in {staging / 'report'})")
+        log(f"[ship] pytest exited {code}: nothing published (reports kept in {staging})")
         return code
     for role in ("Q4_K_M", "adapter"):
         path = result.artifacts.get(role)
