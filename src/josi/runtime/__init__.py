@@ -1,0 +1,38 @@
+"""Run a Josi GGUF: the v6 two-mode turn on llama.cpp, batch runs and a terminal chat."""
+
+from josi.runtime._config import (
+    MODES,
+    PROMPT_STYLES,
+    RuntimeConfig,
+    embedded_gguf,
+    manifest_path,
+    manifest_prompt_style,
+    read_manifest,
+)
+from josi.runtime._gguf import GgufInfo, inspect_gguf
+from josi.runtime._runtime import (
+    CallStats,
+    CoachCall,
+    InterpreterCall,
+    JosiRuntime,
+    TurnResult,
+    looks_garbled,
+)
+
+__all__ = [
+    "MODES",
+    "PROMPT_STYLES",
+    "CallStats",
+    "CoachCall",
+    "GgufInfo",
+    "InterpreterCall",
+    "JosiRuntime",
+    "RuntimeConfig",
+    "TurnResult",
+    "embedded_gguf",
+    "inspect_gguf",
+    "looks_garbled",
+    "manifest_path",
+    "manifest_prompt_style",
+    "read_manifest",
+]

@@ -1,0 +1,102 @@
+"""``josi run`` (batch turns) and ``josi chat`` (terminal conversation)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from josi._errors import ConfigError, JosiError
+
+
+def _runtime_options(gguf: Path, n_ctx: int, seed: int, threads: int | None, deterministic: bool,
+                     no_grammar: bool, no_prefix_cache: bool, prompt_style: str | None) -> Any:
+    from josi.runtime._config import RuntimeConfig
+
+    return RuntimeConfig(gguf=gguf, n_ctx=n_ctx, seed=seed, n_threads=threads,
+                         deterministic=deterministic, use_grammar=not no_grammar,
+                         prefix_cache=not no_prefix_cache, prompt_style=prompt_style)
+
+
+_GGUF = typer.Option(..., "--gguf", help="The GGUF model file.", dir_okay=False)
+_N_CTX = typer.Option(4096, "--n-ctx", help="Context size in tokens (v6: 4096).")
+_SEED = typer.Option(0, "--seed", help="Base sampling seed.")
+_THREADS = typer.Option(None, "--threads", help="CPU threads (default: llama.cpp's choice).")
+_DET = typer.Option(False, "--deterministic", help="Greedy decoding (temperature 0).")
+_NO_GRAMMAR = typer.Option(False, "--no-grammar", help="Interpreter without the GBNF grammar.")
+_NO_CACHE = typer.Option(False, "--no-prefix-cache", help="Re-evaluate every prompt from scratch.")
+_STYLE = typer.Option(None, "--prompt-style",
+                      help="full or compact (default: the GGUF's manifest, else full).")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        gguf: Path = _GGUF,
+        input: Path = typer.Option(..., "--input", help="JSONL: message, context, optional history and id."),
+        output: Path = typer.Option(..., "--output", help="JSONL results, written atomically."),
+        limit: int | None = typer.Option(None, "--limit", help="Run at most this many cases."),
+        n_ctx: int = _N_CTX,
+        seed: int = _SEED,
+        threads: int | None = _THREADS,
+        deterministic: bool = _DET,
+        no_grammar: bool = _NO_GRAMMAR,
+        no_prefix_cache: bool = _NO_CACHE,
+        prompt_style: str | None = _STYLE,
+    ) -> None:
+        """Run v6 turns for every case in a JSONL file; bad rows are reported and skipped."""
+        from josi.runtime._batch import run_batch
+        from josi.runtime._runtime import JosiRuntime
+
+        config = _runtime_options(gguf, n_ctx, seed, threads, deterministic, no_grammar,
+                                  no_prefix_cache, prompt_style)
+        with JosiRuntime(config) as runtime:
+            summary = run_batch(runtime, input, output,
+                                report=lambda message: typer.echo(message, err=True), limit=limit)
+        typer.echo(
+            f"{summary.succeeded}/{summary.rows} cases -> {output} "
+            f"({summary.skipped} skipped, {summary.wall_s:.1f}s, {summary.cases_per_min:.1f} cases/min)",
+            err=True,
+        )
+        if summary.succeeded == 0:
+            # An error, not typer.Exit: the top-level entry point turns errors into exit code 2.
+            raise JosiError(f"no case in {input} succeeded")
+
+    @app.command("chat")
+    def chat(
+        gguf: Path = _GGUF,
+        context: Path | None = typer.Option(None, "--context", help="A ChatContext JSON file."),
+        tier: str | None = typer.Option(None, "--tier", help="monitor, advisor or coach."),
+        persona: str | None = typer.Option(None, "--persona", help="balanced, direct, technical or encouraging."),
+        readiness: str | None = typer.Option(None, "--readiness", help="Green, Yellow, Orange or Red."),
+        n_ctx: int = _N_CTX,
+        seed: int = _SEED,
+        threads: int | None = _THREADS,
+        deterministic: bool = _DET,
+        no_grammar: bool = _NO_GRAMMAR,
+        prompt_style: str | None = _STYLE,
+    ) -> None:
+        """Talk to the model in the terminal; the route decision is shown in dim text."""
+        from josi.runtime._chat import chat_loop, default_context, set_path
+        from josi.runtime._runtime import JosiRuntime
+
+        if context is not None:
+            try:
+                ctx = json.loads(context.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ConfigError(f"cannot read the context file {context}: {exc}") from exc
+        else:
+            ctx = default_context()
+        for key, value in (("tier", tier), ("persona", persona), ("readiness", readiness)):
+            if value is not None:
+                ctx = set_path(ctx, f"{key}={value}")
+        from josi.contracts import validate_context
+
+        validate_context(ctx)
+        config = _runtime_options(gguf, n_ctx, seed, threads, deterministic, no_grammar, False,
+                                  prompt_style)
+        with JosiRuntime(config) as runtime:
+            chat_loop(runtime, ctx, read=input, write=typer.echo,
+                      dim=lambda text: typer.style(text, dim=True))

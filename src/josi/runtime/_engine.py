@@ -1,0 +1,357 @@
+"""One loaded GGUF: tokenization with the model's own vocabulary, grammar compilation
+that fails loudly, and generation that reuses the KV cache of a shared prompt prefix.
+
+llama-cpp-python 0.3.36 does not validate grammars: ``LlamaGrammar.from_string``
+stores the text, and ``llama_sampler_init_grammar`` returns NULL on a parse error
+(after logging ``parse: error parsing grammar``). ``Llama.generate`` adds that NULL
+to its sampler chain and the process then dies with SIGSEGV. So the sampler chain is
+built here, and a NULL grammar sampler raises GrammarError before any decoding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from josi._errors import ContractError, GrammarError, ModelFileError
+from josi._lazy import require
+from josi.runtime._config import RuntimeConfig
+from josi.runtime._gguf import GgufInfo, inspect_gguf
+
+
+# One snapshot per (mode, system prompt); a few spare for persona or style variants.
+_MAX_SNAPSHOTS = 8
+
+
+@dataclass(frozen=True)
+class Generation:
+    """Raw output of one generation and what it cost."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    latency_s: float
+    stopped: str  # "eog" | "max_tokens" | "context_full"
+
+
+@dataclass
+class _Snapshot:
+    ids: tuple[int, ...]
+    state: Any  # ctypes byte array of the sequence's KV cache
+
+
+class _Sampler:
+    """Token sampling with an optional grammar, the way llama.cpp's common sampler does it.
+
+    The unconstrained chain proposes a token and the grammar checks only that one
+    candidate; the whole vocabulary goes through the grammar only when it rejects
+    the proposal. Greedy decoding picks exactly the token full grammar-first
+    filtering would pick, at a fraction of the cost on large vocabularies.
+    """
+
+    def __init__(self, lc: Any, chain: Any, grammar: Any, n_vocab: int, vocab: Any) -> None:
+        np = require("numpy")
+        self._lc, self._chain, self._grammar, self._vocab = lc, chain, grammar, vocab
+        self._np, self._n_vocab = np, n_vocab
+        self._one = (lc.llama_token_data * 1)()
+        self._one_array = lc.llama_token_data_array(data=self._one, size=1, selected=-1, sorted=False)
+        self._all = None
+        self._all_array = None
+        self.resampled = 0
+
+    def _full_candidates(self, ctx: Any) -> Any:
+        np, lc = self._np, self._lc
+        if self._all is None:
+            self._all = np.zeros(self._n_vocab, dtype=np.dtype(
+                [("id", np.intc), ("logit", np.single), ("p", np.single)], align=True))
+            self._all_array = lc.llama_token_data_array(
+                data=self._all.ctypes.data_as(lc.llama_token_data_p), size=self._n_vocab,
+                selected=-1, sorted=False)
+        logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, -1), shape=(self._n_vocab,))
+        self._all["id"] = np.arange(self._n_vocab, dtype=np.intc)
+        self._all["logit"] = logits
+        self._all["p"] = 0.0
+        self._all_array.size, self._all_array.selected, self._all_array.sorted = self._n_vocab, -1, False
+        return self._all_array
+
+    def sample(self, ctx: Any) -> int:
+        lc = self._lc
+        token = lc.llama_sampler_sample(self._chain.sampler, ctx, -1)
+        if self._grammar is None:
+            return token
+        self._one[0].id, self._one[0].logit, self._one[0].p = token, 1.0, 0.0
+        self._one_array.size, self._one_array.selected = 1, -1
+        lc.llama_sampler_apply(self._grammar, lc.ctypes.byref(self._one_array))
+        if self._one[0].logit == float("-inf"):
+            self.resampled += 1
+            candidates = self._full_candidates(ctx)
+            lc.llama_sampler_apply(self._grammar, lc.ctypes.byref(candidates))
+            lc.llama_sampler_apply(self._chain.sampler, lc.ctypes.byref(candidates))
+            token = int(self._all["id"][candidates.selected])
+            lc.llama_sampler_accept(self._chain.sampler, token)
+        # The grammar only ever sees end-of-generation when it allowed it; it is not fed further.
+        if not lc.llama_vocab_is_eog(self._vocab, token):
+            lc.llama_sampler_accept(self._grammar, token)
+        return token
+
+    def close(self) -> None:
+        if self._grammar is not None:
+            self._lc.llama_sampler_free(self._grammar)
+            self._grammar = None
+        self._chain.close()
+
+
+class Engine:
+    """A GGUF loaded once; shared by both modes and by every call."""
+
+    def __init__(self, config: RuntimeConfig) -> None:
+        self.info: GgufInfo = inspect_gguf(config.gguf)
+        self._llama_cpp = require("llama_cpp")
+        kwargs: dict[str, Any] = {
+            "model_path": str(config.gguf),
+            "n_ctx": config.n_ctx,
+            "n_batch": min(config.n_batch, config.n_ctx),
+            "n_ubatch": min(config.n_batch, config.n_ctx),
+            "seed": config.seed,
+            "verbose": False,
+        }
+        if config.n_threads is not None:
+            kwargs["n_threads"] = kwargs["n_threads_batch"] = config.n_threads
+        log = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(log):
+                self.llm = self._llama_cpp.Llama(**kwargs)
+        except (ValueError, RuntimeError, OSError) as exc:
+            detail = " ".join(log.getvalue().split())[-400:]
+            raise ModelFileError(
+                f"llama.cpp could not load {config.gguf}: {exc}" + (f" ({detail})" if detail else "")
+            ) from exc
+        self.n_ctx = self.llm.n_ctx()
+        metadata = self.llm.metadata
+        self.chat_template: str | None = metadata.get("tokenizer.chat_template") or self.info.chat_template
+        self.add_bos: bool = bool(self.llm._model.add_bos_token())
+        self.bos_id: int = self.llm.token_bos()
+        self.bos_text = self._piece(self.bos_id)
+        self.eos_text = self._piece(self.llm.token_eos())
+        self._vocab = self.llm._model.vocab
+        self._snapshots: dict[tuple[int, ...], _Snapshot] = {}
+
+    # --- tokens -------------------------------------------------------------------------
+
+    def tokenize(self, prompt: str) -> list[int]:
+        """Token ids of a rendered prompt, special tokens parsed, exactly one BOS if the model wants one."""
+        ids = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        if self.add_bos and self.bos_id >= 0:
+            if not ids or ids[0] != self.bos_id:
+                ids = [self.bos_id, *ids]
+            if len(ids) > 1 and ids[1] == self.bos_id:
+                raise ContractError(
+                    "the rendered prompt starts with two BOS tokens: the chat template already adds "
+                    "BOS and so does the tokenizer; fix the template or the add_bos_token metadata"
+                )
+        return ids
+
+    def _piece(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def detokenize(self, ids: list[int]) -> str:
+        return self.llm.detokenize(ids).decode("utf-8", errors="replace")
+
+    # --- grammar ------------------------------------------------------------------------
+
+    def _grammar_sampler(self, text: str) -> Any:
+        log = io.StringIO()
+        with contextlib.redirect_stderr(log):
+            sampler = self._llama_cpp.llama_sampler_init_grammar(
+                self._vocab, text.encode("utf-8"), b"root"
+            )
+        if not sampler:
+            detail = "; ".join(line.strip() for line in log.getvalue().splitlines() if "error" in line)
+            raise GrammarError(
+                "the GBNF grammar failed to compile" + (f": {detail}" if detail else "")
+                + "; refusing to decode without it"
+            )
+        return sampler
+
+    def check_grammar(self, text: str) -> None:
+        """Raise GrammarError unless llama.cpp compiles ``text`` against this vocabulary."""
+        self._llama_cpp.llama_sampler_free(self._grammar_sampler(text))
+
+    def _sampler(self, *, temperature: float, top_p: float, top_k: int, min_p: float,
+                 seed: int, grammar: str | None) -> _Sampler:
+        internals = require("llama_cpp._internals")
+        chain = internals.LlamaSampler()
+        if temperature <= 0.0:
+            chain.add_greedy()
+        else:
+            if top_k > 0:
+                chain.add_top_k(top_k)
+            chain.add_top_p(top_p, 1)
+            if min_p > 0.0:
+                chain.add_min_p(min_p, 1)
+            chain.add_temp(temperature)
+            chain.add_dist(seed)
+        try:
+            grammar_ptr = self._grammar_sampler(grammar) if grammar is not None else None
+        except GrammarError:
+            chain.close()
+            raise
+        return _Sampler(self._llama_cpp, chain, grammar_ptr, self.llm.n_vocab(), self._vocab)
+
+    def grammar_accepts(self, grammar: str, text: str) -> bool:
+        """True when ``text`` is a complete sentence of ``grammar`` (checked token by token)."""
+        lc = self._llama_cpp
+        sampler = self._grammar_sampler(grammar)
+        one = (lc.llama_token_data * 1)()
+        array = lc.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
+
+        def allowed(token: int) -> bool:
+            one[0].id, one[0].logit, one[0].p = token, 1.0, 0.0
+            array.size, array.selected = 1, -1
+            lc.llama_sampler_apply(sampler, lc.ctypes.byref(array))
+            return one[0].logit != float("-inf")
+
+        try:
+            for token in self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False):
+                if not allowed(token):
+                    return False
+                lc.llama_sampler_accept(sampler, token)
+            return allowed(self.llm.token_eos())
+        finally:
+            lc.llama_sampler_free(sampler)
+
+    # --- prefix cache ---------------------------------------------------------------------
+
+    def _common_prefix(self, ids: list[int]) -> int:
+        current = self.llm.input_ids[: self.llm.n_tokens]
+        n = 0
+        for a, b in zip(current, ids):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    def _truncate(self, n: int) -> None:
+        self.llm._ctx.kv_cache_seq_rm(-1, n, -1)
+        self.llm.n_tokens = n
+
+    def _save(self, prefix: tuple[int, ...]) -> None:
+        lc, ctx = self._llama_cpp, self.llm._ctx.ctx
+        size = lc.llama_state_seq_get_size(ctx, 0)
+        buffer = (lc.ctypes.c_uint8 * int(size))()
+        written = lc.llama_state_seq_get_data(ctx, buffer, size, 0)
+        if written:
+            while len(self._snapshots) >= _MAX_SNAPSHOTS:
+                self._snapshots.pop(next(iter(self._snapshots)))
+            self._snapshots[prefix] = _Snapshot(prefix, (buffer, int(written)))
+
+    def _restore(self, snapshot: _Snapshot) -> bool:
+        lc, ctx = self._llama_cpp, self.llm._ctx.ctx
+        buffer, size = snapshot.state
+        self._truncate(0)
+        if lc.llama_state_seq_set_data(ctx, buffer, size, 0) != size:
+            self._truncate(0)
+            return False
+        n = len(snapshot.ids)
+        self.llm.input_ids[:n] = snapshot.ids
+        self.llm.n_tokens = n
+        return True
+
+    def _prepare(self, ids: list[int], prefix_len: int, use_cache: bool) -> int:
+        """Leave a reusable part of ``ids`` in the KV cache; return how many tokens were reused."""
+        if not use_cache:
+            self._truncate(0)
+            return 0
+        reused = self._common_prefix(ids)
+        if 0 < prefix_len < len(ids) and reused < prefix_len:
+            prefix = tuple(ids[:prefix_len])
+            snapshot = self._snapshots.get(prefix)
+            if snapshot is not None and self._restore(snapshot):
+                reused = prefix_len
+            else:
+                # This call pays for the prefix once; later calls with the same prefix restore it.
+                self._truncate(0)
+                self.llm.eval(list(prefix))
+                self._save(prefix)
+                return 0
+        # The last prompt token is always decoded again so sampling sees fresh logits.
+        reused = min(reused, len(ids) - 1)
+        self._truncate(reused)
+        return reused
+
+    def drop_live_cache(self) -> None:
+        """Empty the live KV cache but keep saved prefixes (to compare calls from the same state)."""
+        self._truncate(0)
+
+    def clear_cache(self) -> None:
+        """Forget saved prefixes and the live KV cache."""
+        self._snapshots.clear()
+        self._truncate(0)
+
+    # --- generation ---------------------------------------------------------------------
+
+    def generate(
+        self,
+        ids: list[int],
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float,
+        top_k: int,
+        min_p: float,
+        seed: int,
+        grammar: str | None = None,
+        prefix_len: int = 0,
+        use_cache: bool = True,
+    ) -> Generation:
+        if not ids:
+            raise ContractError("cannot generate from an empty prompt")
+        if len(ids) >= self.n_ctx - 1:
+            raise ContractError(
+                f"the prompt has {len(ids)} tokens but the context holds {self.n_ctx}; "
+                "shorten the history or raise n_ctx"
+            )
+        start = time.perf_counter()
+        sampler = self._sampler(temperature=temperature, top_p=top_p, top_k=top_k,
+                                min_p=min_p, seed=seed, grammar=grammar)
+        try:
+            cached = self._prepare(ids, prefix_len, use_cache)
+            self.llm.eval(ids[self.llm.n_tokens:])
+            out: list[int] = []
+            stopped = "max_tokens"
+            budget = min(max_tokens, self.n_ctx - len(ids))
+            while len(out) < budget:
+                token = sampler.sample(self.llm._ctx.ctx)
+                if self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                    stopped = "eog"
+                    break
+                out.append(token)
+                if self.llm.n_tokens >= self.n_ctx:
+                    stopped = "context_full"
+                    break
+                self.llm.eval([token])
+            if len(out) >= budget and budget < max_tokens:
+                stopped = "context_full"
+        finally:
+            sampler.close()
+        return Generation(
+            text=self.detokenize(out),
+            prompt_tokens=len(ids),
+            completion_tokens=len(out),
+            cached_tokens=cached,
+            latency_s=time.perf_counter() - start,
+            stopped=stopped,
+        )
+
+    def close(self) -> None:
+        self._snapshots.clear()
+        self.llm.close()

@@ -1,0 +1,302 @@
+"""The v6 turn: interpreter -> parse -> post-process -> route -> coach -> governor -> fallbacks."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from josi._errors import ConfigError, ContractError
+from josi.contracts import dumps_request, grammar_text, load_tool_dispatch, validate_context
+from josi.parsing import ParseResult
+from josi.routing import RouteDecision
+from josi.runtime import _core
+from josi.runtime._config import RuntimeConfig
+from josi.runtime._engine import Engine, Generation
+
+_SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads")
+
+
+@dataclass(frozen=True)
+class CallStats:
+    """Cost of one model call."""
+
+    mode: str
+    latency_s: float
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    temperature: float
+    grammar: bool
+    stopped: str
+
+
+@dataclass(frozen=True)
+class InterpreterCall:
+    raw: str
+    parse: ParseResult
+    stats: CallStats
+
+    @property
+    def request(self) -> dict[str, Any]:
+        return self.parse.request
+
+
+@dataclass(frozen=True)
+class CoachCall:
+    raw: str
+    text: str  # thinking stripped, governed: what the athlete would read
+    garbled: bool
+    stats: CallStats
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """Everything one athlete message produced."""
+
+    request: dict[str, Any]
+    route: RouteDecision
+    reply: str  # the text the athlete sees
+    coach_text: str | None
+    calls: tuple[CallStats, ...]
+    interpreter_raw: str
+    parse_ok: bool
+    fallbacks: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    red_flags: tuple[str, ...] = ()
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(c.prompt_tokens for c in self.calls)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(c.completion_tokens for c in self.calls)
+
+    @property
+    def cached_tokens(self) -> int:
+        return sum(c.cached_tokens for c in self.calls)
+
+    @property
+    def latency_s(self) -> float:
+        return sum(c.latency_s for c in self.calls)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "request": self.request,
+            "route": dataclasses.asdict(self.route),
+            "reply": self.reply,
+            "coach_text": self.coach_text,
+            "interpreter_raw": self.interpreter_raw,
+            "parse_ok": self.parse_ok,
+            "fallbacks": list(self.fallbacks),
+            "changes": list(self.changes),
+            "red_flags": list(self.red_flags),
+            "calls": [dataclasses.asdict(c) for c in self.calls],
+            "latency_s": round(self.latency_s, 4),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cached_tokens": self.cached_tokens,
+        }
+
+
+def looks_garbled(text: str) -> bool:
+    """True for coach output no athlete should see: empty, control tokens, JSON, mostly symbols."""
+    stripped = text.strip()
+    if not stripped or "\ufffd" in stripped or "<|" in stripped or stripped.startswith("{"):
+        return True
+    letters = sum(ch.isalpha() for ch in stripped)
+    return letters < 2 or letters / len(stripped) < 0.5
+
+
+class JosiRuntime:
+    """One GGUF, loaded once, serving both modes.
+
+    >>> rt = JosiRuntime(RuntimeConfig(gguf="josi.gguf"))  # doctest: +SKIP
+    >>> rt.turn(ctx, "Give me a 45-minute run").route.action  # doctest: +SKIP
+    'create_workout'
+    """
+
+    def __init__(self, config: RuntimeConfig, *, _engine: Engine | None = None) -> None:
+        self.config = config
+        self._engine = _engine if _engine is not None else Engine(config)
+        self._grammar: str | None = None
+        if config.use_grammar:
+            text = (config.grammar_file.read_text(encoding="utf-8") if config.grammar_file
+                    else grammar_text())
+            self._engine.check_grammar(text)
+            self._grammar = text
+        self._prefix_ids: dict[str, list[int]] = {}
+        self._n_calls = 0
+
+    @classmethod
+    def from_gguf(cls, gguf: str, **options: Any) -> JosiRuntime:
+        return cls(RuntimeConfig(gguf=gguf, **options))
+
+    def with_config(self, **changes: Any) -> JosiRuntime:
+        """A runtime with other sampling options that shares this one's loaded model."""
+        fixed = [name for name in changes if name in _SHARED_ENGINE_FIELDS]
+        if fixed:
+            raise ConfigError(f"{fixed} need a new model load; construct a new JosiRuntime instead")
+        return JosiRuntime(dataclasses.replace(self.config, **changes), _engine=self._engine)
+
+    # --- introspection ------------------------------------------------------------------
+
+    @property
+    def chat_template(self) -> str | None:
+        """The Jinja chat template embedded in the GGUF (None if it has none)."""
+        return self._engine.chat_template
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def compile_grammar(self, text: str) -> None:
+        """Raise GrammarError unless llama.cpp compiles ``text``."""
+        self._engine.check_grammar(text)
+
+    def grammar_accepts(self, text: str, grammar: str | None = None) -> bool:
+        """Whether the interpreter grammar (or ``grammar``) admits ``text`` as a complete output."""
+        source = grammar if grammar is not None else (self._grammar or grammar_text())
+        return self._engine.grammar_accepts(source, text)
+
+    def messages(self, mode: str, ctx: dict[str, Any], message: str, *,
+                 history: list[dict[str, Any]] | None = None,
+                 interpreter_output: str | None = None) -> list[dict[str, str]]:
+        return _core.build_messages(
+            mode, ctx, message,
+            history=history if history is not None else ctx.get("history"),
+            interpreter_output=interpreter_output,
+            style=self.config.prompt_style,
+            count_tokens=self._engine.count_tokens,
+            n_ctx=self._engine.n_ctx,
+            max_tokens=self.config.max_tokens,
+        )
+
+    def render(self, messages: list[dict[str, str]], *, add_generation_prompt: bool = True) -> str:
+        return _core.render_chat(messages, self.chat_template,
+                                 add_generation_prompt=add_generation_prompt,
+                                 bos_token=self._engine.bos_text, eos_token=self._engine.eos_text)
+
+    def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        return self._engine.tokenize(self.render(messages))
+
+    # --- calls --------------------------------------------------------------------------
+
+    def _prefix_len(self, system: dict[str, str], ids: list[int]) -> int:
+        key = system["content"]
+        prefix = self._prefix_ids.get(key)
+        if prefix is None:
+            prefix = self._engine.tokenize(self.render([system], add_generation_prompt=False))
+            self._prefix_ids[key] = prefix
+        n = len(prefix)
+        return n if ids[:n] == prefix else 0
+
+    def _generate(self, mode: str, messages: list[dict[str, str]], *, grammar: str | None) -> tuple[Generation, CallStats]:
+        ids = self.prompt_ids(messages)
+        temperature = self.config.temperature(mode)
+        seed = (self.config.seed + self._n_calls) % (2**31)
+        self._n_calls += 1
+        prefix_len = self._prefix_len(messages[0], ids) if messages[0]["role"] == "system" else 0
+        gen = self._engine.generate(
+            ids,
+            max_tokens=self.config.max_tokens,
+            temperature=temperature,
+            top_p=self.config.top_p,
+            top_k=self.config.top_k,
+            min_p=self.config.min_p,
+            seed=seed,
+            grammar=grammar,
+            prefix_len=prefix_len,
+            use_cache=self.config.prefix_cache,
+        )
+        stats = CallStats(mode=mode, latency_s=gen.latency_s, prompt_tokens=gen.prompt_tokens,
+                          completion_tokens=gen.completion_tokens, cached_tokens=gen.cached_tokens,
+                          temperature=temperature, grammar=grammar is not None, stopped=gen.stopped)
+        return gen, stats
+
+    def interpret(self, ctx: dict[str, Any], message: str,
+                  history: list[dict[str, Any]] | None = None) -> InterpreterCall:
+        messages = self.messages("interpreter", ctx, message, history=history)
+        gen, stats = self._generate("interpreter", messages, grammar=self._grammar)
+        raw = _core.strip_thinking(gen.text)
+        return InterpreterCall(raw=gen.text, parse=_core.parse_request(raw, user_message=message),
+                               stats=stats)
+
+    def coach(self, ctx: dict[str, Any], message: str, interpreter_output: str,
+              history: list[dict[str, Any]] | None = None) -> CoachCall:
+        messages = self.messages("coach", ctx, message, history=history,
+                                 interpreter_output=interpreter_output)
+        gen, stats = self._generate("coach", messages, grammar=None)
+        text = _core.govern(_core.strip_thinking(gen.text))
+        return CoachCall(raw=gen.text, text=text, garbled=looks_garbled(text), stats=stats)
+
+    def turn(self, ctx: dict[str, Any], message: str,
+             history: list[dict[str, Any]] | None = None) -> TurnResult:
+        if not isinstance(message, str) or not message.strip():
+            raise ContractError("the athlete's message is empty")
+        validate_context(ctx)
+        if not load_tool_dispatch()["tiers"].get(ctx["tier"], {}).get("chat", False):
+            return self._no_chat_turn(ctx, message)
+        interp = self.interpret(ctx, message, history)
+        post = _core.postprocess(interp.request, user_message=message, ctx=ctx)
+        red_flags = tuple(post.red_flags)
+        decision = _core.route(post.request, ctx, red_flags=red_flags)
+        fallbacks = [] if interp.parse.ok else ["parse_failure"]
+        calls = [interp.stats]
+        coach_text: str | None = None
+        if red_flags and post.safe_reply:
+            # Safety replies come from code, never from the model.
+            reply = post.safe_reply
+        elif decision.allowed and decision.needs_coach:
+            output = interp.raw.strip() if interp.parse.ok else dumps_request(post.request)
+            coach = self.coach(ctx, message, output, history)
+            calls.append(coach.stats)
+            coach_text = coach.text
+            if coach.garbled:
+                fallbacks.append("coach_fallback")
+                reply = self._fallback_message(message, ctx)
+            else:
+                reply = coach.text
+        else:
+            reply = decision.reply or post.safe_reply or ""
+        return TurnResult(
+            request=post.request,
+            route=decision,
+            reply=reply,
+            coach_text=coach_text,
+            calls=tuple(calls),
+            interpreter_raw=interp.raw,
+            parse_ok=bool(interp.parse.ok),
+            fallbacks=tuple(fallbacks),
+            changes=tuple(post.changes),
+            red_flags=red_flags,
+        )
+
+    @staticmethod
+    def _no_chat_turn(ctx: dict[str, Any], message: str) -> TurnResult:
+        # Tiers without chat never reach the model; the router words the refusal.
+        parse = _core.parse_request("", user_message=message)
+        decision = _core.route(parse.request, ctx)
+        return TurnResult(request=parse.request, route=decision, reply=decision.reply or "",
+                          coach_text=None, calls=(), interpreter_raw="", parse_ok=False,
+                          fallbacks=("no_chat",))
+
+    @staticmethod
+    def _fallback_message(message: str, ctx: dict[str, Any]) -> str:
+        table = load_tool_dispatch()
+        key = table["fallbacks"]["coach_empty_message"]
+        messages = table["messages"][key]
+        return messages.get(_core.language(message, ctx), messages["en"])
+
+    def clear_cache(self) -> None:
+        self._engine.clear_cache()
+
+    def close(self) -> None:
+        self._engine.close()
+
+    def __enter__(self) -> JosiRuntime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from josi import ConfigError
+from josi.runtime import RuntimeConfig, manifest_path, manifest_prompt_style
+
+
+def test_defaults_are_the_v6_parameters(tmp_path):
+    config = RuntimeConfig(gguf=tmp_path / "m.gguf")
+    assert (config.n_ctx, config.max_tokens, config.top_p) == (4096, 200, 0.9)
+    assert config.temperature("interpreter") == 0.3
+    assert config.temperature("coach") == 0.5
+    assert config.use_grammar and config.prefix_cache and not config.deterministic
+    assert config.prompt_style == "full"
+
+
+def test_deterministic_means_greedy_for_both_modes(tmp_path):
+    config = RuntimeConfig(gguf=tmp_path / "m.gguf", deterministic=True)
+    assert config.temperature("interpreter") == config.temperature("coach") == 0.0
+
+
+def test_config_is_frozen(tmp_path):
+    config = RuntimeConfig(gguf=tmp_path / "m.gguf")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.n_ctx = 10  # type: ignore[misc]
+
+
+def test_unknown_mode_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="unknown mode"):
+        RuntimeConfig(gguf=tmp_path / "m.gguf").temperature("critic")
+
+
+def test_prompt_style_comes_from_the_manifest(tmp_path):
+    gguf = tmp_path / "m.gguf"
+    manifest_path(gguf).write_text(json.dumps({"file": "m.gguf", "prompt_style": "compact"}))
+    assert manifest_path(gguf).name == "m.gguf.manifest.json"
+    assert manifest_prompt_style(gguf) == "compact"
+    assert RuntimeConfig(gguf=gguf).prompt_style == "compact"
+    assert RuntimeConfig(gguf=gguf, prompt_style="full").prompt_style == "full"
+
+
+def test_manifest_without_prompt_style_means_full(tmp_path):
+    gguf = tmp_path / "m.gguf"
+    manifest_path(gguf).write_text(json.dumps({"file": "m.gguf"}))
+    assert RuntimeConfig(gguf=gguf).prompt_style == "full"
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [("{not json", "cannot read the model manifest"), ("[1]", "must be a JSON object"),
+     ('{"prompt_style": "tiny"}', "prompt_style 'tiny'")],
+    ids=["broken-json", "not-an-object", "unknown-style"],
+)
+def test_bad_manifest_is_a_clear_error(tmp_path, content, match):
+    gguf = tmp_path / "m.gguf"
+    manifest_path(gguf).write_text(content)
+    with pytest.raises(ConfigError, match=match):
+        RuntimeConfig(gguf=gguf)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("n_ctx", 100), ("max_tokens", 0), ("max_tokens", 4096), ("top_p", 0.0),
+     ("interpreter_temperature", -0.1), ("coach_temperature", 9.0), ("prompt_style", "short"),
+     ("n_threads", 0), ("top_k", -1), ("min_p", 1.0)],
+    ids=lambda v: str(v),
+)
+def test_invalid_values_are_rejected(tmp_path, field, value):
+    with pytest.raises(ConfigError, match=field):
+        RuntimeConfig(gguf=tmp_path / "m.gguf", **{field: value})
