@@ -3,7 +3,7 @@
 Key order is the order the generated grammar accepts: for the request's action,
 required keys first, then optional keys, each group in schema order (this is how
 llama.cpp's JSON-schema converter orders properties). Compact separators, UTF-8
-kept as is, confidence rounded to the grammar's 0.05 steps. Dataset targets, the
+kept as is, confidence rounded to the grammar's 0.05 steps, `missing` in enum order. Dataset targets, the
 grammar and the parser all go through this function, so they cannot disagree.
 """
 
@@ -43,6 +43,15 @@ def _nested_order(action: str, key: str) -> tuple[str, ...] | None:
     return tuple([n for n in names if n in required] + [n for n in names if n not in required])
 
 
+def _enum_ordered(items: list[Any]) -> list[Any]:
+    """`missing` is a set; its canonical order is the schema's enum order (the grammar's order)."""
+    from josi.contracts._schema import GATC_REQUEST, load_schema
+
+    order = load_schema(GATC_REQUEST)["$defs"]["missing"]["items"]["enum"]
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(items, key=lambda item: (rank.get(item, len(rank)), str(item)))
+
+
 def round_confidence(value: float) -> float:
     steps = round(float(value) / CONFIDENCE_STEP)
     return min(1.0, max(0.0, round(steps * CONFIDENCE_STEP, 2)))
@@ -68,6 +77,8 @@ def canonical_request(request: dict[str, Any], *, validate: bool = True) -> dict
             value = {k: value[k] for k in nested if k in value} | {
                 k: v for k, v in value.items() if k not in nested
             }
+        if key == "missing" and isinstance(value, list):
+            value = _enum_ordered(value)
         if key == "confidence" and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = round_confidence(value)
         out[key] = value

@@ -55,29 +55,82 @@ def generate_grammar() -> str:
     return _HEADER + _tighten(body).strip() + "\n"
 
 
-# llama-cpp-python's Python converter is looser than llama.cpp's C++ one: its
-# string characters admit raw control characters and its integers ignore
-# minimum/maximum. Both are tightened here, and a converter change that moves
-# these rules fails loudly instead of silently loosening the contract.
-_RULE_PATCHES = (
-    (
-        'char ::= [^"\\\\] |',
-        'char ::= [^"\\\\\\x7F\\x00-\\x1F] |',
-    ),
-    (
-        "integer ::= (\"-\"? integral-part) space",
-        "integer ::= [1-9] [0-9]? [0-9]? space",
-    ),
-)
+# llama-cpp-python's Python converter is looser than the contract: its string
+# characters admit raw control characters, its integers ignore minimum/maximum
+# and its arrays ignore uniqueItems. Those rules are replaced here by exact ones
+# built from the schema, and a converter change that moves them fails loudly
+# instead of silently loosening the contract.
+
+
+def _int_range_rule(low: int, high: int) -> str:
+    """A GBNF alternative matching exactly the decimal integers low..high (no sign, no leading zero)."""
+    if not 0 < low <= high:
+        raise GrammarError(f"unsupported integer range {low}..{high}")
+    alternatives = []
+    for digits in range(len(str(low)), len(str(high)) + 1):
+        lo = max(low, 10 ** (digits - 1))
+        hi = min(high, 10**digits - 1)
+        alternatives.extend(_digit_ranges(str(lo), str(hi)))
+    return " | ".join(alternatives)
+
+
+def _digit_ranges(lo: str, hi: str) -> list[str]:
+    """Same-length decimal strings lo..hi as a list of GBNF sequences of character classes."""
+    if len(lo) == 1:
+        return [f"[{lo}-{hi}]"] if lo != hi else [f'"{lo}"']
+    if set(lo[1:]) == {"0"} and set(hi[1:]) == {"9"}:
+        head = f"[{lo[0]}-{hi[0]}]" if lo[0] != hi[0] else f'"{lo[0]}"'
+        return [head + " [0-9]" * (len(lo) - 1)]
+    if lo[0] == hi[0]:
+        return [f'"{lo[0]}" {rest}' for rest in _digit_ranges(lo[1:], hi[1:])]
+    out = []
+    nines, zeros = "9" * (len(lo) - 1), "0" * (len(lo) - 1)
+    out += [f'"{lo[0]}" {rest}' for rest in _digit_ranges(lo[1:], nines)]
+    if int(lo[0]) + 1 <= int(hi[0]) - 1:
+        middle = f"[{int(lo[0]) + 1}-{int(hi[0]) - 1}]" if int(lo[0]) + 1 < int(hi[0]) - 1 else f'"{int(lo[0]) + 1}"'
+        out.append(middle + " [0-9]" * (len(lo) - 1))
+    out += [f'"{hi[0]}" {rest}' for rest in _digit_ranges(zeros, hi[1:])]
+    return out
+
+
+def _unique_items_rule(items: list[str], max_items: int) -> str:
+    """Arrays of distinct enum items in enum order (the canonical order), 1..max_items long."""
+    from itertools import combinations
+
+    alternatives = []
+    for size in range(1, max_items + 1):
+        for combo in combinations(items, size):
+            body = ' "," space '.join(f'"\\"{item}\\""' for item in combo)
+            alternatives.append(f"( {body} )")
+    return '"[" space ( ' + " | ".join(alternatives) + ' ) "]" space'
 
 
 def _tighten(body: str) -> str:
-    for old, new in _RULE_PATCHES:
+    defs = load_schema(GATC_REQUEST)["$defs"]
+    minutes = defs["time_available_min"]
+    missing = defs["missing"]
+    patches = (
+        ('char ::= [^"\\\\] |', 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'),
+        ('integer ::= ("-"? integral-part) space',
+         f"integer ::= ( {_int_range_rule(minutes['minimum'], minutes['maximum'])} ) space"),
+    )
+    for old, new in patches:
         if body.count(old) != 1:
             raise GrammarError(f"unexpected converter output: rule {old!r} not found exactly once")
         body = body.replace(old, new)
-    # integral-part is unused once integer is bounded; drop it so the grammar stays minimal.
-    lines = [line for line in body.splitlines() if not line.startswith("integral-part ::=")]
+    lines = []
+    replaced_missing = False
+    for line in body.splitlines():
+        if line.startswith("integral-part ::="):
+            continue  # unused once integer is bounded
+        if line.startswith("missing-item ::="):
+            continue  # folded into the missing rule below
+        if line.startswith("missing ::="):
+            line = "missing ::= " + _unique_items_rule(missing["items"]["enum"], missing["maxItems"])
+            replaced_missing = True
+        lines.append(line)
+    if not replaced_missing:
+        raise GrammarError("unexpected converter output: no `missing` rule")
     return "\n".join(lines)
 
 

@@ -53,8 +53,14 @@ def render_chatml(
     add_generation_prompt: bool = True,
     bos_token: str = "",
     eos_token: str = "",
+    enable_thinking: bool = False,
 ) -> str:
-    """The prompt text for ``messages`` under ``chat_template`` (default: SmolLM2 ChatML)."""
+    """The prompt text for ``messages`` under ``chat_template`` (default: SmolLM2 ChatML).
+
+    ``enable_thinking`` is passed to the template: Qwen3's template opens an empty
+    think block when it is false, which is how Josi trains and serves (thinking off
+    conflicts with grammar-constrained output); other templates ignore it.
+    """
     import jinja2
 
     for index, message in enumerate(messages):
@@ -67,6 +73,7 @@ def render_chatml(
             add_generation_prompt=add_generation_prompt,
             bos_token=bos_token,
             eos_token=eos_token,
+            enable_thinking=enable_thinking,
         )
     except jinja2.TemplateError as exc:
         raise ContractError(f"chat template failed to render: {exc}") from exc

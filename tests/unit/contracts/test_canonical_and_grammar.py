@@ -65,8 +65,13 @@ def test_canonical_form_is_idempotent_and_lossless(request):
     again = json.loads(text)
     assert dumps_request(again) == text
     assert request_errors(again) == []
-    expected = {k: v for k, v in request.items() if k != "confidence"}
-    assert {k: v for k, v in again.items() if k != "confidence"} == expected
+    def comparable(req):
+        out = {k: v for k, v in req.items() if k != "confidence"}
+        if "missing" in out:
+            out["missing"] = sorted(out["missing"])
+        return out
+
+    assert comparable(again) == comparable(request)
     if "confidence" in request:
         assert again["confidence"] in CONFIDENCE_LEVELS
         assert abs(again["confidence"] - request["confidence"]) <= 0.025 + 1e-9
@@ -127,3 +132,36 @@ def test_committed_grammar_matches_a_fresh_generation():
     from josi.contracts import generate_grammar
 
     assert generate_grammar() == grammar_text(), "stale grammar: run `josi grammar generate`"
+
+
+@settings(max_examples=200, deadline=None)
+@given(minutes=st.integers(min_value=0, max_value=1500))
+def test_grammar_bounds_minutes_exactly_like_the_schema(minutes):
+    text = '{"action":"create_workout","free_text":"a","sport":"run","time_available_min":%d}' % minutes
+    assert GRAMMAR.accepts(text) == (5 <= minutes <= 600)
+    assert (request_errors(json.loads(text)) == []) == (5 <= minutes <= 600)
+
+
+@pytest.mark.parametrize(
+    "missing, accepted",
+    [
+        (["sport"], True),
+        (["sport", "goal"], True),
+        (["goal", "sport"], False),  # not canonical order
+        (["sport", "sport"], False),  # duplicates break uniqueItems
+        (["sport", "time_available_min", "goal"], True),
+        (["sport", "time_available_min", "goal", "intent"], False),  # maxItems 3
+    ],
+    ids=["one", "two-ordered", "two-unordered", "duplicate", "three", "four"],
+)
+def test_grammar_missing_items_are_unique_and_canonically_ordered(missing, accepted):
+    text = json.dumps(
+        {"action": "clarify", "free_text": "a", "missing": missing, "clarify_message": "b"},
+        separators=(",", ":"),
+    )
+    assert GRAMMAR.accepts(text) is accepted
+
+
+def test_canonical_orders_missing_like_the_grammar():
+    text = dumps_request({"action": "clarify", "free_text": "a", "missing": ["intent", "sport"], "clarify_message": "b"})
+    assert '"missing":["sport","intent"]' in text and GRAMMAR.accepts(text)
