@@ -32,13 +32,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        module.register(app)
+        importlib.import_module(name).register(app)
     return app
 
 
@@ -56,10 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exc:  # click raises this for --help and usage errors
         return int(exc.code or 0)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # Usage errors come from the click copy typer vendors; match them by shape.
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
         raise
