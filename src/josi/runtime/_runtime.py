@@ -8,6 +8,7 @@ from typing import Any
 
 from josi._errors import ConfigError, ContractError
 from josi.contracts import dumps_request, grammar_text, load_tool_dispatch, validate_context
+from josi.governor import guard_coach_text
 from josi.parsing import ParseResult
 from josi.routing import RouteDecision
 from josi.runtime import _core
@@ -45,9 +46,10 @@ class InterpreterCall:
 @dataclass(frozen=True)
 class CoachCall:
     raw: str
-    text: str  # thinking stripped, governed: what the athlete would read
+    text: str  # thinking stripped, governed, guarded: what the athlete would read
     garbled: bool
     stats: CallStats
+    guard_dropped: tuple[str, ...] = ()  # sentences the output guard removed, with reasons
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class TurnResult:
     fallbacks: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()
     red_flags: tuple[str, ...] = ()
+    guard_dropped: tuple[str, ...] = ()
 
     @property
     def prompt_tokens(self) -> int:
@@ -92,6 +95,7 @@ class TurnResult:
             "fallbacks": list(self.fallbacks),
             "changes": list(self.changes),
             "red_flags": list(self.red_flags),
+            "guard_dropped": list(self.guard_dropped),
             "calls": [dataclasses.asdict(c) for c in self.calls],
             "latency_s": round(self.latency_s, 4),
             "prompt_tokens": self.prompt_tokens,
@@ -228,8 +232,12 @@ class JosiRuntime:
         messages = self.messages("coach", ctx, message, history=history,
                                  interpreter_output=interpreter_output)
         gen, stats = self._generate("coach", messages, grammar=None)
-        text = _core.govern(_core.strip_thinking(gen.text))
-        return CoachCall(raw=gen.text, text=text, garbled=looks_garbled(text), stats=stats)
+        governed = _core.govern(_core.strip_thinking(gen.text))
+        # Everything the model saw besides its instructions is what a number may come from.
+        seen = "\n".join(m["content"] for m in messages if m["role"] != "system")
+        guarded = guard_coach_text(governed, context_text=seen, lang=_core.language(message, ctx))
+        return CoachCall(raw=gen.text, text=guarded.text, garbled=looks_garbled(guarded.text),
+                         stats=stats, guard_dropped=guarded.dropped)
 
     def turn(self, ctx: dict[str, Any], message: str,
              history: list[dict[str, Any]] | None = None) -> TurnResult:
@@ -245,6 +253,7 @@ class JosiRuntime:
         fallbacks = [] if interp.parse.ok else ["parse_failure"]
         calls = [interp.stats]
         coach_text: str | None = None
+        guard_dropped: tuple[str, ...] = ()
         if red_flags and post.safe_reply:
             # Safety replies come from code, never from the model.
             reply = post.safe_reply
@@ -253,6 +262,7 @@ class JosiRuntime:
             coach = self.coach(ctx, message, output, history)
             calls.append(coach.stats)
             coach_text = coach.text
+            guard_dropped = coach.guard_dropped
             if coach.garbled:
                 fallbacks.append("coach_fallback")
                 reply = self._fallback_message(message, ctx)
@@ -260,6 +270,11 @@ class JosiRuntime:
                 reply = coach.text
         else:
             reply = decision.reply or post.safe_reply or ""
+        if decision.allowed and decision.confirm and not red_flags:
+            # 0.5-0.8 confidence: act, then ask whether the request was understood (the one question).
+            confirm = load_tool_dispatch()["messages"]["confirm"]
+            question = confirm.get(decision.lang or "en", confirm["en"])
+            reply = _core.govern(f"{reply} {question}".strip())
         return TurnResult(
             request=post.request,
             route=decision,
@@ -271,6 +286,7 @@ class JosiRuntime:
             fallbacks=tuple(fallbacks),
             changes=tuple(post.changes),
             red_flags=red_flags,
+            guard_dropped=guard_dropped,
         )
 
     @staticmethod
