@@ -31,7 +31,9 @@ from josi.governor import govern
 from josi.lang import detect_language
 from josi.memory import extract_memory, render_memory
 from josi.parsing import ParseResult, parse_request
-from josi.postprocess import PostResult, detect_red_flags, extract_minutes, postprocess
+# `postprocess` stays reachable as josi.postprocess.postprocess: re-exporting the
+# function here would shadow its own subpackage.
+from josi.postprocess import PostResult, detect_red_flags, extract_minutes
 from josi.prompting import build_context_block, build_messages, render_chatml
 from josi.routing import RouteDecision, route
 from josi.runtime import JosiRuntime, RuntimeConfig, TurnResult
@@ -65,7 +67,6 @@ __all__ = [
     "load_schema",
     "load_tool_dispatch",
     "parse_request",
-    "postprocess",
     "render_chatml",
     "render_memory",
     "request_errors",
