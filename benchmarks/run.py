@@ -223,7 +223,8 @@ def bench_modes(runtime: Any, cases: list[dict[str, Any]], rss: RssPeak) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the embedded SmolLM2)")
+    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)")
+    parser.add_argument("--embedded", action="store_true", help="measure the raw SmolLM2 GGUF shipped in the wheel")
     parser.add_argument("--out", type=Path, required=True, help="JSON results file")
     parser.add_argument("--cases", type=int, default=8, help="cases per benchmark (default: all 8)")
     parser.add_argument("--n-ctx", type=int, default=4096)
@@ -233,7 +234,14 @@ def main(argv: list[str] | None = None) -> int:
     from josi._io import atomic_write_json, sha256_file
     from josi.runtime import JosiRuntime, RuntimeConfig, embedded_gguf
 
-    gguf = args.gguf or embedded_gguf()
+    if args.gguf:
+        gguf = args.gguf
+    elif args.embedded:
+        gguf = embedded_gguf()
+    else:
+        from josi.pipeline import default_gguf
+
+        gguf = default_gguf()
     cases = _load_cases(HERE / "cases.jsonl", args.cases)
     rss = RssPeak()
     load_avg_start = os.getloadavg()
