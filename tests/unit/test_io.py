@@ -1,0 +1,48 @@
+"""Atomic writes: all or nothing, ordinary permissions, readable errors on bad JSONL."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from josi._io import atomic_write_jsonl, atomic_write_text, read_jsonl, sha256_file
+
+
+def test_atomic_write_replaces_and_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "a" / "out.txt"
+    atomic_write_text(target, "one")
+    atomic_write_text(target, "two")
+    assert target.read_text() == "two"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.txt"]
+
+
+def test_atomic_write_uses_ordinary_permissions(tmp_path):
+    target = atomic_write_text(tmp_path / "out.txt", "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.txt"
+    atomic_write_text(target, "kept")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write_text(target, "lost")
+    assert target.read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_jsonl_round_trip_and_bad_line(tmp_path):
+    path = atomic_write_jsonl(tmp_path / "rows.jsonl", [{"a": 1}, {"b": "ü"}])
+    assert read_jsonl(path) == [{"a": 1}, {"b": "ü"}]
+    path.write_text('{"a": 1}\n{broken\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"rows.jsonl:2"):
+        read_jsonl(path)
+    assert len(sha256_file(path)) == 64
