@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
     def ship_command(
         overrides: list[str] = typer.Argument(None, help="Profile overrides, key=value."),
         profile: str = typer.Option("nano", help="Model profile."),
-        dist: Path = typer.Option(Path("dist"), help="Where a passing model is published."),
+        dist: Path = typer.Option(None, help="Where a passing model is published (default: dist/ in the checkout)."),
     ) -> None:
         """Build, run every layer on the Q4_K_M (compared with its F16), publish only if pytest exits 0."""
         from josi.pipeline import ship

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -9,7 +10,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from josi._errors import JosiError
 from josi._io import atomic_write_json
+from josi._resources import repo_root
 from josi.pipeline._build import build
 
 
@@ -17,12 +20,13 @@ def ship(
     profile_name: str = "nano",
     overrides: Sequence[str] = (),
     *,
-    dist: Path = Path("dist"),
+    dist: Path | None = None,
     pytest_args: Sequence[str] = (),
     log: Callable[[str], None] = print,
 ) -> int:
     """Build, gate the Q4_K_M (compared with its F16) with every suite, publish on success."""
     started = time.monotonic()
+    dist = Path(dist) if dist is not None else (repo_root() or Path.cwd()) / "dist"
     result = build(profile_name, overrides, until="export", log=log)
     shipped = result.gguf("Q4_K_M")
     reference = result.gguf("F16")
@@ -30,20 +34,26 @@ def ship(
     staging = dist / f".{name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    base = [sys.executable, "-m", "pytest", "--profile", result.profile, *pytest_args]
+    root = repo_root()
+    if root is None:
+        raise JosiError("the ship gate runs the repository's test suites: run it from a josi checkout")
+    # Explicit config and rootdir: path-like option values must not move pytest's rootdir.
+    workers = str(min(os.cpu_count() or 1, 4))
+    base = [sys.executable, "-m", "pytest", "-c", str(root / "pyproject.toml"), "--rootdir", str(root),
+            "-n", workers, "--profile", result.profile, *pytest_args]
     # Post-quantization regression: the F16 is measured first (its own gates are
     # informational here), then the Q4_K_M is gated and compared with it per case.
     reference_report = staging / "report-f16"
     reference_cmd = [*base, "-m", "model", "--gguf", str(reference), "--josi-report", str(reference_report)]
     log("[ship] reference run: " + " ".join(reference_cmd))
-    subprocess.call(reference_cmd)
+    subprocess.call(reference_cmd, cwd=root)
     if not (reference_report / "results.json").is_file():
         log("[ship] the F16 reference run wrote no results; nothing published")
         return 1
     gate_cmd = [*base, "--gguf", str(shipped), "--compare", str(reference_report / "results.json"),
                 "--josi-report", str(staging / "report")]
     log("[ship] gate: " + " ".join(gate_cmd))
-    code = subprocess.call(gate_cmd)
+    code = subprocess.call(gate_cmd, cwd=root)
     if code != 0:
         log(f"[ship] pytest exited {code}: nothing published (reports kept in {staging})")
         return code
