@@ -1,5 +1,10 @@
-"""Golden set: critical scenarios across the layers, multi-turn included. Strict: any failure
-blocks a release. The code-enforced part (tiers, caps, red flags) is also checked without a model."""
+"""Golden set: critical scenarios across the layers, multi-turn included.
+
+Code guarantees (schema validity, tiers, zone caps, red flags) are strict for every model:
+any violation fails its case. The model's own part is strict wherever the profile's golden
+gate is the production target (any failure blocks). A profile listed below that target
+(nano) reports such a case as xfailed, visibly, and its measured golden pass rate is gated
+at session end. The code-enforced part is also checked without a model."""
 
 from __future__ import annotations
 
@@ -30,8 +35,11 @@ def test_code_layer(case):
 
 @pytest.mark.model
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_golden(case, josi_runtime, josi_record):
+def test_golden(case, josi_runtime, josi_record, josi_thresholds):
     record = run_case(josi_runtime, case)
     josi_record(record)
     assert not record.violations, record.summary()
+    gate = josi_thresholds.gate("golden.pass_rate")
+    if not record.passed and gate is not None and gate.below_production:
+        pytest.xfail(f"below production target (golden gate {gate.bound.text()}): {record.summary()}")
     assert record.passed, record.summary()
