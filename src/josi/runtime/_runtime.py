@@ -11,6 +11,7 @@ from josi.contracts import dumps_request, grammar_text, load_tool_dispatch, vali
 from josi.governor import guard_coach_text
 from josi.parsing import ParseResult
 from josi.routing import RouteDecision
+from josi.routing import message as app_message
 from josi.runtime import _core
 from josi.runtime._config import RuntimeConfig
 from josi.runtime._engine import Engine, Generation
@@ -272,8 +273,7 @@ class JosiRuntime:
             reply = decision.reply or post.safe_reply or ""
         if decision.allowed and decision.confirm and not red_flags:
             # 0.5-0.8 confidence: act, then ask whether the request was understood (the one question).
-            confirm = load_tool_dispatch()["messages"]["confirm"]
-            question = confirm.get(decision.lang or "en", confirm["en"])
+            question = app_message("confirm", decision.lang or "en")
             reply = _core.govern(f"{reply} {question}".strip())
         return TurnResult(
             request=post.request,
@@ -300,10 +300,8 @@ class JosiRuntime:
 
     @staticmethod
     def _fallback_message(message: str, ctx: dict[str, Any]) -> str:
-        table = load_tool_dispatch()
-        key = table["fallbacks"]["coach_empty_message"]
-        messages = table["messages"][key]
-        return messages.get(_core.language(message, ctx), messages["en"])
+        key = load_tool_dispatch()["fallbacks"]["coach_empty_message"]
+        return app_message(key, _core.language(message, ctx))
 
     def clear_cache(self) -> None:
         self._engine.clear_cache()
