@@ -112,6 +112,48 @@ def preference_example(
     return example
 
 
+def mix_rows(rows: list[dict[str, Any]], interpreter_share: float, seed: int) -> list[dict[str, Any]]:
+    """Subsample one mode so interpreter rows make up ``interpreter_share`` of the result.
+
+    Interpreter rows are short, and a small model is judged first on the request it
+    writes, so a CPU step budget buys more of what matters with interpreter-heavy
+    batches. The kept rows of the subsampled mode are spread over its categories.
+    ``interpreter_share`` of 0 keeps the dataset's own proportions.
+    """
+    if interpreter_share == 0.0:
+        return rows
+    if not 0.0 < interpreter_share < 1.0:
+        raise ConfigError(f"sft.interpreter_share must be in (0, 1) or 0 for the natural mix, got {interpreter_share}")
+    interp = [row for row in rows if row.get("mode") == "interpreter"]
+    coach = [row for row in rows if row.get("mode") == "coach"]
+    if not interp or not coach:
+        return rows
+    want_coach = round(len(interp) * (1.0 - interpreter_share) / interpreter_share)
+    if want_coach <= len(coach):
+        return interp + _spread(coach, want_coach, seed)
+    want_interp = round(len(coach) * interpreter_share / (1.0 - interpreter_share))
+    return _spread(interp, want_interp, seed) + coach
+
+
+def _spread(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:
+    """``limit`` rows, taken round-robin over categories in a seeded order (original order kept)."""
+    by_category: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_category.setdefault(str(row.get("category", "")), []).append(index)
+    rng = random.Random(seed)
+    queues = []
+    for key in sorted(by_category):
+        indices = list(by_category[key])
+        rng.shuffle(indices)
+        queues.append(indices)
+    picked: list[int] = []
+    while len(picked) < limit and any(queues):
+        for queue in queues:
+            if queue and len(picked) < limit:
+                picked.append(queue.pop())
+    return [rows[index] for index in sorted(picked)]
+
+
 def subsample(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:
     """A fixed, mode-balanced subset, so validation cost does not grow with the dataset."""
     if limit <= 0 or len(rows) <= limit:

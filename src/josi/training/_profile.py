@@ -73,6 +73,7 @@ class SFTConfig:
     seed: int = 0
     logging_steps: int = 5
     threads: int = 0
+    interpreter_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,8 @@ def _validate(profile: Profile) -> None:
         (profile.sft.batch_size > 0 and profile.sft.grad_accum > 0, "sft batch sizes must be positive"),
         (2 <= profile.sft.early_stopping_patience <= 3 or profile.sft.early_stopping_patience == 0,
          "sft.early_stopping_patience must be 2 or 3 (0 disables it)"),
+        (profile.sft.interpreter_share == 0.0 or 0.0 < profile.sft.interpreter_share < 1.0,
+         "sft.interpreter_share must be in (0, 1), or 0 for the dataset's own mix"),
         (profile.dpo.beta > 0, "dpo.beta must be positive"),
         (profile.model.output_budget > 0, "model.output_budget must be positive"),
         (all(q in QUANTS for q in profile.export.quants), f"export.quants must be among {QUANTS}"),

@@ -24,7 +24,7 @@ from josi._errors import ConfigError
 from josi._io import atomic_write_json
 from josi._lazy import require
 from josi.training._base import ensure_base_checkpoint
-from josi.training._data import data_hash, load_rows, modes_for, split_path, subsample, to_example
+from josi.training._data import data_hash, load_rows, mix_rows, modes_for, split_path, subsample, to_example
 from josi.training._profile import Profile
 from josi.training._tracking import make_callbacks, read_curve, wandb_enabled, write_run_record
 
@@ -135,6 +135,13 @@ def prepare_examples(
     return kept, dropped
 
 
+def _count_modes(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[str(row.get("mode"))] = counts.get(str(row.get("mode")), 0) + 1
+    return counts
+
+
 def last_complete_checkpoint(checkpoints: Path) -> Path | None:
     """Newest checkpoint whose trainer_state.json exists (written last, so a kill mid-save is skipped)."""
     if not checkpoints.is_dir():
@@ -160,7 +167,7 @@ def build_sft_trainer(
     modes = modes_for(mode)
     base = ensure_base_checkpoint(profile)
     tokenizer = load_tokenizer(profile, base)
-    train_rows = load_rows(data_dir, modes, "train")
+    train_rows = mix_rows(load_rows(data_dir, modes, "train"), sft.interpreter_share, sft.seed)
     val_rows = subsample(load_rows(data_dir, modes, "val"), sft.max_eval_examples, sft.seed)
     train_examples, dropped_train = prepare_examples(profile, tokenizer, train_rows)
     val_examples, dropped_val = prepare_examples(profile, tokenizer, val_rows)
@@ -234,6 +241,7 @@ def build_sft_trainer(
         "data_dir": str(data_dir),
         "data_hash": data_hash(data_dir, files),
         "train_examples": len(train_examples),
+        "train_examples_by_mode": _count_modes(train_rows),
         "val_examples": len(val_examples),
         "dropped_over_max_length": {"train": dropped_train, "val": dropped_val},
         "pad_token": tokenizer.pad_token,
