@@ -190,18 +190,25 @@ def _export_stage(profile, root: Path, adapter_dir: Path, train_key: str, log) -
 
 
 def _classify(paths: Sequence[Path]) -> dict[str, Path]:
-    """Name each exported GGUF by its role: a quant type, or 'adapter'."""
+    """Name each exported GGUF by its role: a quant type, 'adapter', or either with '.v2'.
+
+    The '.v2' copies (GGUF v2 headers for old Android runtimes) carry the same tensors
+    under another key, so asking for "Q4_K_M" never silently returns a patched copy.
+    """
     out: dict[str, Path] = {}
     for path in paths:
         if path.suffix != ".gguf":
             continue
         stem = path.stem.lower()
+        suffix = ""
+        if stem.endswith(".v2"):
+            stem, suffix = stem[: -len(".v2")], ".v2"
         if "adapter" in stem or "lora" in stem:
-            out["adapter"] = path
+            out["adapter" + suffix] = path
             continue
         for quant in ("Q4_K_M", "Q8_0", "F16", "F32", "Q4_0", "Q5_K_M", "Q6_K"):
             if stem.endswith(quant.lower()):
-                out[quant] = path
+                out[quant + suffix] = path
                 break
     return out
 

@@ -24,6 +24,7 @@ from josi._resources import resource_dir
 DTYPES = ("float32", "bfloat16", "float16")
 MODES = ("joint", "interpreter", "coach", "both")
 PROMPT_STYLES = ("full", "compact")
+SAMPLINGS = ("random", "group_by_length", "length_buckets")
 QUANTS = ("Q4_K_M", "Q8_0", "F16", "Q5_K_M", "Q4_0")
 
 
@@ -69,6 +70,7 @@ class SFTConfig:
     max_eval_examples: int = 200
     early_stopping_patience: int = 3
     packing: bool = False
+    sampling: str = "group_by_length"
     gradient_checkpointing: bool = False
     seed: int = 0
     logging_steps: int = 5
@@ -305,6 +307,7 @@ def _validate(profile: Profile) -> None:
          "sft.early_stopping_patience must be 2 or 3 (0 disables it)"),
         (profile.sft.interpreter_share == 0.0 or 0.0 < profile.sft.interpreter_share < 1.0,
          "sft.interpreter_share must be in (0, 1), or 0 for the dataset's own mix"),
+        (profile.sft.sampling in SAMPLINGS, f"sft.sampling must be one of {SAMPLINGS}"),
         (profile.dpo.beta > 0, "dpo.beta must be positive"),
         (profile.model.output_budget > 0, "model.output_budget must be positive"),
         (all(q in QUANTS for q in profile.export.quants), f"export.quants must be among {QUANTS}"),

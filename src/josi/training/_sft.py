@@ -8,6 +8,10 @@ Decisions (see profiles/nano.toml for the numbers):
   than truncated: a cut-off target never shows the model where its answer ends.
 - No packing by default. Without flash-attention (CPU, older GPUs) packed rows attend
   across example boundaries; length-grouped batches remove most padding instead.
+  Length correlates with the label here (clarify requests and coach replies are the
+  longest rows), so grouped batches come in runs of one action; a short step budget
+  then learns the latest run's action rather than the distinction. ``sft.sampling =
+  "random"`` trades some padding for mixed batches.
 - The best checkpoint by validation loss is restored at the end; early stopping ends
   the run after ``early_stopping_patience`` evaluations without improvement.
 """
@@ -24,7 +28,16 @@ from josi._errors import ConfigError
 from josi._io import atomic_write_json
 from josi._lazy import require
 from josi.training._base import ensure_base_checkpoint
-from josi.training._data import data_hash, load_rows, mix_rows, modes_for, split_path, subsample, to_example
+from josi.training._data import (
+    bucket_order,
+    data_hash,
+    load_rows,
+    mix_rows,
+    modes_for,
+    split_path,
+    subsample,
+    to_example,
+)
 from josi.training._profile import Profile
 from josi.training._tracking import make_callbacks, read_curve, wandb_enabled, write_run_record
 
@@ -118,8 +131,16 @@ def prepare_examples(
     profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], int]:
     """Render rows and drop those whose full conversation exceeds ``sft.max_length``."""
+    kept, _lengths, dropped = _render(profile, tokenizer, rows)
+    return kept, dropped
+
+
+def _render(
+    profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[int], int]:
     kwargs = template_kwargs(profile)
     kept: list[dict[str, Any]] = []
+    lengths: list[int] = []
     dropped = 0
     for row in rows:
         example = to_example(row, style=profile.prompt_style, chat_template_kwargs=kwargs)
@@ -132,7 +153,26 @@ def prepare_examples(
             dropped += 1
             continue
         kept.append(example)
-    return kept, dropped
+        lengths.append(len(ids))
+    return kept, lengths, dropped
+
+
+def _training_order(profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Training examples, pre-ordered into length buckets when ``sft.sampling`` asks for it."""
+    examples, lengths, dropped = _render(profile, tokenizer, rows)
+    if profile.sft.sampling != "length_buckets" or profile.sft.packing:
+        return examples, dropped
+    # The system prompt names the mode, so equal prompts mean equal modes.
+    modes = [str(example["prompt"][0]["content"]) for example in examples]
+    order = bucket_order(lengths, modes, profile.sft.batch_size * profile.sft.grad_accum, profile.sft.seed)
+    return [examples[index] for index in order], dropped
+
+
+def _sampler(sft: Any) -> str:
+    if sft.packing:
+        return "random"
+    # length_buckets orders the dataset itself; the trainer must keep that order.
+    return "sequential" if sft.sampling == "length_buckets" else sft.sampling
 
 
 def _count_modes(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -169,7 +209,7 @@ def build_sft_trainer(
     tokenizer = load_tokenizer(profile, base)
     train_rows = mix_rows(load_rows(data_dir, modes, "train"), sft.interpreter_share, sft.seed)
     val_rows = subsample(load_rows(data_dir, modes, "val"), sft.max_eval_examples, sft.seed)
-    train_examples, dropped_train = prepare_examples(profile, tokenizer, train_rows)
+    train_examples, dropped_train = _training_order(profile, tokenizer, train_rows)
     val_examples, dropped_val = prepare_examples(profile, tokenizer, val_rows)
     if not train_examples or not val_examples:
         raise ConfigError(
@@ -210,7 +250,7 @@ def build_sft_trainer(
         fp16=False,
         use_cpu=not on_gpu,
         gradient_checkpointing=sft.gradient_checkpointing,
-        train_sampling_strategy="random" if sft.packing else "group_by_length",
+        train_sampling_strategy=_sampler(sft),
         include_num_input_tokens_seen="non_padding",
         dataloader_num_workers=0,
         report_to=report_to,

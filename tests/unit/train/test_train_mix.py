@@ -53,3 +53,19 @@ def test_an_impossible_share_is_a_config_error(share: float) -> None:
         load_profile("nano", [f"sft.interpreter_share={share}"])
     with pytest.raises(ConfigError, match="interpreter_share"):
         mix_rows(INTERP + COACH, share, seed=0)
+
+
+def test_length_buckets_keep_modes_apart_and_mix_labels_across_batches() -> None:
+    from josi.training._data import bucket_order
+
+    lengths = [100 + (i % 40) for i in range(64)] + [300 + (i % 50) for i in range(32)]
+    modes = ["interpreter"] * 64 + ["coach"] * 32
+    order = bucket_order(lengths, modes, batch_size=8, seed=0)
+    assert sorted(order) == list(range(96))
+    batches = [order[i:i + 8] for i in range(0, 96, 8)]
+    assert all(len({modes[i] for i in batch}) == 1 for batch in batches)
+    assert all(max(lengths[i] for i in b) - min(lengths[i] for i in b) < 32 for b in batches)
+    # Batches are shuffled: the order is not a walk from short to long.
+    firsts = [min(lengths[i] for i in batch) for batch in batches if modes[batch[0]] == "interpreter"]
+    assert firsts != sorted(firsts) and firsts != sorted(firsts, reverse=True)
+    assert order == bucket_order(lengths, modes, batch_size=8, seed=0)
