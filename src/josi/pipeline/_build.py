@@ -151,7 +151,7 @@ def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
     key = _key(
         "train",
         dataset_hash(data_dir),
-        profile.config_hash(),
+        profile.training_hash(),
         _tree_hash([_PACKAGE_DIR / "training", _PACKAGE_DIR / "prompting"]),
         _tree_hash([base]),
         _versions(),
@@ -213,12 +213,16 @@ def _classify(paths: Sequence[Path]) -> dict[str, Path]:
     return out
 
 
-def default_gguf(profile_name: str = "nano", quant: str = "Q4_K_M") -> Path:
-    """The GGUF the test suites use by default: the profile's build, made on demand.
+def default_gguf(profile_name: str = "nano", quant: str | None = None) -> Path:
+    """The GGUF the test suites use by default: the profile's shipped quant, built on demand.
 
     Honours JOSI_GGUF so a caller (CI, a bake-off) can point every suite at one file.
     """
     override = os.environ.get("JOSI_GGUF")
     if override:
         return Path(override)
+    if quant is None:
+        from josi.training import load_profile
+
+        quant = load_profile(profile_name).export.ship
     return build(profile_name, until="export").gguf(quant)

@@ -24,11 +24,14 @@ def ship(
     pytest_args: Sequence[str] = (),
     log: Callable[[str], None] = print,
 ) -> int:
-    """Build, gate the Q4_K_M (compared with its F16) with every suite, publish on success."""
+    """Build, gate the profile's shipped quant (compared with its F16) with every suite, publish on success."""
     started = time.monotonic()
     dist = Path(dist) if dist is not None else (repo_root() or Path.cwd()) / "dist"
     result = build(profile_name, overrides, until="export", log=log)
-    shipped = result.gguf("Q4_K_M")
+    from josi.training import load_profile
+
+    ship_quant = load_profile(profile_name, overrides).export.ship
+    shipped = result.gguf(ship_quant)
     reference = result.gguf("F16")
     name = f"{result.profile}-{result.export_dir.name.removeprefix('export-')}"
     staging = dist / f".{name}.staging"
@@ -42,7 +45,7 @@ def ship(
     base = [sys.executable, "-m", "pytest", "-c", str(root / "pyproject.toml"), "--rootdir", str(root),
             "-n", workers, "--profile", result.profile, *pytest_args]
     # Post-quantization regression: the F16 is measured first (its own gates are
-    # informational here), then the Q4_K_M is gated and compared with it per case.
+    # informational here), then the shipped quant is gated and compared with it per case.
     reference_report = staging / "report-f16"
     reference_cmd = [*base, "-m", "model", "--gguf", str(reference), "--josi-report", str(reference_report)]
     log("[ship] reference run: " + " ".join(reference_cmd))
@@ -57,7 +60,7 @@ def ship(
     if code != 0:
         log(f"[ship] pytest exited {code}: nothing published (reports kept in {staging})")
         return code
-    for role in ("Q4_K_M", "adapter"):
+    for role in (ship_quant, "adapter"):
         path = result.artifacts.get(role)
         if path is None:
             continue

@@ -102,6 +102,7 @@ class DPOConfig:
 @dataclass(frozen=True)
 class ExportConfig:
     quants: tuple[str, ...] = ("Q4_K_M",)
+    ship: str = "Q4_K_M"
     gguf_v2: bool = False
     adapter_gguf: bool = True
     merge_dtype: str = "float32"
@@ -136,6 +137,19 @@ class Profile:
         """Hash of every knob (not of the file path), so equal settings hash equally."""
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def training_hash(self) -> str:
+        """Hash of the knobs the trained weights depend on.
+
+        Export, tracking and gate settings are left out, so asking for another quant
+        or another threshold file re-exports or re-tests without retraining.
+        """
+        data = {key: value for key, value in self.to_dict().items() if key not in _NOT_TRAINING}
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_NOT_TRAINING = ("export", "tracking", "thresholds")
 
 
 _SECTIONS: dict[str, type] = {
@@ -311,6 +325,7 @@ def _validate(profile: Profile) -> None:
         (profile.dpo.beta > 0, "dpo.beta must be positive"),
         (profile.model.output_budget > 0, "model.output_budget must be positive"),
         (all(q in QUANTS for q in profile.export.quants), f"export.quants must be among {QUANTS}"),
+        (profile.export.ship in profile.export.quants, "export.ship must be one of export.quants"),
     ]
     for ok, message in checks:
         if not ok:

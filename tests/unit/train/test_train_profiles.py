@@ -97,3 +97,23 @@ def test_config_hash_tracks_knobs() -> None:
     a, b = load_profile("nano"), load_profile("nano")
     assert a.config_hash() == b.config_hash()
     assert load_profile("nano", ["sft.seed=1"]).config_hash() != a.config_hash()
+
+
+@pytest.mark.parametrize("override", ["export.ship=F16", "export.quants=[Q4_K_M,Q8_0]", "thresholds=production",
+                                      "tracking.wandb=true"], ids=lambda o: o.split("=")[0])
+def test_training_hash_ignores_what_does_not_change_the_weights(override: str) -> None:
+    nano = load_profile("nano")
+    other = load_profile("nano", [override])
+    assert other.training_hash() == nano.training_hash()
+    assert other.config_hash() != nano.config_hash()
+
+
+@pytest.mark.parametrize("override", ["sft.learning_rate=5e-4", "lora.r=8", "sft.interpreter_share=0.5",
+                                      "prompt_style=full", "sft.sampling=random"], ids=lambda o: o.split("=")[0])
+def test_training_hash_tracks_what_changes_the_weights(override: str) -> None:
+    assert load_profile("nano", [override]).training_hash() != load_profile("nano").training_hash()
+
+
+def test_the_shipped_quant_must_be_exported() -> None:
+    with pytest.raises(ConfigError, match="export.ship"):
+        load_profile("nano", ["export.ship=Q5_K_M"])
