@@ -154,22 +154,23 @@ def _spread(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str,
     return [rows[index] for index in sorted(picked)]
 
 
-def bucket_order(lengths: list[int], modes: list[str], batch_size: int, seed: int,
+def bucket_order(lengths: list[int], groups: list[str], batch_size: int, seed: int,
                  bucket_tokens: int = 16) -> list[int]:
     """A training order whose batches have little padding but no long runs of one label.
 
-    Rows are grouped by mode and by length rounded to ``bucket_tokens`` (ties broken at
-    random, so each batch mixes the actions of similar-length rows), cut into batches, and
-    the batches are shuffled. A plain length-sorted order would walk from clarify requests
-    to short create_workout requests in long runs, which a short step budget learns as a
-    drifting prior instead of the distinction.
+    Rows are grouped by ``groups`` (the trainer passes each row's system prompt, so a batch
+    holds one mode) and by length rounded to ``bucket_tokens`` (ties broken at random, so
+    each batch mixes the actions of similar-length rows), cut into batches, and the batches
+    are shuffled. A plain length-sorted order would walk from clarify requests to short
+    create_workout requests in long runs, which a short step budget learns as a drifting
+    prior instead of the distinction.
     """
-    if len(lengths) != len(modes):
-        raise ValueError("lengths and modes must have the same size")
+    if len(lengths) != len(groups):
+        raise ValueError("lengths and groups must have the same size")
     rng = random.Random(seed)
     order = list(range(len(lengths)))
     rng.shuffle(order)
-    order.sort(key=lambda i: (modes[i], lengths[i] // bucket_tokens))
+    order.sort(key=lambda i: (groups[i], lengths[i] // bucket_tokens))
     batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
     rng.shuffle(batches)
     return [index for batch in batches for index in batch]

@@ -76,6 +76,7 @@ class SFTConfig:
     logging_steps: int = 5
     threads: int = 0
     interpreter_share: float = 0.0
+    decision_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,7 @@ class Profile:
 
     def config_hash(self) -> str:
         """Hash of every knob (not of the file path), so equal settings hash equally."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return _digest(self.to_dict())
 
     def training_hash(self) -> str:
         """Hash of the knobs the trained weights depend on.
@@ -144,12 +144,15 @@ class Profile:
         Export, tracking and gate settings are left out, so asking for another quant
         or another threshold file re-exports or re-tests without retraining.
         """
-        data = {key: value for key, value in self.to_dict().items() if key not in _NOT_TRAINING}
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return _digest({key: value for key, value in self.to_dict().items() if key not in _NOT_TRAINING})
 
 
 _NOT_TRAINING = ("export", "tracking", "thresholds")
+
+
+def _digest(data: dict[str, Any]) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 _SECTIONS: dict[str, type] = {
@@ -322,6 +325,7 @@ def _validate(profile: Profile) -> None:
         (profile.sft.interpreter_share == 0.0 or 0.0 < profile.sft.interpreter_share < 1.0,
          "sft.interpreter_share must be in (0, 1), or 0 for the dataset's own mix"),
         (profile.sft.sampling in SAMPLINGS, f"sft.sampling must be one of {SAMPLINGS}"),
+        (profile.sft.decision_weight >= 1.0, "sft.decision_weight must be >= 1 (1 weights every token alike)"),
         (profile.dpo.beta > 0, "dpo.beta must be positive"),
         (profile.model.output_budget > 0, "model.output_budget must be positive"),
         (all(q in QUANTS for q in profile.export.quants), f"export.quants must be among {QUANTS}"),

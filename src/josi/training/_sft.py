@@ -9,9 +9,11 @@ Decisions (see profiles/nano.toml for the numbers):
 - No packing by default. Without flash-attention (CPU, older GPUs) packed rows attend
   across example boundaries; length-grouped batches remove most padding instead.
   Length correlates with the label here (clarify requests and coach replies are the
-  longest rows), so grouped batches come in runs of one action; a short step budget
+  longest rows), so HF's grouped batches come in runs of one action; a short step budget
   then learns the latest run's action rather than the distinction. ``sft.sampling =
-  "random"`` trades some padding for mixed batches.
+  "length_buckets"`` keeps the padding low and mixes the actions inside each batch.
+- ``sft.decision_weight`` weights the request tokens that decide something (action,
+  fields, values) above the copied message and the coach text (see ``_weights``).
 - The best checkpoint by validation loss is restored at the end; early stopping ends
   the run after ``early_stopping_patience`` evaluations without improvement.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,7 @@ from josi.training._data import (
 )
 from josi.training._profile import Profile
 from josi.training._tracking import make_callbacks, read_curve, wandb_enabled, write_run_record
+from josi.training._weights import decision_weights
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
@@ -131,16 +135,18 @@ def prepare_examples(
     profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], int]:
     """Render rows and drop those whose full conversation exceeds ``sft.max_length``."""
-    kept, _lengths, dropped = _render(profile, tokenizer, rows)
+    kept, _lengths, _modes, dropped = _render(profile, tokenizer, rows)
     return kept, dropped
 
 
 def _render(
     profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[int], int]:
+) -> tuple[list[dict[str, Any]], list[int], list[str], int]:
+    """Kept examples with their token lengths and modes, and the number dropped."""
     kwargs = template_kwargs(profile)
     kept: list[dict[str, Any]] = []
     lengths: list[int] = []
+    modes: list[str] = []
     dropped = 0
     for row in rows:
         example = to_example(row, style=profile.prompt_style, chat_template_kwargs=kwargs)
@@ -154,18 +160,23 @@ def _render(
             continue
         kept.append(example)
         lengths.append(len(ids))
-    return kept, lengths, dropped
+        modes.append(str(row.get("mode", "")))
+    return kept, lengths, modes, dropped
 
 
-def _training_order(profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """Training examples, pre-ordered into length buckets when ``sft.sampling`` asks for it."""
-    examples, lengths, dropped = _render(profile, tokenizer, rows)
+def _training_order(
+    profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, int], int]:
+    """Training examples (pre-ordered into length buckets when ``sft.sampling`` asks for it),
+    the count of kept examples per mode, and the number dropped."""
+    examples, lengths, modes, dropped = _render(profile, tokenizer, rows)
+    by_mode = dict(Counter(modes))
     if profile.sft.sampling != "length_buckets" or profile.sft.packing:
-        return examples, dropped
-    # The system prompt names the mode, so equal prompts mean equal modes.
-    modes = [str(example["prompt"][0]["content"]) for example in examples]
-    order = bucket_order(lengths, modes, profile.sft.batch_size * profile.sft.grad_accum, profile.sft.seed)
-    return [examples[index] for index in order], dropped
+        return examples, by_mode, dropped
+    # Rows are bucketed by system prompt: the mode, and for the coach also the persona.
+    prompts = [str(example["prompt"][0]["content"]) for example in examples]
+    order = bucket_order(lengths, prompts, profile.sft.batch_size * profile.sft.grad_accum, profile.sft.seed)
+    return [examples[index] for index in order], by_mode, dropped
 
 
 def _sampler(sft: Any) -> str:
@@ -175,11 +186,42 @@ def _sampler(sft: Any) -> str:
     return "sequential" if sft.sampling == "length_buckets" else sft.sampling
 
 
-def _count_modes(rows: list[dict[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[str(row.get("mode"))] = counts.get(str(row.get("mode")), 0) + 1
-    return counts
+class _WeightedLogProbs:
+    """The model as trl's loss sees it, with each next-token log-probability scaled by its weight.
+
+    trl's SFT loss is ``-sum(log_probs) / num_tokens``; scaling ``log_probs`` before that sum
+    weights the loss and leaves trl's token metrics (entropy, accuracy, counts) untouched.
+    """
+
+    def __init__(self, model: Any, weights: Any) -> None:
+        self._model = model
+        self._weights = weights
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        outputs = self._model(*args, **kwargs)
+        if kwargs.get("fused_lm_head") and getattr(outputs, "log_probs", None) is not None:
+            outputs.log_probs = outputs.log_probs * self._weights.to(outputs.log_probs.dtype)
+        return outputs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
+def _trainer_class(trl: Any, weight: float) -> Any:
+    """trl's SFTTrainer, or a subclass that weights the interpreter's decision tokens in training."""
+    if weight == 1.0:
+        return trl.SFTTrainer
+
+    class DecisionWeightedSFTTrainer(trl.SFTTrainer):
+        def compute_loss(self, model: Any, inputs: Any, return_outputs: bool = False,
+                         num_items_in_batch: Any = None) -> Any:
+            # Validation loss stays the plain mean, so early stopping compares like with like.
+            if not self.model.training or return_outputs or "labels" not in inputs:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            weights = decision_weights(inputs["labels"], self.processing_class, weight)
+            return super().compute_loss(_WeightedLogProbs(model, weights), inputs, return_outputs, num_items_in_batch)
+
+    return DecisionWeightedSFTTrainer
 
 
 def last_complete_checkpoint(checkpoints: Path) -> Path | None:
@@ -209,7 +251,7 @@ def build_sft_trainer(
     tokenizer = load_tokenizer(profile, base)
     train_rows = mix_rows(load_rows(data_dir, modes, "train"), sft.interpreter_share, sft.seed)
     val_rows = subsample(load_rows(data_dir, modes, "val"), sft.max_eval_examples, sft.seed)
-    train_examples, dropped_train = _training_order(profile, tokenizer, train_rows)
+    train_examples, train_by_mode, dropped_train = _training_order(profile, tokenizer, train_rows)
     val_examples, dropped_val = prepare_examples(profile, tokenizer, val_rows)
     if not train_examples or not val_examples:
         raise ConfigError(
@@ -265,7 +307,7 @@ def build_sft_trainer(
     callbacks = make_callbacks(out_dir, max_minutes=sft.max_minutes)
     if sft.early_stopping_patience > 0:
         callbacks.append(transformers.EarlyStoppingCallback(early_stopping_patience=sft.early_stopping_patience))
-    trainer = trl.SFTTrainer(
+    trainer = _trainer_class(trl, sft.decision_weight)(
         model=model,
         args=args,
         train_dataset=datasets.Dataset.from_list(train_examples),
@@ -281,7 +323,7 @@ def build_sft_trainer(
         "data_dir": str(data_dir),
         "data_hash": data_hash(data_dir, files),
         "train_examples": len(train_examples),
-        "train_examples_by_mode": _count_modes(train_rows),
+        "train_examples_by_mode": train_by_mode,
         "val_examples": len(val_examples),
         "dropped_over_max_length": {"train": dropped_train, "val": dropped_val},
         "pad_token": tokenizer.pad_token,

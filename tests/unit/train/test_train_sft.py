@@ -81,6 +81,52 @@ def test_modes_select_their_data(tiny_data: Path, tmp_path: Path) -> None:
     assert joint["train_examples"] == 24 and coach["train_examples"] == 12
 
 
+def test_decision_weight_scales_only_the_request_decisions(tiny_data: Path, tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    overrides = [*TINY, "sft.max_steps=1", "lora.dropout=0.0", "sft.sampling=random"]
+    plain, _ = build_sft_trainer(load_profile("nano", overrides), tiny_data, tmp_path / "a", mode="joint")
+    weighted, _ = build_sft_trainer(load_profile("nano", [*overrides, "sft.decision_weight=4"]), tiny_data,
+                                    tmp_path / "b", mode="joint")
+    batch = weighted.data_collator([weighted.train_dataset[i] for i in range(len(weighted.train_dataset))])
+    tokenizer = weighted.processing_class
+    targets = [tokenizer.decode([t for t in row[1:].tolist() if t != -100]) for row in batch["labels"]]
+    assert any(t.startswith('{"action"') for t in targets) and any(not t.startswith("{") for t in targets)
+
+    weighted.model.train()
+    plain.model.train()
+    weighted.model.load_state_dict(plain.model.state_dict())
+    with torch.no_grad():
+        outputs = plain.model(**batch, fused_lm_head=True)
+        loss_plain = plain.compute_loss(plain.model, dict(batch)).item()
+        loss_weighted = weighted.compute_loss(weighted.model, dict(batch)).item()
+    n_tokens = outputs.label_mask.sum()
+    assert loss_plain == pytest.approx((-outputs.log_probs.sum() / n_tokens).item(), rel=1e-4)
+
+    # By hand: weight 4 on request tokens outside the copied free_text, 1 elsewhere.
+    weights = torch.ones_like(outputs.log_probs)
+    for row, target in enumerate(targets):
+        if not target.startswith('{"action"'):
+            continue
+        positions = (batch["labels"][row, 1:] != -100).nonzero(as_tuple=True)[0].tolist()
+        message = json.loads(target.split("<|im_end|>")[0])["free_text"]
+        for k, position in enumerate(positions):
+            before = tokenizer.decode(batch["labels"][row, 1:][positions[:k]].tolist())
+            upto = tokenizer.decode(batch["labels"][row, 1:][positions[: k + 1]].tolist())
+            copy_start = target.index('"free_text":"') + len('"free_text":"')
+            inside = len(before) >= copy_start and len(upto) <= copy_start + len(message)
+            weights[row, position] = 1.0 if inside else 4.0
+    expected = (-(outputs.log_probs * weights).sum() / n_tokens).item()
+    assert loss_weighted == pytest.approx(expected, rel=1e-4)
+    assert loss_weighted > loss_plain
+
+    # Validation loss stays unweighted, so early stopping compares like with like.
+    weighted.model.eval()
+    plain.model.eval()
+    with torch.no_grad():
+        assert weighted.compute_loss(weighted.model, dict(batch)).item() == pytest.approx(
+            plain.compute_loss(plain.model, dict(batch)).item(), rel=1e-5)
+
+
 _KILLABLE = """
 import sys
 from pathlib import Path
