@@ -2,13 +2,15 @@
 
 from josi.contracts._canonical import (
     CONFIDENCE_LEVELS,
+    FREE_TEXT_MAX,
     canonical_request,
     dumps_request,
+    json_string,
     key_order,
     round_confidence,
 )
 from josi.contracts._dispatch import load_tool_dispatch
-from josi.contracts._grammar import generate_grammar, generation_schema, grammar_text
+from josi.contracts._grammar import generate_grammar, generation_schema, grammar_text, pin_free_text
 from josi.contracts._schema import (
     ACTIONS,
     action_branch,
@@ -23,11 +25,14 @@ from josi.contracts._schema import (
 __all__ = [
     "ACTIONS",
     "CONFIDENCE_LEVELS",
+    "FREE_TEXT_MAX",
     "action_branch",
     "canonical_request",
     "context_errors",
     "dumps_request",
     "generate_grammar",
+    "json_string",
+    "pin_free_text",
     "generation_schema",
     "grammar_text",
     "is_valid_request",

@@ -91,10 +91,21 @@ def canonical_request(request: dict[str, Any], *, validate: bool = True) -> dict
 # unescaped in the grammar (nor be encoded as UTF-8); escape them like controls.
 _RAW_UNSAFE = re.compile("[\x7f\ud800-\udfff]")
 
+FREE_TEXT_MAX = 1000  # schemas/gatc_request.schema.json: free_text maxLength
+
+
+def _escape_raw_unsafe(text: str) -> str:
+    return _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 def dumps_request(request: dict[str, Any], *, validate: bool = True) -> str:
     """Canonical JSON text of a GATCRequest (the exact training target string)."""
     text = json.dumps(
         canonical_request(request, validate=validate), ensure_ascii=False, separators=(",", ":")
     )
-    return _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _escape_raw_unsafe(text)
+
+
+def json_string(text: str) -> str:
+    """A string as it appears inside a canonical request (quotes included)."""
+    return _escape_raw_unsafe(json.dumps(text, ensure_ascii=False))

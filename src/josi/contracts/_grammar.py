@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 from josi._errors import GrammarError
 from josi._lazy import require
 from josi._resources import resource_path
-from josi.contracts._canonical import CONFIDENCE_LEVELS
+from josi.contracts._canonical import CONFIDENCE_LEVELS, json_string
 from josi.contracts._schema import GATC_REQUEST, load_schema
 
 GRAMMAR_FILE = "gatc_request.gbnf"
@@ -137,3 +138,23 @@ def _tighten(body: str) -> str:
 def grammar_text() -> str:
     """The committed grammar, as the app and the runtime load it."""
     return resource_path("grammars", GRAMMAR_FILE).read_text(encoding="utf-8")
+
+
+_FREE_TEXT_RULE = re.compile(r"^free-text ::= .*$", re.MULTILINE)
+_GBNF_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def pin_free_text(grammar: str, message: str) -> str:
+    """``grammar`` with the ``free_text`` value fixed to ``message`` in its canonical JSON form.
+
+    ``free_text`` is the athlete's message verbatim, and the post-processor overwrites it with
+    exactly that. Left free, a small model can lose its place in a long copy and loop until the
+    token budget cuts the object off; pinned, every request the grammar admits carries the
+    message, so the copy can neither drift nor loop. A grammar without a ``free-text`` rule and
+    an empty message are returned unchanged.
+    """
+    if not message or not _FREE_TEXT_RULE.search(grammar):
+        return grammar
+    body = json_string(message)[1:-1]
+    literal = "".join(_GBNF_ESCAPES.get(char, char) for char in body)
+    return _FREE_TEXT_RULE.sub(lambda _: f'free-text ::= "\\"{literal}\\"" space', grammar, count=1)

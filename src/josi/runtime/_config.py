@@ -65,6 +65,7 @@ class RuntimeConfig:
     prompt_style: str | None = None  # None: read from the manifest beside the GGUF, else "full"
     use_grammar: bool = True  # constrain interpreter output with grammars/gatc_request.gbnf
     grammar_file: Path | None = None  # None: the committed GATCRequest grammar
+    pin_free_text: bool = True  # fix free_text to the message in the grammar: the copy cannot drift or loop
     prefix_cache: bool = True  # reuse the KV cache of the shared system-prompt prefix
     n_batch: int = 512
 

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from josi._errors import ConfigError, ContractError
-from josi.contracts import dumps_request, grammar_text, load_tool_dispatch, validate_context
+from josi.contracts import (
+    FREE_TEXT_MAX,
+    dumps_request,
+    grammar_text,
+    load_tool_dispatch,
+    pin_free_text,
+    validate_context,
+)
 from josi.governor import guard_coach_text
 from josi.parsing import ParseResult
 from josi.routing import RouteDecision
@@ -223,7 +230,10 @@ class JosiRuntime:
     def interpret(self, ctx: dict[str, Any], message: str,
                   history: list[dict[str, Any]] | None = None) -> InterpreterCall:
         messages = self.messages("interpreter", ctx, message, history=history)
-        gen, stats = self._generate("interpreter", messages, grammar=self._grammar)
+        grammar = self._grammar
+        if grammar is not None and self.config.pin_free_text and isinstance(message, str):
+            grammar = pin_free_text(grammar, message.strip()[:FREE_TEXT_MAX])
+        gen, stats = self._generate("interpreter", messages, grammar=grammar)
         raw = _core.strip_thinking(gen.text)
         return InterpreterCall(raw=gen.text, parse=_core.parse_request(raw, user_message=message),
                                stats=stats)

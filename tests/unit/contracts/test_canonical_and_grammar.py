@@ -165,3 +165,29 @@ def test_grammar_missing_items_are_unique_and_canonically_ordered(missing, accep
 def test_canonical_orders_missing_like_the_grammar():
     text = dumps_request({"action": "clarify", "free_text": "a", "missing": ["intent", "sport"], "clarify_message": "b"})
     assert '"missing":["sport","intent"]' in text and GRAMMAR.accepts(text)
+
+
+PIN_MESSAGES = ['Skip today, "really"', "line one\nline two", "back\\slash and tab\t", "fietsen 🚴 vandaag?"]
+
+
+@pytest.mark.parametrize("message", PIN_MESSAGES, ids=["quotes", "newline", "backslash-tab", "emoji"])
+def test_pinned_free_text_rule_spells_the_canonical_json_string(message: str) -> None:
+    from josi.contracts import grammar_text, json_string, pin_free_text
+
+    pinned = pin_free_text(grammar_text(), message)
+    rules = [line for line in pinned.splitlines() if line.startswith("free-text ::= ")]
+    assert len(rules) == 1 and "char+" not in rules[0]
+    # Undo GBNF literal escaping: what is left is the JSON string the target carries.
+    literal = rules[0].removeprefix('free-text ::= "').removesuffix('" space')
+    unescaped = literal.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+    assert unescaped == json_string(message)
+    assert [line for line in pinned.splitlines() if not line.startswith("free-text ::= ")] == [
+        line for line in grammar_text().splitlines() if not line.startswith("free-text ::= ")]
+
+
+@pytest.mark.parametrize("grammar, message", [("root ::= \"x\"", "hi"), (None, "")], ids=["no-rule", "empty-message"])
+def test_pinning_leaves_what_it_cannot_pin(grammar: str | None, message: str) -> None:
+    from josi.contracts import grammar_text, pin_free_text
+
+    text = grammar if grammar is not None else grammar_text()
+    assert pin_free_text(text, message) == text

@@ -150,3 +150,30 @@ def test_grammar_admits_exactly_the_schema_valid_strings(embedded_runtime, case)
     except json.JSONDecodeError:
         valid = False
     assert accepted == valid, f"grammar accepts={accepted}, schema valid={valid}"
+
+
+@pytest.mark.parametrize("message", ['Skip today, "really"', "line one\nline two", "back\\slash\tand tab",
+                                     "fietsen 🚴 vandaag?"], ids=["quotes", "newline", "backslash-tab", "emoji"])
+def test_pinned_grammar_admits_the_message_and_nothing_else(embedded_runtime, message):
+    from josi.contracts import dumps_request, grammar_text, pin_free_text
+
+    pinned = pin_free_text(grammar_text(), message)
+    embedded_runtime.compile_grammar(pinned)
+
+    def request(free_text: str) -> str:
+        return dumps_request({"action": "answer_question", "free_text": free_text, "question": "why?",
+                              "confidence": 0.9})
+
+    assert embedded_runtime.grammar_accepts(request(message), pinned)
+    assert not embedded_runtime.grammar_accepts(request(message + message), pinned)
+    assert not embedded_runtime.grammar_accepts(request(message[:-1]), pinned)
+    assert embedded_runtime.grammar_accepts(request(message + message))
+
+
+def test_interpreter_copies_the_message_exactly(embedded_runtime):
+    message = "  Ik wil vandaag 45 min fietsen, \"rustig\" graag  "
+    call = embedded_runtime.with_config(deterministic=True).interpret(
+        {"athlete_id": "a1", "tier": "coach", "persona_id": "balanced", "today": "2026-03-02",
+         "readiness": {"state": "Productive", "level": "Green"}}, message)
+    assert call.parse.ok, call.raw
+    assert json.loads(call.raw)["free_text"] == message.strip()
