@@ -2,12 +2,12 @@
 
 from josi.contracts._canonical import (
     CONFIDENCE_LEVELS,
-    FREE_TEXT_MAX,
     canonical_request,
     dumps_request,
     json_string,
     key_order,
     round_confidence,
+    verbatim_free_text,
 )
 from josi.contracts._dispatch import load_tool_dispatch
 from josi.contracts._grammar import generate_grammar, generation_schema, grammar_text, pin_free_text
@@ -25,22 +25,22 @@ from josi.contracts._schema import (
 __all__ = [
     "ACTIONS",
     "CONFIDENCE_LEVELS",
-    "FREE_TEXT_MAX",
     "action_branch",
     "canonical_request",
     "context_errors",
     "dumps_request",
     "generate_grammar",
-    "json_string",
-    "pin_free_text",
     "generation_schema",
     "grammar_text",
     "is_valid_request",
+    "json_string",
     "key_order",
     "load_schema",
     "load_tool_dispatch",
+    "pin_free_text",
     "request_errors",
     "round_confidence",
     "validate_context",
     "validate_request",
+    "verbatim_free_text",
 ]

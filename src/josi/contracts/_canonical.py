@@ -91,7 +91,7 @@ def canonical_request(request: dict[str, Any], *, validate: bool = True) -> dict
 # unescaped in the grammar (nor be encoded as UTF-8); escape them like controls.
 _RAW_UNSAFE = re.compile("[\x7f\ud800-\udfff]")
 
-FREE_TEXT_MAX = 1000  # schemas/gatc_request.schema.json: free_text maxLength
+_FREE_TEXT_MAX = 1000  # schemas/gatc_request.schema.json: free_text maxLength
 
 
 def _escape_raw_unsafe(text: str) -> str:
@@ -104,6 +104,11 @@ def dumps_request(request: dict[str, Any], *, validate: bool = True) -> str:
         canonical_request(request, validate=validate), ensure_ascii=False, separators=(",", ":")
     )
     return _escape_raw_unsafe(text)
+
+
+def verbatim_free_text(message: str) -> str:
+    """The ``free_text`` a message gives: the message stripped, cut at the schema's maxLength."""
+    return message.strip()[:_FREE_TEXT_MAX]
 
 
 def json_string(text: str) -> str:

@@ -6,11 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from josi.contracts import canonical_request, request_errors
+from josi.contracts import canonical_request, request_errors, verbatim_free_text
 from josi.parsing._json import find_json_object
 from josi.parsing._think import strip_thinking
-
-_FREE_TEXT_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,7 @@ class ParseResult:
 def fallback_request(user_message: str) -> dict[str, Any]:
     """answer_question with free_text = question = the athlete's message."""
     text = user_message if isinstance(user_message, str) else ""
-    text = text.strip()[:_FREE_TEXT_MAX] or "?"
+    text = verbatim_free_text(text) or "?"
     return {"action": "answer_question", "free_text": text, "question": text}
 
 

@@ -13,13 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from josi.contracts import canonical_request, key_order
+from josi.contracts import canonical_request, key_order, verbatim_free_text
 from josi.lang import detect_language
 from josi.postprocess._redflags import detect_red_flags, red_flag_reply
 from josi.postprocess._sport import find_sports, normalize_sport
 from josi.postprocess._time import extract_minutes
 
-_FREE_TEXT_MAX = 1000
 _MIN_MINUTES, _MAX_MINUTES = 5, 600
 _TERMINAL = (".", "?", "!", "…", "?\"", "?”")
 
@@ -68,7 +67,7 @@ def postprocess(
     message = user_message if isinstance(user_message, str) else ""
     lang = message_language(message, ctx)
 
-    verbatim = message.strip()[:_FREE_TEXT_MAX]
+    verbatim = verbatim_free_text(message)
     if verbatim and out.get("free_text") != verbatim:
         out["free_text"] = verbatim
         changes.append("free_text: set to the athlete's message")

@@ -8,12 +8,12 @@ from typing import Any
 
 from josi._errors import ConfigError, ContractError
 from josi.contracts import (
-    FREE_TEXT_MAX,
     dumps_request,
     grammar_text,
     load_tool_dispatch,
     pin_free_text,
     validate_context,
+    verbatim_free_text,
 )
 from josi.governor import guard_coach_text
 from josi.parsing import ParseResult
@@ -232,7 +232,7 @@ class JosiRuntime:
         messages = self.messages("interpreter", ctx, message, history=history)
         grammar = self._grammar
         if grammar is not None and self.config.pin_free_text and isinstance(message, str):
-            grammar = pin_free_text(grammar, message.strip()[:FREE_TEXT_MAX])
+            grammar = pin_free_text(grammar, verbatim_free_text(message))
         gen, stats = self._generate("interpreter", messages, grammar=grammar)
         raw = _core.strip_thinking(gen.text)
         return InterpreterCall(raw=gen.text, parse=_core.parse_request(raw, user_message=message),
