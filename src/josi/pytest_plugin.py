@@ -15,6 +15,7 @@ aggregates, applies ``thresholds/<profile>.toml``, writes ``results.json`` and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -177,11 +178,11 @@ def josi_gguf(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def josi_runtime(josi_gguf: Path):
     """One loaded model per process (per xdist worker), greedy decoding for reproducibility."""
-    from josi.runtime import JosiRuntime, RuntimeConfig
+    from josi.runtime import JosiRuntime
 
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
-    runtime = JosiRuntime(RuntimeConfig(gguf=josi_gguf, deterministic=True, seed=0, n_threads=threads))
+    runtime = JosiRuntime(eval_runtime_config(josi_gguf, n_threads=threads))
     try:
         yield runtime
     finally:
@@ -224,6 +225,25 @@ class _Collector:
                 self.state.records.append(json.loads(value) if isinstance(value, str) else value)
 
 
+def eval_runtime_config(gguf: Path, n_threads: int | None = None):
+    """The runtime every model suite uses: greedy, seed 0, otherwise the shipped defaults."""
+    from josi.runtime import RuntimeConfig
+
+    return RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=n_threads)
+
+
+def _runtime_info(path: Path) -> dict[str, Any]:
+    """The decoding settings behind the results, so a changed default shows up in the record."""
+    from josi._errors import JosiError
+
+    try:
+        config = eval_runtime_config(path)
+    except JosiError as exc:
+        return {"error": str(exc)}
+    return {name: (str(value) if isinstance(value, Path) else value)
+            for name, value in dataclasses.asdict(config).items() if name not in ("gguf", "n_threads")}
+
+
 def _gguf_info(path: Path | None) -> dict[str, Any]:
     if path is None or not path.is_file():
         return {"gguf": str(path) if path else None}
@@ -234,6 +254,7 @@ def _gguf_info(path: Path | None) -> dict[str, Any]:
             info["manifest"] = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             info["manifest"] = "unreadable"
+    info["runtime"] = _runtime_info(path)
     return info
 
 

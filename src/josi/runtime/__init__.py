@@ -3,6 +3,7 @@
 from josi.runtime._config import (
     MODES,
     PROMPT_STYLES,
+    DryPenalty,
     RuntimeConfig,
     embedded_gguf,
     manifest_path,
@@ -24,6 +25,7 @@ __all__ = [
     "PROMPT_STYLES",
     "CallStats",
     "CoachCall",
+    "DryPenalty",
     "GgufInfo",
     "InterpreterCall",
     "JosiRuntime",

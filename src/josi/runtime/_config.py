@@ -48,6 +48,16 @@ def manifest_prompt_style(gguf: str | os.PathLike[str]) -> str:
 
 
 @dataclass(frozen=True)
+class DryPenalty:
+    """llama.cpp's DRY sampler settings; the sequence breakers are llama.cpp's defaults."""
+
+    multiplier: float
+    base: float
+    allowed_length: int
+    breakers: tuple[str, ...] = ("\n", ":", "\"", "*")
+
+
+@dataclass(frozen=True)
 class RuntimeConfig:
     """How one GGUF is run. Defaults are the v6 on-device parameters."""
 
@@ -61,6 +71,14 @@ class RuntimeConfig:
     top_k: int = 40  # llama.cpp default; v6 does not override it
     min_p: float = 0.05  # llama.cpp default; v6 does not override it
     max_tokens: int = 200  # v6 output cap for both modes
+    # DRY ("don't repeat yourself") on coach replies only: a token that would extend a
+    # sequence already in the reply is penalised, growing with the length of the repeat.
+    # Small quantized models loop under greedy decoding; a flat repeat penalty would also
+    # punish the words and numbers a short reply must reuse. The interpreter never gets it:
+    # JSON repeats its own punctuation and free_text is a copy by design. 0 disables it.
+    coach_dry_multiplier: float = 0.8
+    dry_base: float = 1.75
+    dry_allowed_length: int = 2  # repeats up to this many tokens are free
     deterministic: bool = False  # greedy decoding (temperature 0), for tests and evals
     prompt_style: str | None = None  # None: read from the manifest beside the GGUF, else "full"
     use_grammar: bool = True  # constrain interpreter output with grammars/gatc_request.gbnf
@@ -89,6 +107,12 @@ class RuntimeConfig:
             problems.append(f"top_p {self.top_p} must be in (0, 1]")
         if not 0.0 <= self.min_p < 1.0:
             problems.append(f"min_p {self.min_p} must be in [0, 1)")
+        if self.coach_dry_multiplier < 0.0:
+            problems.append(f"coach_dry_multiplier {self.coach_dry_multiplier} must be >= 0 (0 disables it)")
+        if self.dry_base <= 1.0:
+            problems.append(f"dry_base {self.dry_base} must be > 1")
+        if self.dry_allowed_length < 1:
+            problems.append(f"dry_allowed_length {self.dry_allowed_length} must be >= 1")
         if self.top_k < 0:
             problems.append(f"top_k {self.top_k} must be >= 0 (0 disables it)")
         if self.n_threads is not None and self.n_threads < 1:
@@ -104,6 +128,14 @@ class RuntimeConfig:
         if self.deterministic:
             return 0.0
         return self.interpreter_temperature if mode == "interpreter" else self.coach_temperature
+
+    def dry(self, mode: str) -> DryPenalty | None:
+        """The DRY penalty for ``mode``, or None when it is off (always for the interpreter)."""
+        if mode not in MODES:
+            raise ConfigError(f"unknown mode {mode!r}; expected one of {list(MODES)}")
+        if mode != "coach" or self.coach_dry_multiplier == 0.0:
+            return None
+        return DryPenalty(self.coach_dry_multiplier, self.dry_base, self.dry_allowed_length)
 
 
 EMBEDDED_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

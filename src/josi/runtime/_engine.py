@@ -18,7 +18,7 @@ from typing import Any
 
 from josi._errors import ContractError, GrammarError, ModelFileError
 from josi._lazy import require
-from josi.runtime._config import RuntimeConfig
+from josi.runtime._config import DryPenalty, RuntimeConfig
 from josi.runtime._gguf import GgufInfo, inspect_gguf
 
 
@@ -187,9 +187,15 @@ class Engine:
         self._llama_cpp.llama_sampler_free(self._grammar_sampler(text))
 
     def _sampler(self, *, temperature: float, top_p: float, top_k: int, min_p: float,
-                 seed: int, grammar: str | None) -> _Sampler:
+                 seed: int, grammar: str | None, dry: DryPenalty | None = None) -> _Sampler:
         internals = require("llama_cpp._internals")
         chain = internals.LlamaSampler()
+        if dry is not None:
+            # The sampler only ever sees this reply's tokens, so a context-sized window covers
+            # the whole reply. llama.cpp's -1 ("context size") is resolved by its CLI, not here:
+            # passed to the sampler it disables DRY.
+            chain.add_dry(self.llm._model, dry.multiplier, dry.base, dry.allowed_length, self.n_ctx,
+                          list(dry.breakers))
         if temperature <= 0.0:
             chain.add_greedy()
         else:
@@ -310,6 +316,7 @@ class Engine:
         min_p: float,
         seed: int,
         grammar: str | None = None,
+        dry: DryPenalty | None = None,
         prefix_len: int = 0,
         use_cache: bool = True,
     ) -> Generation:
@@ -322,7 +329,7 @@ class Engine:
             )
         start = time.perf_counter()
         sampler = self._sampler(temperature=temperature, top_p=top_p, top_k=top_k,
-                                min_p=min_p, seed=seed, grammar=grammar)
+                                min_p=min_p, seed=seed, grammar=grammar, dry=dry)
         try:
             cached = self._prepare(ids, prefix_len, use_cache)
             self.llm.eval(ids[self.llm.n_tokens:])

@@ -219,6 +219,7 @@ class JosiRuntime:
             min_p=self.config.min_p,
             seed=seed,
             grammar=grammar,
+            dry=self.config.dry(mode),
             prefix_len=prefix_len,
             use_cache=self.config.prefix_cache,
         )

@@ -66,6 +66,9 @@ def test_xdist_workers_records_merge_and_gates_fail_the_session(suite):
     layer = res["layers"]["schema"]
     assert layer["complete"] and layer["cases_run"] == 60 and layer["metrics"]["action_accuracy"] == 0.8333
     assert res["run"]["workers"] == 2
+    # The decoding settings are part of the record: greedy, with the shipped coach DRY penalty.
+    assert res["run"]["runtime"]["deterministic"] is True
+    assert res["run"]["runtime"]["coach_dry_multiplier"] == 0.8
     assert (suite.path / "out" / "report.html").is_file()
 
     again = suite.runpytest_subprocess("--gguf", "model.gguf", "--josi-report", "out2", "--compare", "out")

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from josi import ConfigError
-from josi.runtime import RuntimeConfig, manifest_path, manifest_prompt_style
+from josi.runtime import DryPenalty, RuntimeConfig, manifest_path, manifest_prompt_style
 
 
 def test_defaults_are_the_v6_parameters(tmp_path):
@@ -21,6 +21,17 @@ def test_defaults_are_the_v6_parameters(tmp_path):
 def test_deterministic_means_greedy_for_both_modes(tmp_path):
     config = RuntimeConfig(gguf=tmp_path / "m.gguf", deterministic=True)
     assert config.temperature("interpreter") == config.temperature("coach") == 0.0
+
+
+def test_dry_penalty_is_for_coach_replies_only(tmp_path):
+    config = RuntimeConfig(gguf=tmp_path / "m.gguf")
+    assert config.dry("interpreter") is None
+    assert config.dry("coach") == DryPenalty(multiplier=0.8, base=1.75, allowed_length=2)
+    # Greedy decoding loops the most, so the penalty stays on for deterministic runs.
+    assert RuntimeConfig(gguf=tmp_path / "m.gguf", deterministic=True).dry("coach") is not None
+    assert RuntimeConfig(gguf=tmp_path / "m.gguf", coach_dry_multiplier=0.0).dry("coach") is None
+    with pytest.raises(ConfigError, match="unknown mode"):
+        config.dry("critic")
 
 
 def test_config_is_frozen(tmp_path):
@@ -66,7 +77,8 @@ def test_bad_manifest_is_a_clear_error(tmp_path, content, match):
     "field, value",
     [("n_ctx", 100), ("max_tokens", 0), ("max_tokens", 4096), ("top_p", 0.0),
      ("interpreter_temperature", -0.1), ("coach_temperature", 9.0), ("prompt_style", "short"),
-     ("n_threads", 0), ("top_k", -1), ("min_p", 1.0)],
+     ("n_threads", 0), ("top_k", -1), ("min_p", 1.0), ("coach_dry_multiplier", -0.1),
+     ("dry_base", 1.0), ("dry_allowed_length", 0)],
     ids=lambda v: str(v),
 )
 def test_invalid_values_are_rejected(tmp_path, field, value):

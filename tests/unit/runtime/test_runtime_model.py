@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from josi import GrammarError
 from josi.contracts import request_errors
-from josi.runtime import InterpreterCall, JosiRuntime, RuntimeConfig, TurnResult, embedded_gguf, inspect_gguf
+from josi.runtime import DryPenalty, InterpreterCall, JosiRuntime, RuntimeConfig, TurnResult, embedded_gguf, inspect_gguf
 
 pytestmark = pytest.mark.model
 
@@ -177,3 +178,35 @@ def test_interpreter_copies_the_message_exactly(embedded_runtime):
          "readiness": {"state": "Productive", "level": "Green"}}, message)
     assert call.parse.ok, call.raw
     assert json.loads(call.raw)["free_text"] == message.strip()
+
+
+def _worst_4gram_count(engine, text: str) -> int:
+    ids = engine.llm.tokenize(text.encode("utf-8"), add_bos=False)
+    return max(Counter(tuple(ids[i:i + 4]) for i in range(len(ids) - 3)).values(), default=0)
+
+
+def test_dry_penalty_breaks_a_greedy_loop(embedded_runtime):
+    engine = embedded_runtime.engine
+    ids = engine.tokenize("I love running and I love running and I love running and I love")
+    greedy = dict(max_tokens=48, temperature=0.0, top_p=1.0, top_k=0, min_p=0.0, seed=0, use_cache=False)
+    looping = engine.generate(ids, **greedy)
+    penalised = engine.generate(ids, dry=DryPenalty(0.8, 1.75, 2), **greedy)
+    assert _worst_4gram_count(engine, looping.text) >= 5, looping.text  # the base model does loop here
+    assert _worst_4gram_count(engine, penalised.text) <= 2, penalised.text
+
+
+def test_only_the_coach_call_decodes_with_the_dry_penalty(embedded_runtime, monkeypatch):
+    engine = embedded_runtime.engine
+    seen: list[object] = []
+    real_generate = engine.generate
+
+    def spy(ids, **kwargs):
+        seen.append(kwargs.get("dry"))
+        return real_generate(ids, **kwargs)
+
+    monkeypatch.setattr(engine, "generate", spy)
+    short = embedded_runtime.with_config(max_tokens=24)
+    call = short.interpret(CTX, "Why is today an easy day?")
+    short.coach(CTX, "Why is today an easy day?", call.raw)
+    short.with_config(coach_dry_multiplier=0.0).coach(CTX, "Why is today an easy day?", call.raw)
+    assert seen == [None, DryPenalty(0.8, 1.75, 2), None]

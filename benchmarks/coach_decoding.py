@@ -1,0 +1,132 @@
+"""Coach decoding settings compared on the dataset's held-out coach split, paired per row.
+
+    python -m benchmarks.coach_decoding --out benchmarks/results/NAME.json [--gguf PATH] [--data DIR]
+
+Every held-out coach row (context, message, interpreter output, history) is answered twice by
+the same GGUF, greedy, once with the shipped runtime defaults and once with the coach DRY
+penalty off. Both replies go through the runtime's governor and output guard and are scored
+by the same pure scorers the quality suites use (`josi.scorers.coach_checks`). The rows come
+from `coach.test.jsonl`, which training never sees and the gate suites do not contain, so
+a decoding default chosen here is not chosen on the release gates.
+
+Reported per setting and language: the share of raw model outputs free of n-gram loops, the
+share of delivered replies free of them, the share passing every coach check, mean reply
+tokens and replies cut off by the token budget; per pair, the flips and an exact McNemar p.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SETTINGS = {"shipped": {}, "dry_off": {"coach_dry_multiplier": 0.0}}
+MEASURES = ("raw_loop_free", "loop_free", "coach_checks_pass")
+
+
+def _rows(data_dir: Path, limit: int | None) -> list[dict[str, Any]]:
+    path = data_dir / "coach.test.jsonl"
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: pass --data with a directory from `josi data build`")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows[:limit] if limit else rows
+
+
+def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
+    from josi.scorers import all_passed, coach_checks, repetition
+
+    call = runtime.coach(row["context"], row["user"], row["interpreter_output"], row["history"] or None)
+    checks = coach_checks(call.text, persona=row["persona"], lang=row["lang"],
+                          context_text=row["messages"][-1]["content"],
+                          memory=row["context"].get("memory"), gatc_result=row["context"].get("gatc_result"))
+    return {
+        "raw_loop_free": repetition(call.raw).passed,
+        "loop_free": repetition(call.text).passed,
+        "coach_checks_pass": all_passed(checks),
+        "failed_checks": [c.name for c in checks if not c.passed],
+        "tokens": call.stats.completion_tokens,
+        "hit_budget": call.stats.stopped == "max_tokens",
+        "reply": call.text,
+    }
+
+
+def summarize(rows: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    from josi.evals._compare import mcnemar_exact
+
+    out: dict[str, Any] = {}
+    for lang in ("all", *sorted({r["lang"] for r in rows})):
+        picked = [i for i, r in enumerate(rows) if lang == "all" or r["lang"] == lang]
+        block: dict[str, Any] = {"rows": len(picked)}
+        for name, scored in results.items():
+            block[name] = {m: round(statistics.fmean(scored[i][m] for i in picked), 4) for m in MEASURES}
+            block[name]["tokens_mean"] = round(statistics.fmean(scored[i]["tokens"] for i in picked), 1)
+            block[name]["hit_budget"] = sum(scored[i]["hit_budget"] for i in picked)
+        shipped, off = results["shipped"], results["dry_off"]
+        block["paired"] = {}
+        for m in MEASURES:
+            gained = sum(1 for i in picked if shipped[i][m] and not off[i][m])
+            lost = sum(1 for i in picked if off[i][m] and not shipped[i][m])
+            block["paired"][m] = {"shipped_only": gained, "dry_off_only": lost,
+                                  "mcnemar_p": float(f"{mcnemar_exact(gained, lost):.3g}")}
+        out[lang] = block
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)")
+    parser.add_argument("--data", type=Path, help="dataset directory (default: the nano build's)")
+    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
+    parser.add_argument("--rows", type=int, default=None, help="first N held-out rows only")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    from josi._io import atomic_write_json, sha256_file
+    from josi.runtime import JosiRuntime, RuntimeConfig
+
+    gguf, data_dir = args.gguf, args.data
+    if gguf is None or data_dir is None:
+        from josi.pipeline import build
+
+        built = build("nano", until="export" if gguf is None else "data")
+        data_dir = data_dir or built.data_dir
+        gguf = gguf or built.gguf()
+    rows = _rows(data_dir, args.rows)
+    base = JosiRuntime(RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=args.threads))
+    started = time.perf_counter()
+    try:
+        per_setting: dict[str, list[dict[str, Any]]] = {}
+        for name, changes in SETTINGS.items():
+            runtime = base.with_config(**changes)
+            per_setting[name] = [score_row(runtime, row) for row in rows]
+            print(f"{name}: {len(rows)} replies", file=sys.stderr)
+        shipped_dry = base.config.dry("coach")
+    finally:
+        base.close()
+    results = {
+        "model": {"path": str(gguf), "sha256": sha256_file(gguf)},
+        "data": {"dir": str(data_dir), "file": "coach.test.jsonl", "rows": len(rows)},
+        "settings": {"shipped": {"dry": dataclasses.asdict(shipped_dry) if shipped_dry else None},
+                     "dry_off": {"dry": None}},
+        "decoding": "greedy (deterministic=True), seed 0; replies governed and guarded as served",
+        "summary": summarize(rows, per_setting),
+        "rows": [{"id": row["id"], "lang": row["lang"], **{name: per_setting[name][i] for name in per_setting}}
+                 for i, row in enumerate(rows)],
+        "wall_s": round(time.perf_counter() - started, 1),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    atomic_write_json(args.out, results)
+    summary = results["summary"]["all"]
+    for name in SETTINGS:
+        print(f"{name}: " + ", ".join(f"{m} {summary[name][m]}" for m in MEASURES), file=sys.stderr)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
