@@ -110,7 +110,7 @@ def test_training_hash_ignores_what_does_not_change_the_weights(override: str) -
 
 @pytest.mark.parametrize("override", ["sft.learning_rate=5e-4", "lora.r=8", "sft.interpreter_share=0.5",
                                       "prompt_style=full", "sft.sampling=random",
-                                      "sft.decision_weight=3"], ids=lambda o: o.split("=")[0])
+                                      "sft.decision_weight=2"], ids=lambda o: o.split("=")[0])
 def test_training_hash_tracks_what_changes_the_weights(override: str) -> None:
     assert load_profile("nano", [override]).training_hash() != load_profile("nano").training_hash()
 

@@ -24,6 +24,9 @@ TINY = [
     "sft.logging_steps=1",
     "sft.learning_rate=2e-3",
     "sft.warmup_ratio=0.0",
+    # Plain per-token loss, so the loss curve of a few steps is comparable between batches;
+    # the weighted loss has its own test below.
+    "sft.decision_weight=1",
 ]
 
 
