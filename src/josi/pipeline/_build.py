@@ -56,6 +56,25 @@ def _tree_hash(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
+def base_fingerprint(base: Path | str) -> str:
+    """What the base weights are, for the train key.
+
+    A local checkpoint is its files, named relative to the checkpoint, without the conversion
+    marker: the marker records the absolute path of the GGUF it came from, which differs
+    between environments that hold the same weights. A Hub id stands for itself; the
+    profile's training hash covers its pinned revision.
+    """
+    if isinstance(base, str):
+        return f"hub:{base}"
+    from josi.training._base import BASE_MARKER
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in base.rglob("*") if p.is_file() and p.name != BASE_MARKER):
+        digest.update(str(path.relative_to(base)).encode())
+        digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for name in _LIBRARIES:
@@ -153,7 +172,7 @@ def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
         dataset_hash(data_dir),
         profile.training_hash(),
         _tree_hash([_PACKAGE_DIR / "training", _PACKAGE_DIR / "prompting"]),
-        _tree_hash([base]),
+        base_fingerprint(base),
         _versions(),
     )
     out = root / f"train-{key}"

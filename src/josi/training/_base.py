@@ -21,7 +21,7 @@ from josi._resources import cache_dir
 from josi.training._profile import Profile
 
 WHEEL_PREFIX = "wheel:"
-_MARKER = "josi_base.json"
+BASE_MARKER = "josi_base.json"
 
 
 def resolve_gguf(spec: str) -> Path:
@@ -61,7 +61,7 @@ def ensure_base_checkpoint(profile: Profile) -> Path | str:
 def _gguf_to_checkpoint(gguf: Path) -> Path:
     digest = sha256_file(gguf)
     target = cache_dir() / "base" / digest[:16]
-    if (target / _MARKER).is_file():
+    if (target / BASE_MARKER).is_file():
         return target
     transformers = require("transformers")
     torch = require("torch")
@@ -85,11 +85,11 @@ def _gguf_to_checkpoint(gguf: Path) -> Path:
         fresh.tie_weights()
         fresh.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        atomic_write_json(tmp / _MARKER, {"source": str(gguf), "sha256": digest})
+        atomic_write_json(tmp / BASE_MARKER, {"source": str(gguf), "sha256": digest})
         try:
             os.replace(tmp, target)
         except OSError:
-            if not (target / _MARKER).is_file():
+            if not (target / BASE_MARKER).is_file():
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
