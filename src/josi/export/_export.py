@@ -39,6 +39,24 @@ def base_identity(profile: Profile) -> str:
     return f"{base}@{profile.model.revision or 'default'}"
 
 
+def gguf_metadata(profile: Profile, kind: str = "model") -> dict[str, Any]:
+    """Authorship metadata written into every GGUF, fixed by the profile.
+
+    Left to itself llama.cpp's converter names a model after the directory it converts from
+    (here a cache directory named by a hash) and records the adapter's base as the local path
+    it was trained from, so the same weights would get different bytes, and a shipped file
+    would carry a path of the build machine.
+    """
+    base = profile.model.base
+    if base.startswith(WHEEL_PREFIX):
+        base_model: dict[str, Any] = {"name": Path(base.rpartition("/")[2]).name.split(".")[0]}
+    else:
+        base_model = {"name": base, "repo_url": f"https://huggingface.co/{base}"}
+    name = f"josi-{profile.name}" + ("-lora" if kind == "adapter" else "")
+    return {"general.name": name, "general.basename": "josi", "general.finetune": profile.name,
+            "general.base_models": [base_model], "general.tags": ["josi"]}
+
+
 def adapter_digest(adapter_dir: Path) -> str:
     files = {name: sha256_file(adapter_dir / name) for name in _ADAPTER_FILES if (adapter_dir / name).is_file()}
     if "adapter_config.json" not in files:
@@ -83,8 +101,9 @@ def merge_adapter(profile: Profile, adapter_dir: str | os.PathLike[str], *, dtyp
     return target
 
 
-def convert_to_gguf(hf_dir: Path, *, outtype: str = "f16") -> Path:
-    """llama.cpp's convert_hf_to_gguf.py on a checkpoint; cached by checkpoint + converter version."""
+def convert_to_gguf(hf_dir: Path, *, outtype: str = "f16", metadata: dict[str, Any] | None = None) -> Path:
+    """llama.cpp's convert_hf_to_gguf.py on a checkpoint; cached by checkpoint, metadata and
+    converter version."""
     weights = sorted(hf_dir.glob("*.safetensors"))
     key = _digest({
         "weights": {p.name: sha256_file(p) for p in weights},
@@ -92,25 +111,56 @@ def convert_to_gguf(hf_dir: Path, *, outtype: str = "f16") -> Path:
         "tokenizer": {p.name: sha256_file(p) for p in sorted(hf_dir.glob("tokenizer*"))},
         "llama_cpp": llama_cpp_version(),
         "outtype": outtype,
+        "metadata": metadata,
     })
     target = cache_dir() / "gguf" / f"{key[:20]}-{outtype}.gguf"
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    run_converter("convert_hf_to_gguf.py", [str(hf_dir), "--outfile", str(tmp), "--outtype", outtype])
+    args = [str(hf_dir), "--outfile", str(tmp), "--outtype", outtype]
+    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+        if metadata:
+            override = Path(scratch) / "metadata.json"
+            override.write_text(json.dumps(metadata), encoding="utf-8")
+            args += ["--metadata", str(override)]
+        run_converter("convert_hf_to_gguf.py", args)
     read_gguf(tmp)
     os.replace(tmp, target)
     return target
+
+
+def _staged_adapter(profile: Profile, adapter_dir: Path, scratch: Path) -> Path:
+    """The adapter as the LoRA converter should see it: same weights, and a model card and
+    config that name the base by the profile instead of the local path training used (that
+    converter takes its metadata from the model card only)."""
+    metadata = gguf_metadata(profile, "adapter")
+    staged = scratch / metadata["general.name"]
+    staged.mkdir()
+    for name in _ADAPTER_FILES[1:]:
+        if (adapter_dir / name).is_file():
+            os.symlink((adapter_dir / name).resolve(), staged / name)
+    config = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = metadata["general.base_models"][0]["name"]
+    (staged / "adapter_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    card = {"name": metadata["general.name"], "basename": metadata["general.basename"],
+            "finetune": metadata["general.finetune"], "base_model": metadata["general.base_models"],
+            "tags": metadata["general.tags"]}
+    # JSON values are valid YAML, which is what the converter parses the front matter with.
+    front = "".join(f"{key}: {json.dumps(value)}\n" for key, value in card.items())
+    (staged / "README.md").write_text(f"---\n{front}---\n", encoding="utf-8")
+    return staged
 
 
 def convert_adapter(profile: Profile, adapter_dir: Path, dst: Path) -> Path:
     """llama.cpp's convert_lora_to_gguf.py: a LoRA the runtime can apply to the base GGUF."""
     base = ensure_base_checkpoint(profile)
     tmp = dst.with_name(f".{dst.name}.tmp")
-    args = [str(adapter_dir), "--outfile", str(tmp), "--outtype", "f16"]
-    args += ["--base", str(base)] if Path(str(base)).is_dir() else ["--base-model-id", str(base)]
-    run_converter("convert_lora_to_gguf.py", args)
+    with tempfile.TemporaryDirectory(dir=dst.parent) as scratch:
+        staged = _staged_adapter(profile, Path(adapter_dir), Path(scratch))
+        args = [str(staged), "--outfile", str(tmp), "--outtype", "f16"]
+        args += ["--base", str(base)] if Path(str(base)).is_dir() else ["--base-model-id", str(base)]
+        run_converter("convert_lora_to_gguf.py", args)
     read_gguf(tmp)
     os.replace(tmp, dst)
     return dst
@@ -175,7 +225,8 @@ def export(
 
     def inputs_for(kind: str, quant: str) -> str:
         return _digest({"kind": kind, "quant": quant, "adapter": adapter_hash, "base": common["base_model"],
-                        "merge_dtype": common["merge_dtype"], "llama_cpp": version})
+                        "merge_dtype": common["merge_dtype"], "llama_cpp": version,
+                        "metadata": gguf_metadata(profile, kind)})
 
     produced: list[Path] = []
     f16: Path | None = None
@@ -184,7 +235,8 @@ def export(
         inputs = inputs_for("model", quant)
         if not _reusable(dst, inputs):
             if f16 is None:
-                f16 = convert_to_gguf(merge_adapter(profile, adapter_dir), outtype="f16")
+                f16 = convert_to_gguf(merge_adapter(profile, adapter_dir), outtype="f16",
+                                      metadata=gguf_metadata(profile))
             if quant == "F16":
                 _copy_atomic(f16, dst)
             else:

@@ -90,6 +90,18 @@ def test_artifacts_and_manifests(built: dict[str, Any]) -> None:
     assert read_gguf(built["out"] / "josi-nano-lora-f16.gguf")["adapter_type"] == "lora"
 
 
+def test_gguf_metadata_names_the_profile_not_the_build_machine(built: dict[str, Any]) -> None:
+    # Without fixed metadata the converter names the model after its cache directory and
+    # records the adapter's base as a local path: same weights, other bytes on another machine.
+    local_paths = [str(built["base"]).encode(), str(built["adapter"]).encode(), b"/tmp/", b"/root/"]
+    for name, title in [("josi-nano-f16.gguf", b"josi-nano"), ("josi-nano-q4_k_m.gguf", b"josi-nano"),
+                        ("josi-nano-lora-f16.gguf", b"josi-nano-lora")]:
+        with open(built["out"] / name, "rb") as handle:
+            header = handle.read(4 << 20)  # metadata comes first, before the tensor data
+        assert title in header and b"SmolLM2-135M-Instruct" in header, name
+        assert not [p for p in local_paths if p in header], f"{name} records a local path"
+
+
 def test_same_inputs_reuse_the_artifacts(built: dict[str, Any]) -> None:
     before = {p: p.stat().st_mtime_ns for p in built["paths"]}
     again = export(built["profile"], built["adapter"], built["out"], ("F16", "Q4_K_M"),
