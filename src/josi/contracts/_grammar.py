@@ -153,7 +153,7 @@ def pin_free_text(grammar: str, message: str) -> str:
     message, so the copy can neither drift nor loop. A grammar without a ``free-text`` rule and
     an empty message are returned unchanged.
     """
-    if not message or not _FREE_TEXT_RULE.search(grammar):
+    if not message:
         return grammar
     body = json_string(message)[1:-1]
     literal = "".join(_GBNF_ESCAPES.get(char, char) for char in body)

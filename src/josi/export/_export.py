@@ -137,8 +137,8 @@ def _staged_adapter(profile: Profile, adapter_dir: Path, scratch: Path) -> Path:
     metadata = gguf_metadata(profile, "adapter")
     staged = scratch / metadata["general.name"]
     staged.mkdir()
-    for name in _ADAPTER_FILES[1:]:
-        if (adapter_dir / name).is_file():
+    for name in _ADAPTER_FILES:
+        if name != "adapter_config.json" and (adapter_dir / name).is_file():
             os.symlink((adapter_dir / name).resolve(), staged / name)
     config = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
     config["base_model_name_or_path"] = metadata["general.base_models"][0]["name"]

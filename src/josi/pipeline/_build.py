@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from josi._errors import ConfigError, JosiError
 from josi._io import atomic_write_json, sha256_file
@@ -46,13 +47,19 @@ class BuildResult:
             raise JosiError(f"no {quant} GGUF in this build; have {sorted(self.artifacts)}") from None
 
 
+def _hash_tree(digest: Any, root: Path, names_from: Path, skip: frozenset[str] = frozenset()) -> None:
+    """Feed every file under ``root`` (name relative to ``names_from``, then content hash) to ``digest``."""
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                   and p.name not in skip) if root.is_dir() else [root]
+    for path in files:
+        digest.update(str(path.relative_to(names_from)).encode())
+        digest.update(sha256_file(path).encode())
+
+
 def _tree_hash(paths: Sequence[Path]) -> str:
     digest = hashlib.sha256()
     for root in paths:
-        files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if root.is_dir() else [root]
-        for path in files:
-            digest.update(str(path.relative_to(root.parent)).encode())
-            digest.update(sha256_file(path).encode())
+        _hash_tree(digest, root, root.parent)
     return digest.hexdigest()
 
 
@@ -69,9 +76,7 @@ def base_fingerprint(base: Path | str) -> str:
     from josi.training._base import BASE_MARKER
 
     digest = hashlib.sha256()
-    for path in sorted(p for p in base.rglob("*") if p.is_file() and p.name != BASE_MARKER):
-        digest.update(str(path.relative_to(base)).encode())
-        digest.update(sha256_file(path).encode())
+    _hash_tree(digest, base, base, frozenset({BASE_MARKER}))
     return digest.hexdigest()
 
 

@@ -47,6 +47,11 @@ def manifest_prompt_style(gguf: str | os.PathLike[str]) -> str:
     return style
 
 
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}; expected one of {list(MODES)}")
+
+
 @dataclass(frozen=True)
 class DryPenalty:
     """llama.cpp's DRY sampler settings; the sequence breakers are llama.cpp's defaults."""
@@ -123,16 +128,14 @@ class RuntimeConfig:
             raise ConfigError("invalid runtime config: " + "; ".join(problems))
 
     def temperature(self, mode: str) -> float:
-        if mode not in MODES:
-            raise ConfigError(f"unknown mode {mode!r}; expected one of {list(MODES)}")
+        _check_mode(mode)
         if self.deterministic:
             return 0.0
         return self.interpreter_temperature if mode == "interpreter" else self.coach_temperature
 
     def dry(self, mode: str) -> DryPenalty | None:
         """The DRY penalty for ``mode``, or None when it is off (always for the interpreter)."""
-        if mode not in MODES:
-            raise ConfigError(f"unknown mode {mode!r}; expected one of {list(MODES)}")
+        _check_mode(mode)
         if mode != "coach" or self.coach_dry_multiplier == 0.0:
             return None
         return DryPenalty(self.coach_dry_multiplier, self.dry_base, self.dry_allowed_length)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from josi._lazy import require
+
 _REQUEST_START = '{"action"'
 _FREE_TEXT_KEY = '"free_text":"'
 
@@ -77,7 +79,7 @@ def decision_weights(labels: Any, tokenizer: Any, weight: float) -> Any:
     Each row's target is the run of labels that are not ``-100``; its decision tokens
     get ``weight``, every other position 1.
     """
-    torch = __import__("torch")
+    torch = require("torch")
     shifted = labels[:, 1:]
     weights = torch.ones(shifted.shape, dtype=torch.float32, device=labels.device)
     if weight == 1.0:
