@@ -10,6 +10,7 @@ workers, two terminals) from building the same thing twice.
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import json
@@ -63,6 +64,46 @@ def _tree_hash(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
+def stage_code(package: str) -> list[Path]:
+    """The source of ``josi.<package>`` and of every josi module it imports, transitively.
+
+    A stage's output depends on more than its own package: the dataset's noise check calls
+    the post-processor and the language detector, and training renders prompts through
+    ``josi.prompting``. Following the imports (``import`` statements anywhere in a module,
+    including function bodies) keeps a stage's key from going stale when a helper it calls
+    changes, without listing dependencies by hand.
+    """
+    todo = [package]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for source in _module_files(name):
+            for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), filename=str(source))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                else:
+                    continue
+                todo.extend(m.split(".")[1] for m in modules if m.startswith("josi.") and m.count(".") >= 1)
+    return [path for name in sorted(seen) for path in _module_paths(name)]
+
+
+def _module_paths(name: str) -> list[Path]:
+    package, module = _PACKAGE_DIR / name, _PACKAGE_DIR / f"{name}.py"
+    return [path for path in (package, module) if path.exists()]
+
+
+def _module_files(name: str) -> list[Path]:
+    files: list[Path] = []
+    for path in _module_paths(name):
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return files
+
+
 def base_fingerprint(base: Path | str) -> str:
     """What the base weights are, for the train key.
 
@@ -78,6 +119,11 @@ def base_fingerprint(base: Path | str) -> str:
     digest = hashlib.sha256()
     _hash_tree(digest, base, base, frozenset({BASE_MARKER}))
     return digest.hexdigest()
+
+
+def _contract_files() -> list[Path]:
+    """The system prompts (rendered into every example) and the schemas (which order every target)."""
+    return [resource_dir("prompts"), resource_dir("schemas")]
 
 
 def _versions() -> dict[str, str]:
@@ -153,8 +199,7 @@ def _data_stage(profile, root: Path, log) -> Path:
         "data",
         seed,
         profile.data,
-        _tree_hash([_PACKAGE_DIR / "data", _PACKAGE_DIR / "knowledge", _PACKAGE_DIR / "prompting",
-                    resource_dir("prompts"), resource_dir("schemas")]),
+        _tree_hash([*stage_code("data"), *_contract_files()]),
     )
     out = root / f"data-{key}"
     if _done(out):
@@ -167,19 +212,24 @@ def _data_stage(profile, root: Path, log) -> Path:
     return out
 
 
+def train_key(profile, dataset_sha256: str, base: Path | str) -> str:
+    """The cache key of a training run: data, recipe, the code that renders and trains, base, libraries."""
+    return _key(
+        "train",
+        dataset_sha256,
+        profile.training_hash(),
+        _tree_hash([*stage_code("training"), *_contract_files()]),
+        base_fingerprint(base),
+        _versions(),
+    )
+
+
 def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
     from josi.data import dataset_hash
     from josi.training import ensure_base_checkpoint, train_dpo, train_sft
 
     base = ensure_base_checkpoint(profile)
-    key = _key(
-        "train",
-        dataset_hash(data_dir),
-        profile.training_hash(),
-        _tree_hash([_PACKAGE_DIR / "training", _PACKAGE_DIR / "prompting"]),
-        base_fingerprint(base),
-        _versions(),
-    )
+    key = train_key(profile, dataset_hash(data_dir), base)
     out = root / f"train-{key}"
     if _done(out):
         log(f"[train] reusing {out}")
@@ -198,7 +248,7 @@ def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
 def _export_stage(profile, root: Path, adapter_dir: Path, train_key: str, log) -> tuple[Path, dict[str, Path]]:
     from josi.export import export
 
-    key = _key("export", train_key, profile.export, _tree_hash([_PACKAGE_DIR / "export"]), _versions())
+    key = _key("export", train_key, profile.export, _tree_hash([*stage_code("export"), *_contract_files()]), _versions())
     out = root / f"export-{key}"
     record = _done(out)
     if record:

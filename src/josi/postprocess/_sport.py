@@ -22,12 +22,17 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "mountain bike", "mountainbiken", "mountainbike", "fietsen", "fietstocht",
         "fietsrit", "fiets", "wielrennen", "wielrenner", "racefiets", "gravel ride",
         "indoor cycling", "spinning", "zwift", "fietstraining", "cyclist", "fietser",
+        # Indoor riding: the trainer's name is often the only sport word in the message.
+        "spin class", "spin session", "spin bike", "spinles", "spinningles", "turbo",
+        "turbo trainer", "turbo session", "indoor trainer", "smart trainer", "bike trainer",
+        "home trainer", "hometrainer", "fietstrainer", "wattbike", "peloton", "gravel",
+        "gravelrit",
     ),
     "run": (
         "running", "run", "runs", "jog", "jogging", "hardlopen", "hardloop", "hardloopje",
         "hardlooptraining", "duurloop", "loopje", "loop training", "looptraining",
         "trail run", "trailrun", "runner", "hardloper", "rondje lopen", "lopen",
-        "intervals on the track", "track session",
+        "intervals on the track", "track session", "treadmill", "loopband", "parkrun",
     ),
     "strength": (
         "strength", "strength training", "strength session", "weights", "weight training",
@@ -55,10 +60,21 @@ _PATTERN = re.compile(
 )
 
 
+# "Spinning" is also dizziness, a red-flag symptom: "my head is spinning, can I still run?"
+# names a run, not an indoor ride.
+_NOT_A_SPORT = re.compile(
+    r"\b(?:head|room|world|everything|hoofd)\b(?:\W+\w+){0,2}?\W+spinning\b"
+    r"|\b(?:is|are|was|were|keeps|kept|started|starts|stop|stopped)\s+spinning\b"
+    r"|\bspinning\s+(?:head|room|feeling|sensation)\b",
+    re.IGNORECASE,
+)
+
+
 def find_sports(text: str) -> tuple[str, ...]:
     """Every sport mentioned in ``text``, in order of first mention."""
     if not isinstance(text, str):
         return ()
+    text = _NOT_A_SPORT.sub(" ", text)
     found: list[str] = []
     for match in _PATTERN.finditer(text):
         key = re.sub(r"[\s-]+", " ", match.group(1).lower())

@@ -4,7 +4,9 @@ The earliest duration in the text wins. Ranges ("45-60 min", "1 tot 2 uur",
 "tussen de 30 en 45 minuten") give their lower bound, the time the athlete
 surely has. Clock times ("at 7:30", "om 7 uur", "7 uur 's ochtends") are not
 durations, and neither is a delay ("in an hour", "over een uur", "in 20
-minutes from now"): that says when, not how long.
+minutes from now"): that says when, not how long. Nor is a past session or a
+result ("I ran 10k yesterday in 50 minutes", "my 5k PR is 22 min", "gisteren
+1 uur gefietst"): athletes report those before they say what they have today.
 """
 
 from __future__ import annotations
@@ -180,6 +182,26 @@ def _is_delay(text: str, match: re.Match[str]) -> bool:
     return False
 
 
+# A duration in the same clause as one of these is a past session or a result, not time available.
+_PAST_OR_RESULT = re.compile(
+    r"\b(?:yesterday|last\s+(?:night|week|weekend|time|month|year|session|run|ride)|ago|"
+    r"ran|rode|did|finished|completed|raced|clocked|swam|walked|cycled|biked|"
+    r"pr|pb|personal\s+(?:best|record)|record|finish(?:ing)?\s+time|average|"
+    r"gisteren|eergisteren|vorige|afgelopen|geleden|liep|fietste|deed|reed|zwom|"
+    r"gelopen|gefietst|gedaan|gereden|gezwommen|getraind|persoonlijk\s+record|eindtijd|gemiddeld)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"[.!?;,]|\b(?:but|maar|now|nu|today|vandaag)\b", re.IGNORECASE)
+
+
+def _is_past_or_result(text: str, match: re.Match[str]) -> bool:
+    """True for "ran 10k yesterday in 50 minutes", "PR is 22 min", "gisteren 1 uur gefietst"."""
+    starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, match.start())]
+    ends = [m.start() for m in _CLAUSE_END.finditer(text, match.end())]
+    clause = text[(starts[-1] if starts else 0):(ends[0] if ends else len(text))]
+    return bool(_PAST_OR_RESULT.search(clause.replace(match.group(0), " ")))
+
+
 def _is_clock(text: str, match: re.Match[str], name: str) -> bool:
     """True for clock times and interval reps ("4 x 5min"), which are not time available."""
     before = text[: match.start()]
@@ -206,7 +228,7 @@ def extract_minutes(text: str) -> int | None:
     best: tuple[int, int, float] | None = None  # (start, -length, minutes)
     for name, pattern in _COMPILED:
         for match in pattern.finditer(text):
-            if _is_clock(text, match, name) or _is_delay(text, match):
+            if _is_clock(text, match, name) or _is_delay(text, match) or _is_past_or_result(text, match):
                 continue
             value = _minutes(name, match)
             if value is None or value <= 0:
