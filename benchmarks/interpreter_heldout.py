@@ -1,0 +1,155 @@
+"""Requests on the dataset's held-out interpreter split, for one GGUF or two side by side.
+
+    python -m benchmarks.interpreter_heldout --out benchmarks/results/NAME.json [--gguf PATH]
+        [--against OTHER.gguf] [--data DIR]
+
+Every row of `interpreter.test.jsonl` (phrasing groups that training never sees and the gate
+suites do not contain) is interpreted greedily, with the shipped runtime defaults. Two views:
+- model: the request as the model wrote it (action, and every expected field but the copied
+  message and the confidence);
+- served: the same request after the deterministic post-processor (time, sport and red flags
+  read from the message), which is what the app's engine receives.
+
+Reported per language and overall: action accuracy, mean recall over actions (a model that
+always writes the most common action scores 1/5 here, not its share of rows), field accuracy,
+the confusion matrix, and, with --against, the rows each model alone gets right with an exact
+McNemar p. Action accuracy follows the label mix of the split; mean recall does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+SKIPPED_FIELDS = ("action", "free_text", "confidence")
+VIEWS = ("model", "served")
+
+
+def _rows(data_dir: Path, limit: int | None) -> list[dict[str, Any]]:
+    path = data_dir / "interpreter.test.jsonl"
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: pass --data with a directory from `josi data build`")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows[:limit] if limit else rows
+
+
+def field_hits(expected: dict[str, Any], got: dict[str, Any]) -> tuple[int, int]:
+    """(fields right, fields expected), over the fields that carry a decision."""
+    fields = [key for key in expected if key not in SKIPPED_FIELDS]
+    return sum(got.get(key) == expected[key] for key in fields), len(fields)
+
+
+def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
+    from josi.postprocess import postprocess
+
+    call = runtime.interpret(row["context"], row["user"], history=row.get("history") or None)
+    model = call.request or {}
+    served = postprocess(model, user_message=row["user"], ctx=row["context"]).request if model else {}
+    out: dict[str, Any] = {"expected": row["expected"]["action"], "parse_ok": bool(call.parse.ok)}
+    for view, request in (("model", model), ("served", served)):
+        right, total = field_hits(row["expected"], request)
+        out[view] = {"action": request.get("action"), "fields_right": right, "fields": total}
+    return out
+
+
+def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    actions = sorted({s["expected"] for s in scored})
+    for lang in ("all", *sorted({r["lang"] for r in rows})):
+        picked = [s for r, s in zip(rows, scored) if lang == "all" or r["lang"] == lang]
+        block: dict[str, Any] = {"rows": len(picked), "parse_ok": round(statistics.fmean(s["parse_ok"] for s in picked), 4)}
+        for view in VIEWS:
+            recall = {}
+            for action in actions:
+                of_action = [s for s in picked if s["expected"] == action]
+                if of_action:
+                    recall[action] = round(sum(s[view]["action"] == action for s in of_action) / len(of_action), 4)
+            fields = sum(s[view]["fields"] for s in picked)
+            block[view] = {
+                "action_accuracy": round(statistics.fmean(s[view]["action"] == s["expected"] for s in picked), 4),
+                "mean_recall": round(statistics.fmean(recall.values()), 4),
+                "recall": recall,
+                "field_accuracy": round(sum(s[view]["fields_right"] for s in picked) / fields, 4) if fields else None,
+                "predicted": dict(Counter(str(s[view]["action"]) for s in picked).most_common()),
+            }
+        out[lang] = block
+    return out
+
+
+def paired(first: list[dict[str, Any]], second: list[dict[str, Any]], view: str = "model") -> dict[str, Any]:
+    """Rows only one model gets right (action), with the exact McNemar p."""
+    from josi.evals._compare import mcnemar_exact
+
+    only_first = sum(1 for a, b in zip(first, second) if a[view]["action"] == a["expected"] != b[view]["action"])
+    only_second = sum(1 for a, b in zip(first, second) if b[view]["action"] == b["expected"] != a[view]["action"])
+    return {"first_only": only_first, "second_only": only_second,
+            "mcnemar_p": float(f"{mcnemar_exact(only_first, only_second):.3g}")}
+
+
+def _measure(gguf: Path, rows: list[dict[str, Any]], threads: int | None) -> list[dict[str, Any]]:
+    from josi.runtime import JosiRuntime, RuntimeConfig
+
+    runtime = JosiRuntime(RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=threads))
+    try:
+        return [score_row(runtime, row) for row in rows]
+    finally:
+        runtime.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)")
+    parser.add_argument("--against", type=Path, help="a second GGUF measured on the same rows in the same run")
+    parser.add_argument("--data", type=Path, help="dataset directory (default: the nano build's)")
+    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
+    parser.add_argument("--rows", type=int, default=None, help="first N held-out rows only")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    from josi._io import atomic_write_json, sha256_file
+
+    gguf, data_dir = args.gguf, args.data
+    if gguf is None or data_dir is None:
+        from josi.pipeline import build
+
+        built = build("nano", until="export" if gguf is None else "data")
+        data_dir = data_dir or built.data_dir
+        gguf = gguf or built.gguf()
+    rows = _rows(data_dir, args.rows)
+    models = [gguf] + ([args.against] if args.against else [])
+    started = time.perf_counter()
+    scored = []
+    for path in models:
+        scored.append(_measure(path, rows, args.threads))
+        print(f"{path.name}: {len(rows)} requests", file=sys.stderr)
+    results: dict[str, Any] = {
+        "data": {"dir": str(data_dir), "file": "interpreter.test.jsonl", "rows": len(rows)},
+        "decoding": "greedy (deterministic=True), seed 0, shipped runtime defaults (grammar, pinned free_text)",
+        "models": [{"path": str(path), "sha256": sha256_file(path), "summary": summarize(rows, per_row)}
+                   for path, per_row in zip(models, scored)],
+    }
+    if args.against:
+        results["paired_action"] = {view: paired(scored[0], scored[1], view) for view in VIEWS}
+    results["rows"] = [{"id": row["id"], "lang": row["lang"], "expected": row["expected"]["action"],
+                        "models": [{view: per_row[i][view]["action"] for view in VIEWS} for per_row in scored]}
+                       for i, row in enumerate(rows)]
+    results["wall_s"] = round(time.perf_counter() - started, 1)
+    results["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    atomic_write_json(args.out, results)
+    for model in results["models"]:
+        block = model["summary"]["all"]
+        print(f"{Path(model['path']).name}: " + ", ".join(
+            f"{view} action {block[view]['action_accuracy']} mean recall {block[view]['mean_recall']} "
+            f"fields {block[view]['field_accuracy']}" for view in VIEWS), file=sys.stderr)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

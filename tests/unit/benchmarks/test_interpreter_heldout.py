@@ -1,0 +1,48 @@
+"""The held-out interpreter benchmark's summary: accuracy, recall per action, fields, paired flips."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.interpreter_heldout import field_hits, paired, summarize
+
+
+def _scored(expected: str, model: str | None, served: str | None = None, right: int = 0, fields: int = 1) -> dict:
+    served = model if served is None else served
+    return {"expected": expected, "parse_ok": model is not None,
+            "model": {"action": model, "fields_right": right, "fields": fields},
+            "served": {"action": served, "fields_right": right, "fields": fields}}
+
+
+def test_mean_recall_does_not_reward_always_writing_the_common_action():
+    rows = [{"lang": "en"}] * 4 + [{"lang": "nl"}]
+    scored = [_scored("create_workout", "create_workout", right=1)] * 4 + [_scored("replan", "create_workout")]
+    summary = summarize(rows, scored)["all"]["model"]
+    assert summary["action_accuracy"] == 0.8
+    assert summary["recall"] == {"create_workout": 1.0, "replan": 0.0}
+    assert summary["mean_recall"] == 0.5
+    assert summary["field_accuracy"] == 0.8
+    assert summary["predicted"] == {"create_workout": 5}
+
+
+def test_views_and_languages_are_kept_apart():
+    rows = [{"lang": "en"}, {"lang": "nl"}]
+    scored = [_scored("clarify", "create_workout", served="clarify"), _scored("replan", None, served=None)]
+    summary = summarize(rows, scored)
+    assert summary["en"]["model"]["action_accuracy"] == 0.0
+    assert summary["en"]["served"]["action_accuracy"] == 1.0
+    assert summary["nl"]["parse_ok"] == 0.0 and summary["all"]["rows"] == 2
+
+
+def test_paired_counts_rows_only_one_model_gets_right():
+    first = [_scored("replan", "replan"), _scored("replan", "replan"), _scored("explain", "clarify")]
+    second = [_scored("replan", "create_workout"), _scored("replan", "replan"), _scored("explain", "explain")]
+    result = paired(first, second)
+    assert (result["first_only"], result["second_only"]) == (1, 1)
+    assert result["mcnemar_p"] == pytest.approx(1.0)
+
+
+def test_field_hits_skip_the_copied_message_and_confidence():
+    expected = {"action": "create_workout", "free_text": "x", "sport": "run", "time_available_min": 45,
+                "confidence": 0.95}
+    assert field_hits(expected, {"sport": "run", "time_available_min": 30, "free_text": "y"}) == (1, 2)
