@@ -88,7 +88,7 @@ def stage_code(package: str) -> list[Path]:
                     modules = [alias.name for alias in node.names]
                 else:
                     continue
-                todo.extend(m.split(".")[1] for m in modules if m.startswith("josi.") and m.count(".") >= 1)
+                todo.extend(m.split(".")[1] for m in modules if m.startswith("josi."))
     return [path for name in sorted(seen) for path in _module_paths(name)]
 
 
