@@ -16,25 +16,16 @@ tokens and replies cut off by the token budget; per pair, the flips and an exact
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
+
+from benchmarks import _heldout as heldout
 
 SETTINGS = {"shipped": {}, "dry_off": {"coach_dry_multiplier": 0.0}}
 MEASURES = ("raw_loop_free", "loop_free", "coach_checks_pass")
-
-
-def _rows(data_dir: Path, limit: int | None) -> list[dict[str, Any]]:
-    path = data_dir / "coach.test.jsonl"
-    if not path.is_file():
-        raise SystemExit(f"{path} not found: pass --data with a directory from `josi data build`")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows[:limit] if limit else rows
 
 
 def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
@@ -78,25 +69,14 @@ def summarize(rows: list[dict[str, Any]], results: dict[str, list[dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)")
-    parser.add_argument("--data", type=Path, help="dataset directory (default: the nano build's)")
-    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
-    parser.add_argument("--rows", type=int, default=None, help="first N held-out rows only")
-    parser.add_argument("--threads", type=int, default=None)
+    parser = heldout.parser(__doc__)
     args = parser.parse_args(argv)
 
     from josi._io import atomic_write_json, sha256_file
     from josi.runtime import JosiRuntime, RuntimeConfig
 
-    gguf, data_dir = args.gguf, args.data
-    if gguf is None or data_dir is None:
-        from josi.pipeline import build
-
-        built = build("nano", until="export" if gguf is None else "data")
-        data_dir = data_dir or built.data_dir
-        gguf = gguf or built.gguf()
-    rows = _rows(data_dir, args.rows)
+    gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
+    rows = heldout.split_rows(data_dir, "coach.test.jsonl", args.rows)
     base = JosiRuntime(RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=args.threads))
     started = time.perf_counter()
     try:

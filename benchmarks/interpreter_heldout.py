@@ -18,8 +18,6 @@ McNemar p. Action accuracy follows the label mix of the split; mean recall does 
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import time
@@ -27,16 +25,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from benchmarks import _heldout as heldout
+
 SKIPPED_FIELDS = ("action", "free_text", "confidence")
 VIEWS = ("model", "served")
-
-
-def _rows(data_dir: Path, limit: int | None) -> list[dict[str, Any]]:
-    path = data_dir / "interpreter.test.jsonl"
-    if not path.is_file():
-        raise SystemExit(f"{path} not found: pass --data with a directory from `josi data build`")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows[:limit] if limit else rows
 
 
 def field_hits(expected: dict[str, Any], got: dict[str, Any]) -> tuple[int, int]:
@@ -103,25 +95,14 @@ def _measure(gguf: Path, rows: list[dict[str, Any]], threads: int | None) -> lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)")
+    parser = heldout.parser(__doc__)
     parser.add_argument("--against", type=Path, help="a second GGUF measured on the same rows in the same run")
-    parser.add_argument("--data", type=Path, help="dataset directory (default: the nano build's)")
-    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
-    parser.add_argument("--rows", type=int, default=None, help="first N held-out rows only")
-    parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
 
     from josi._io import atomic_write_json, sha256_file
 
-    gguf, data_dir = args.gguf, args.data
-    if gguf is None or data_dir is None:
-        from josi.pipeline import build
-
-        built = build("nano", until="export" if gguf is None else "data")
-        data_dir = data_dir or built.data_dir
-        gguf = gguf or built.gguf()
-    rows = _rows(data_dir, args.rows)
+    gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
+    rows = heldout.split_rows(data_dir, "interpreter.test.jsonl", args.rows)
     models = [gguf] + ([args.against] if args.against else [])
     started = time.perf_counter()
     scored = []

@@ -1,0 +1,37 @@
+"""What the held-out benchmarks share: their command line, the rows of a split, the model to measure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)")
+    parser.add_argument("--data", type=Path, help="dataset directory (default: the nano build's)")
+    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
+    parser.add_argument("--rows", type=int, default=None, help="first N held-out rows only")
+    parser.add_argument("--threads", type=int, default=None)
+    return parser
+
+
+def model_and_data(gguf: Path | None, data_dir: Path | None) -> tuple[Path, Path]:
+    """The given GGUF and dataset, or the nano build's (built on demand; never downloaded)."""
+    if gguf is None or data_dir is None:
+        from josi.pipeline import build
+
+        built = build("nano", until="export" if gguf is None else "data")
+        data_dir = data_dir or built.data_dir
+        gguf = gguf or built.gguf()
+    return gguf, data_dir
+
+
+def split_rows(data_dir: Path, file_name: str, limit: int | None) -> list[dict[str, Any]]:
+    path = data_dir / file_name
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: pass --data with a directory from `josi data build`")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows[:limit] if limit else rows
