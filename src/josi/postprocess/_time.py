@@ -185,7 +185,7 @@ def _is_delay(text: str, match: re.Match[str]) -> bool:
 # A duration in the same clause as one of these is a past session or a result, not time available.
 _PAST_OR_RESULT = re.compile(
     r"\b(?:yesterday|last\s+(?:night|week|weekend|time|month|year|session|run|ride)|ago|"
-    r"ran|rode|did|finished|completed|raced|clocked|swam|walked|cycled|biked|"
+    r"ran(?!\s+(?:late|out|short))|rode|did|finished|completed|raced|clocked|swam|walked|cycled|biked|"
     r"pr|pb|personal\s+(?:best|record)|record|finish(?:ing)?\s+time|average|"
     r"gisteren|eergisteren|vorige|afgelopen|geleden|liep|fietste|deed|reed|zwom|"
     r"gelopen|gefietst|gedaan|gereden|gezwommen|getraind|persoonlijk\s+record|eindtijd|gemiddeld)\b",
