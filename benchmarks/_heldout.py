@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -33,5 +32,7 @@ def split_rows(data_dir: Path, file_name: str, limit: int | None) -> list[dict[s
     path = data_dir / file_name
     if not path.is_file():
         raise SystemExit(f"{path} not found: pass --data with a directory from `josi data build`")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    from josi._io import read_jsonl
+
+    rows = read_jsonl(path)
     return rows[:limit] if limit else rows

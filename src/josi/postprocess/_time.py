@@ -196,10 +196,10 @@ _CLAUSE_END = re.compile(r"[.!?;,]|\b(?:but|maar|now|nu|today|vandaag)\b", re.IG
 
 def _is_past_or_result(text: str, match: re.Match[str]) -> bool:
     """True for "ran 10k yesterday in 50 minutes", "PR is 22 min", "gisteren 1 uur gefietst"."""
-    starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, match.start())]
-    ends = [m.start() for m in _CLAUSE_END.finditer(text, match.end())]
-    clause = text[(starts[-1] if starts else 0):(ends[0] if ends else len(text))]
-    return bool(_PAST_OR_RESULT.search(clause.replace(match.group(0), " ")))
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, match.start())), default=0)
+    end = _CLAUSE_END.search(text, match.end())
+    rest_of_clause = text[start:match.start()] + " " + text[match.end():end.start() if end else len(text)]
+    return bool(_PAST_OR_RESULT.search(rest_of_clause))
 
 
 def _is_clock(text: str, match: re.Match[str], name: str) -> bool:
