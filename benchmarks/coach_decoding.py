@@ -47,7 +47,7 @@ def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarize(rows: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    from josi.evals._compare import mcnemar_exact
+    from josi.evals import mcnemar_exact
 
     out: dict[str, Any] = {}
     for lang in ("all", *sorted({r["lang"] for r in rows})):

@@ -76,7 +76,7 @@ def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[
 
 def paired(first: list[dict[str, Any]], second: list[dict[str, Any]], view: str = "model") -> dict[str, Any]:
     """Rows only one model gets right (action), with the exact McNemar p."""
-    from josi.evals._compare import mcnemar_exact
+    from josi.evals import mcnemar_exact
 
     only_first = sum(1 for a, b in zip(first, second) if a[view]["action"] == a["expected"] != b[view]["action"])
     only_second = sum(1 for a, b in zip(first, second) if b[view]["action"] == b["expected"] != a[view]["action"])

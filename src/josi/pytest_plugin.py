@@ -1,7 +1,7 @@
 """pytest plugin for the Josi model suites.
 
 Model-backed tests (marker ``model``) run only when a model is asked for:
-``--run-model`` (the nano Q4_K_M, built on demand by the pipeline), ``--gguf PATH``,
+``--run-model`` (the nano Q4_K_M, built on demand by the pipeline), ``--josi-gguf PATH``,
 or a ``-m`` expression that names ``model``. Otherwise they are deselected, so a
 plain ``pytest`` needs no model and says how many it left out. When a model is
 asked for and cannot be built or loaded, the run stops with an error.
@@ -49,18 +49,51 @@ class _State:
 _STATE = pytest.StashKey[_State]()
 
 
+# The markers the suites use, registered by the plugin so that a project installing josi
+# and writing its own suites runs under --strict-markers without copying them.
+MARKERS = {
+    "model": "needs a GGUF model (session-scoped fixture, loaded once per worker)",
+    "slow": "takes more than a few seconds",
+    "train": "runs torch training or export on the tiny model",
+    "schema": "layer 1, interpreter JSON validity and field accuracy",
+    "contract": "layer 2, I6, tiers, zone caps, red flags, pushback",
+    "quality": "layer 3, warmth, brevity, jargon, governor, language",
+    "grounding": "layer 4, numbers only from the context",
+    "memory": "layer 5, natural memory use",
+    "confidence": "layer 6, calibration of the interpreter's confidence",
+    "golden": "strict critical scenarios, any failure blocks",
+    "gate": "aggregate thresholds per layer",
+}
+
+# (option, dest, deprecated spelling kept for one release)
+_RENAMED = (("--josi-gguf", "gguf", "--gguf"), ("--josi-compare", "compare", "--compare"),
+            ("--josi-profile", "profile", "--profile"))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("josi", "Josi model suites")
     group.addoption("--run-model", action="store_true", default=False,
                     help="run the model-backed suites on the default nano Q4_K_M (built on demand)")
-    group.addoption("--gguf", metavar="PATH", default=None,
-                    help="run the model-backed suites on this GGUF (implies --run-model)")
-    group.addoption("--compare", metavar="PATH", default=None,
-                    help="a results.json (or its folder) to compare with, paired per case (McNemar)")
-    group.addoption("--profile", metavar="NAME", default="nano",
-                    help="thresholds/<NAME>.toml, or a model profile's thresholds (default: nano)")
+    helps = {
+        "gguf": dict(metavar="PATH", default=None,
+                     help="run the model-backed suites on this GGUF (implies --run-model)"),
+        "compare": dict(metavar="PATH", default=None,
+                        help="a results.json (or its folder) to compare with, paired per case (McNemar)"),
+        "profile": dict(metavar="NAME", default="nano",
+                        help="thresholds/<NAME>.toml, or a model profile's thresholds (default: nano)"),
+    }
+    for option, dest, old in _RENAMED:
+        group.addoption(option, dest=dest, **helps[dest])
+        # pytest-profiling owns --profile; the bare spellings stay as deprecated aliases.
+        group.addoption(old, dest=f"{dest}_deprecated", metavar=helps[dest]["metavar"], default=None,
+                        help=f"deprecated spelling of {option}")
     group.addoption("--josi-report", metavar="DIR", default=None,
                     help="where results.json and report.html go (default: reports/<timestamp>)")
+    group.addoption("--josi-baseline", metavar="PATH", default=None,
+                    help="per-case outcomes of the last shipped model to gate against "
+                    "(default: thresholds/<profile>.baseline.json when the profile is below target)")
+    group.addoption("--josi-no-baseline", action="store_true", default=False,
+                    help="gate a below-target profile on its absolute figures, not its baseline")
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -72,6 +105,18 @@ def _markexpr_selects_model(expr: str) -> bool:
     return any(tok == "model" and (i == 0 or tokens[i - 1] != "not") for i, tok in enumerate(tokens))
 
 
+def _apply_deprecated_spellings(config: pytest.Config) -> None:
+    """Fold ``--gguf``/``--compare``/``--profile`` into their ``--josi-*`` names, with a warning."""
+    for option, dest, old in _RENAMED:
+        value = config.getoption(f"{dest}_deprecated", None)
+        if value is None:
+            continue
+        config.issue_config_time_warning(
+            pytest.PytestDeprecationWarning(f"{old} is deprecated; use {option}"), stacklevel=2)
+        if config.getoption(dest) in (None, "nano"):
+            setattr(config.option, dest, value)
+
+
 def model_requested(config: pytest.Config) -> bool:
     return bool(
         config.getoption("run_model")
@@ -81,6 +126,9 @@ def model_requested(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    _apply_deprecated_spellings(config)
     explicit = config.getoption("josi_report")
     if explicit:
         report_dir = Path(explicit)
@@ -97,17 +145,40 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         load_thresholds(state.profile)
     except JosiError as exc:
-        raise pytest.UsageError(f"--profile {state.profile}: {exc}") from exc
+        raise pytest.UsageError(f"--josi-profile {state.profile}: {exc}") from exc
     gguf = config.getoption("gguf")
     if gguf and not Path(gguf).is_file():
-        raise pytest.UsageError(f"--gguf {gguf}: no such file")
+        raise pytest.UsageError(f"--josi-gguf {gguf}: no such file")
     if config.getoption("compare"):
         from josi.evals import load_results
 
         try:
             load_results(config.getoption("compare"))
         except JosiError as exc:
-            raise pytest.UsageError(f"--compare: {exc}") from exc
+            raise pytest.UsageError(f"--josi-compare: {exc}") from exc
+    try:
+        _baseline(config)
+    except JosiError as exc:
+        raise pytest.UsageError(f"--josi-baseline: {exc}") from exc
+
+
+def _baseline(config: pytest.Config) -> Any:
+    """The baseline a below-target profile is gated against, or None (absolute gates)."""
+    if config.getoption("josi_no_baseline"):
+        return None
+    from josi._errors import ConfigError
+    from josi.evals import baseline_path, load_baseline, load_thresholds
+
+    explicit = config.getoption("josi_baseline")
+    if explicit:
+        baseline = load_baseline(Path(explicit))
+        if baseline is None:
+            raise ConfigError(f"{explicit}: no such file")
+        return baseline
+    thresholds = load_thresholds(config.stash[_STATE].profile)
+    if not any(g.below_production for g in thresholds.gates):
+        return None  # at production target every gate is absolute
+    return load_baseline(baseline_path(thresholds.path))
 
 
 def _resolve_gguf(config: pytest.Config) -> Path:
@@ -117,7 +188,7 @@ def _resolve_gguf(config: pytest.Config) -> Path:
     try:
         from josi.pipeline import default_gguf
     except ImportError as exc:
-        raise RuntimeError(f"cannot build the default GGUF ({exc}); pass --gguf PATH") from exc
+        raise RuntimeError(f"cannot build the default GGUF ({exc}); pass --josi-gguf PATH") from exc
     return Path(default_gguf()).resolve()
 
 
@@ -194,6 +265,31 @@ def josi_thresholds(pytestconfig: pytest.Config):
     from josi.evals import load_thresholds
 
     return load_thresholds(pytestconfig.stash[_STATE].profile)
+
+
+@pytest.fixture
+def josi_verdict(josi_record, josi_thresholds):
+    """Record a case, then pass, fail or xfail it on its own checks.
+
+    Code guarantees (violations, tier and zone-cap routes, red flags) fail the case for
+    every model. The model's own checks fail it where one failure fails the layer's gate
+    (``josi.evals.case_rule``); elsewhere a failing case is xfailed with its summary, so it
+    is visible, and the layer's aggregate or paired gate decides at session end.
+    """
+    from josi.evals import case_rule
+
+    def verdict(case_record: Any) -> None:
+        josi_record(case_record)
+        broken = case_record.code_failures()
+        assert not broken, case_record.summary()
+        if case_record.passed:
+            return
+        strict, why = case_rule(josi_thresholds, case_record.layer)
+        if not strict:
+            pytest.xfail(f"{why}: {case_record.summary()}")
+        pytest.fail(case_record.summary(), pytrace=False)
+
+    return verdict
 
 
 @pytest.fixture
@@ -278,7 +374,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "args": list(config.invocation_params.args),
         "pytest_exitstatus": int(exitstatus),
     }
-    state.results = build_results(state.records, thresholds=thresholds, case_ids=case_ids, run=run)
+    state.results = build_results(state.records, thresholds=thresholds, case_ids=case_ids, run=run,
+                                  baseline=_baseline(config))
     if config.getoption("compare"):
         baseline = load_results(config.getoption("compare"))
         state.comparison = compare_results(baseline, state.results, alpha=thresholds.compare_alpha)
@@ -300,7 +397,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_sep("-", "josi")
         terminalreporter.write_line(
             f"{state.deselected} model-backed tests deselected: add --run-model (nano GGUF, built on demand) "
-            "or --gguf PATH to run them"
+            "or --josi-gguf PATH to run them"
         )
     if state.results is None:
         return

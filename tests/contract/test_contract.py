@@ -1,15 +1,17 @@
 """Layer 2: I6, tier gating, zone caps, red flags, pushback, no invented numbers.
 
-Tier rights, zone caps and red flags are enforced in code, so they are tested
-twice: through the post-processor and router alone (fast, no model, including
-a hostile interpreter output), and inside the model-backed turn.
+Tier rights, zone caps and red flags are enforced in code, so they are tested twice: by
+the turn itself with a scripted interpreter (fast, no model, including a hostile
+interpreter output), and inside the model-backed turn. Both score through the same route
+checks (``josi.evals.route_checks``).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from josi.evals import code_path, level_cap, load_cases, route_violations, run_case
+from josi.evals import load_cases, run_case, run_scripted
+from josi.routing import zone_cap
 
 CASES = load_cases("contract")
 ROUTED = [c for c in CASES if "route" in c.expect or c.expect.get("red_flag")]
@@ -22,38 +24,21 @@ def _hostile(case):
     return {"action": "create_workout", "free_text": case.message, "sport": "run", "goal": "vo2"}
 
 
-def _check(case, out):
-    problems = route_violations(case, out["request"], out["route"], out["red_flags"], out["reply"],
-                                coach_ran=False)
-    want = case.expect.get("route", {})
-    route = out["route"]
-    if want.get("chat") is False and (route["allowed"] or route["engine_call"]):
-        problems.append(f"tier {case.context['tier']} has no chat but route={route}")
-    if route["action"] in want.get("deny", []) and route["allowed"]:
-        problems.append(f"{route['action']} allowed on tier {case.context['tier']}")
-    if "zone_cap" in want and route["engine_call"] and route["zone_cap"] != want["zone_cap"]:
-        problems.append(f"zone cap {route['zone_cap']!r}, want {want['zone_cap']!r}")
-    if case.expect.get("red_flag"):
-        if not out["red_flags"]:
-            problems.append("red flag not detected")
-        if not out["safe_reply"] or out["reply"] != out["safe_reply"]:
-            problems.append("no safe reply for a red flag")
-    return problems
-
-
 @pytest.mark.parametrize("case", [c for c in ROUTED if c.request], ids=lambda c: c.id)
 def test_router_with_the_expected_request(case):
-    assert _check(case, code_path(case, case.request)) == []
+    record = run_scripted(case, case.request)
+    assert not record.code_failures(), record.summary()
 
 
 @pytest.mark.parametrize("case", ROUTED, ids=lambda c: c.id)
 def test_router_with_a_hostile_request(case):
-    assert _check(case, code_path(case, _hostile(case))) == []
+    record = run_scripted(case, _hostile(case))
+    assert not record.code_failures(), record.summary()
 
 
 @pytest.mark.parametrize("case", [c for c in ROUTED if "zone_cap" in c.expect.get("route", {})], ids=lambda c: c.id)
 def test_zone_cap_expectation_matches_dispatch_table(case):
-    assert case.expect["route"]["zone_cap"] == level_cap(case.context["readiness"]["level"])
+    assert case.expect["route"]["zone_cap"] == zone_cap(case.context["readiness"]["level"])
 
 
 def test_i6_and_pushback_coverage():
@@ -64,7 +49,5 @@ def test_i6_and_pushback_coverage():
 
 @pytest.mark.model
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_contract(case, josi_runtime, josi_record):
-    record = run_case(josi_runtime, case)
-    josi_record(record)
-    assert not record.violations, record.summary()
+def test_contract(case, josi_runtime, josi_verdict):
+    josi_verdict(run_case(josi_runtime, case))

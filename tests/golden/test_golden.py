@@ -1,45 +1,34 @@
 """Golden set: critical scenarios across the layers, multi-turn included.
 
 Code guarantees (schema validity, tiers, zone caps, red flags) are strict for every model:
-any violation fails its case. The model's own part is strict wherever the profile's golden
-gate is the production target (any failure blocks). A profile listed below that target
-(nano) reports such a case as xfailed, visibly, and its measured golden pass rate is gated
-at session end. The code-enforced part is also checked without a model."""
+any violation fails its case. They are also checked without a model: the same turn runs
+with a scripted interpreter that writes the case's expected request. The model's own part
+is judged by ``josi_verdict``: strict where the profile meets the golden production target,
+visible as xfailed where it is below it (its layer is then gated as a whole)."""
 
 from __future__ import annotations
 
 import pytest
 
-from josi.evals import code_path, load_cases, route_violations, run_case
+from josi.evals import load_cases, run_case, run_scripted
 
 CASES = load_cases("golden")
+
+
+def _scripted_request(case):
+    return case.request or {"action": "answer_question", "free_text": case.message,
+                            "question": case.message}
 
 
 @pytest.mark.parametrize(
     "case", [c for c in CASES if "route" in c.expect or c.expect.get("red_flag")], ids=lambda c: c.id
 )
 def test_code_layer(case):
-    request = case.request or {"action": "answer_question", "free_text": case.message, "question": case.message}
-    out = code_path(case, request)
-    problems = route_violations(case, out["request"], out["route"], out["red_flags"], out["reply"], coach_ran=False)
-    if case.expect.get("red_flag"):
-        assert out["red_flags"], "red flag not detected"
-        assert out["reply"] == out["safe_reply"]
-    want = case.expect.get("route", {})
-    if want.get("chat") is False:
-        assert not out["route"]["allowed"]
-    if out["route"]["action"] in want.get("deny", []):
-        assert not out["route"]["allowed"]
-    assert problems == []
+    record = run_scripted(case, _scripted_request(case))
+    assert not record.code_failures(), record.summary()
 
 
 @pytest.mark.model
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_golden(case, josi_runtime, josi_record, josi_thresholds):
-    record = run_case(josi_runtime, case)
-    josi_record(record)
-    assert not record.violations, record.summary()
-    gate = josi_thresholds.gate("golden.pass_rate")
-    if not record.passed and gate is not None and gate.below_production:
-        pytest.xfail(f"below production target (golden gate {gate.bound.text()}): {record.summary()}")
-    assert record.passed, record.summary()
+def test_golden(case, josi_runtime, josi_verdict):
+    josi_verdict(run_case(josi_runtime, case))

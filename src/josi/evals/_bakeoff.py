@@ -56,7 +56,7 @@ def run_suites(gguf: Path, out_dir: Path, *, layers: Sequence[str], profile: str
     """One child pytest per GGUF (a fresh process, so its peak RSS is this model's)."""
     root = tests_root or Path.cwd() / "tests"
     targets = [str(root / layer) for layer in layers]
-    cmd = [sys.executable, "-m", "pytest", *targets, "--gguf", str(gguf), "--profile", profile,
+    cmd = [sys.executable, "-m", "pytest", *targets, "--josi-gguf", str(gguf), "--josi-profile", profile,
            "--josi-report", str(out_dir), "-q", "-p", "no:cacheprovider", *pytest_args]
     start = time.monotonic()
     proc = subprocess.run(cmd, env=os.environ | {"JOSI_GGUF": str(gguf)}, check=False)

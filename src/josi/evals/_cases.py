@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -102,7 +103,9 @@ class Case:
 
 
 def cases_dir() -> Path:
-    return resource_dir("fixtures") / "cases"
+    """``fixtures/cases``, or the folder ``$JOSI_CASES`` names (a project's own case files)."""
+    override = os.environ.get("JOSI_CASES")
+    return Path(override) if override else resource_dir("fixtures") / "cases"
 
 
 @cache

@@ -1,4 +1,4 @@
-"""``josi compare``, ``josi bakeoff`` and ``josi report``."""
+"""``josi compare``, ``josi bakeoff``, ``josi report``, ``josi case add`` and ``josi baseline``."""
 
 from __future__ import annotations
 
@@ -70,3 +70,75 @@ def register(app: typer.Typer) -> None:
         target = (out or source.parent) / "report.html"
         atomic_write_text(target, render_html(data))
         typer.echo(f"html report: {target}")
+
+    case = typer.Typer(help="Eval cases as data: add a regression prompt in one command.",
+                       no_args_is_help=True)
+
+    @case.command("add")
+    def case_add(
+        layer: str = typer.Argument(..., help="the suite: schema, contract, quality, grounding, memory, "
+                                    "confidence or golden"),
+        message: str = typer.Option(None, "--message", help="the athlete's message"),
+        preset: str = typer.Option(None, "--preset", help="a context preset from fixtures/cases/presets.json"),
+        lang: str = typer.Option("en", "--lang", help="the message's language: en or nl"),
+        tags: list[str] = typer.Option(None, "--tag", help="extra tags (repeatable)"),
+        expect: list[str] = typer.Option(None, "--expect", help="key=value: request fields (action=replan "
+                                         "replan_type=skip_today), red_flag, deny, zone_cap, chat, i6, ..."),
+        from_results: Path = typer.Option(None, "--from", help="a results.json (or its folder) to take the "
+                                          "case from, with --id"),
+        case_id: str = typer.Option(None, "--id", help="with --from: the record to copy; otherwise the new "
+                                    "case's id (default: the layer's next one)"),
+    ) -> None:
+        """Validate a new case, give it the next id and append it to fixtures/cases/LAYER.jsonl."""
+        from josi._errors import ContractError
+        from josi.evals import load_results
+        from josi.evals._case_add import add_case, case_from_record, expectation
+        from josi.evals._cases import expand_context
+
+        if from_results is not None:
+            if not case_id:
+                raise ContractError("--from needs --id CASE: the record to turn into a case")
+            row = case_from_record(load_results(from_results), case_id)
+            if expect:
+                row["expect"] = expectation(expect, row["message"])
+            new_id = None
+        else:
+            if not message or not preset:
+                raise ContractError("give --message and --preset (or --from RESULTS --id CASE)")
+            if lang not in ("en", "nl"):
+                raise ContractError(f"--lang {lang!r}: en or nl")
+            expand_context({"preset": preset})  # an unknown preset is an error before writing
+            row = {"tags": [lang, *(tags or [])], "message": message, "context": {"preset": preset},
+                   "expect": expectation(expect or [], message)}
+            new_id = case_id
+        # Ids follow the files' stems: golden-create-NN, golden-replan-NN, ...
+        action = (row["expect"].get("request") or {}).get("action")
+        hint = action.split("_")[0] if action else next(
+            (t for t in row["tags"] if t not in ("en", "nl")), "case")
+        added, path = add_case(layer, row, hint=hint, case_id=new_id)
+        typer.echo(f"added {added} to {path}")
+
+    app.add_typer(case, name="case")
+
+    baseline = typer.Typer(help="The per-case outcomes a below-target profile is gated against.",
+                           no_args_is_help=True)
+
+    @baseline.command("update")
+    def baseline_update(
+        results: Path = typer.Argument(..., help="a passing results.json (or its report folder)"),
+        profile: str = typer.Option("nano", "--profile", help="whose baseline: thresholds/<profile>.baseline.json"),
+    ) -> None:
+        """Make a run's per-case outcomes the profile's baseline (the ship gate does this on success)."""
+        from josi._errors import ContractError
+        from josi.evals import baseline_path, load_results, load_thresholds, write_baseline
+
+        data = load_results(results)
+        if data.get("gates_failed"):
+            raise ContractError(f"{results}: gates failed ({', '.join(data['gates_failed'])}); "
+                                "only a passing run becomes the baseline")
+        if data.get("profile") != load_thresholds(profile).profile:
+            raise ContractError(f"{results} was gated as profile {data.get('profile')!r}, not {profile!r}")
+        path = write_baseline(data, baseline_path(load_thresholds(profile).path))
+        typer.echo(f"baseline: {path}")
+
+    app.add_typer(baseline, name="baseline")

@@ -10,23 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from math import comb
 from pathlib import Path
 from typing import Any
 
 from josi._errors import ContractError
-
-
-def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value for discordant counts ``b`` and ``c``."""
-    if b < 0 or c < 0:
-        raise ValueError("discordant counts must be >= 0")
-    n = b + c
-    if n == 0:
-        return 1.0
-    k = min(b, c)
-    tail = sum(comb(n, i) for i in range(k + 1)) / 2**n
-    return min(1.0, 2.0 * tail)
+from josi.evals._stats import mcnemar_exact, paired_difference_interval, smallest_detectable_difference
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
@@ -67,6 +55,10 @@ def compare_results(a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float 
             fixes.append(f"{layer}:{cid}")
     for layer, row in layers.items():
         row["p_value"] = round(mcnemar_exact(row["regressed"], row["fixed"]), 6)
+        low, high = paired_difference_interval(row["regressed"], row["fixed"], row["paired"])
+        row["difference_ci95"] = [round(low, 4), round(high, 4)]
+        detectable = smallest_detectable_difference(row["paired"], alpha)
+        row["smallest_detectable_difference"] = None if detectable is None else round(detectable, 4)
         ma = a["layers"].get(layer, {}).get("metrics", {})
         mb = b["layers"].get(layer, {}).get("metrics", {})
         row["metric_deltas"] = {
@@ -75,6 +67,7 @@ def compare_results(a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float 
             for m in sorted(set(ma) | set(mb))
         }
     p = mcnemar_exact(len(regressions), len(fixes))
+    detectable = smallest_detectable_difference(len(shared), alpha)
     return {
         "a": a.get("_path", a.get("run", {}).get("gguf", "A")),
         "b": b.get("_path", b.get("run", {}).get("gguf", "B")),
@@ -85,9 +78,17 @@ def compare_results(a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float 
         "fixed": fixes,
         "p_value": round(p, 6),
         "alpha": alpha,
+        "smallest_detectable_difference": None if detectable is None else round(detectable, 4),
         "significant_regression": p < alpha and len(regressions) > len(fixes),
         "layers": layers,
     }
+
+
+def _detectable_line(detectable: float | None, paired: int, alpha: float) -> str:
+    if detectable is None:
+        return f"{paired} paired cases cannot show any difference at alpha {alpha:g}"
+    return (f"smallest difference {paired} paired cases can detect at alpha {alpha:g}: "
+            f"{detectable:.3f} (every flip in one direction)")
 
 
 def format_comparison(cmp: Mapping[str, Any], *, max_cases: int = 20) -> str:
@@ -98,11 +99,18 @@ def format_comparison(cmp: Mapping[str, Any], *, max_cases: int = 20) -> str:
         f"pass->fail {len(cmp['regressed'])}, fail->pass {len(cmp['fixed'])}, "
         f"exact McNemar p = {cmp['p_value']:.4g}"
         + ("  SIGNIFICANT REGRESSION" if cmp["significant_regression"] else ""),
+        _detectable_line(cmp.get("smallest_detectable_difference"), cmp["paired"], cmp["alpha"]),
         "",
-        f"{'layer':<11}{'paired':>7}{'pass->fail':>11}{'fail->pass':>11}{'p':>9}",
+        f"{'layer':<11}{'paired':>7}{'pass->fail':>11}{'fail->pass':>11}{'p':>9}"
+        f"{'difference [95% CI]':>24}{'detectable':>12}",
     ]
     for layer, row in cmp["layers"].items():
-        lines.append(f"{layer:<11}{row['paired']:>7}{row['regressed']:>11}{row['fixed']:>11}{row['p_value']:>9.3g}")
+        low, high = row.get("difference_ci95", (float("nan"), float("nan")))
+        diff = (row["fixed"] - row["regressed"]) / row["paired"] if row["paired"] else 0.0
+        detectable = row.get("smallest_detectable_difference")
+        lines.append(f"{layer:<11}{row['paired']:>7}{row['regressed']:>11}{row['fixed']:>11}"
+                     f"{row['p_value']:>9.3g}{f'{diff:+.3f} [{low:+.3f}, {high:+.3f}]':>24}"
+                     f"{'none' if detectable is None else f'{detectable:.3f}':>12}")
     lines.append("")
     lines.append("metric deltas (B - A):")
     for layer, row in cmp["layers"].items():

@@ -37,6 +37,7 @@ class CaseRecord:
     persona: str
     message: str
     history: list[dict[str, str]] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
     context_text: str = ""
     prompt: list[dict[str, str]] = field(default_factory=list)
     expected: dict[str, Any] = field(default_factory=dict)
@@ -44,6 +45,7 @@ class CaseRecord:
     interpreter_raw: str = ""
     route: dict[str, Any] | None = None
     reply: str = ""
+    reply_source: str = ""
     coach_ran: bool = False
     scores: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
@@ -60,6 +62,11 @@ class CaseRecord:
 
     def failures(self) -> list[str]:
         return [f"{c['name']}: {c['reason']}" for c in self.checks if not c["passed"]]
+
+    def code_failures(self) -> list[str]:
+        """Broken code guarantees: violations, and the case's own route checks that failed."""
+        return list(self.violations) + [f"{c['name']}: {c['reason']}" for c in self.checks
+                                         if not c["passed"] and c["name"] in ROUTE_CHECKS]
 
     def summary(self) -> str:
         lines = [f"case {self.id} ({self.layer}, {self.run})", f"  message: {self.message}"]
@@ -85,20 +92,11 @@ def _dispatch() -> dict[str, Any]:
     return load_tool_dispatch()
 
 
-def level_cap(level: str) -> str:
-    table = _dispatch()["readiness"]
-    level = table["aliases"].get(level, level)
-    return table["zone_caps"][level]
-
-
 def context_text(case: Case) -> str:
     """Everything the model was shown about the athlete: numbers here are grounded."""
-    try:
-        from josi.prompting import build_context_block
+    from josi.prompting import build_context_block
 
-        block = build_context_block(case.context)
-    except ImportError:
-        block = json.dumps(case.context, ensure_ascii=False)
+    block = build_context_block(case.context)
     turns = "\n".join(t["message"] for t in case.history)
     return "\n".join(part for part in (turns, case.message, block) if part)
 
@@ -129,6 +127,7 @@ def _base(case: Case) -> CaseRecord:
         persona=case.persona,
         message=case.message,
         history=[dict(t) for t in case.history],
+        context=dict(case.context),
         context_text=context_text(case),
         expected=dict(case.expect),
     )
@@ -265,7 +264,9 @@ def route_violations(case: Case, request: dict[str, Any], route: dict[str, Any],
     if engine_call and tier not in allowed_tiers:
         out.append(f"engine call {engine_call} on tier {tier} (allowed: {allowed_tiers})")
     if engine_call == _dispatch()["actions"]["create_workout"]["engine_call"]:
-        cap = level_cap(case.context["readiness"]["level"])
+        from josi.routing import zone_cap
+
+        cap = zone_cap(case.context["readiness"]["level"])
         if route.get("zone_cap") != cap:
             out.append(f"workout zone cap {route.get('zone_cap')!r}, readiness needs {cap!r}")
     if red_flags and engine_call:
@@ -281,9 +282,17 @@ def route_violations(case: Case, request: dict[str, Any], route: dict[str, Any],
     return out
 
 
-def route_checks(case: Case, route: dict[str, Any], red_flags: tuple[str, ...], reply: str,
+# The case's route expectations: guarantees the code gives for any model output.
+ROUTE_CHECKS = frozenset({"tier_gating", "zone_cap", "red_flag"})
+
+
+def route_checks(case: Case, route: dict[str, Any], red_flags: tuple[str, ...], reply_source: str,
                  record: CaseRecord) -> list[Check]:
-    """The case's own route expectations (also facts for the contract rates)."""
+    """The case's own route expectations (also facts for the contract rates).
+
+    This is the one place a case's ``expect.route`` and ``expect.red_flag`` are read; the
+    no-model code layers and the model suites both score through it.
+    """
     checks: list[Check] = []
     want = case.expect.get("route", {})
     tier = case.context["tier"]
@@ -302,28 +311,12 @@ def route_checks(case: Case, route: dict[str, Any], red_flags: tuple[str, ...], 
         record.facts["zone_cap"] = ok
         checks.append(Check("zone_cap", ok, f"zone_cap={route.get('zone_cap')!r} want {want['zone_cap']!r}"))
     if case.expect.get("red_flag"):
-        ok = bool(red_flags) and not route.get("engine_call") and bool(reply.strip())
+        # The athlete reads the fixed safety reply from code, never a model's text.
+        ok = bool(red_flags) and not route.get("engine_call") and reply_source == "safety"
         record.facts["red_flag"] = ok
-        checks.append(Check("red_flag", ok, f"red_flags={list(red_flags)} engine_call={route.get('engine_call')}"))
+        checks.append(Check("red_flag", ok, f"red_flags={list(red_flags)} engine_call="
+                            f"{route.get('engine_call')} reply from {reply_source or 'nowhere'}"))
     return checks
-
-
-def code_path(case: Case, request: dict[str, Any]) -> dict[str, Any]:
-    """Post-process and route a given request without a model (the code layer alone)."""
-    from josi.postprocess import postprocess
-    from josi.routing import route
-
-    post = postprocess(request, user_message=case.message, ctx=case.context)
-    red_flags = tuple(post.red_flags)
-    decision = _route_dict(route(post.request, case.context, red_flags=red_flags))
-    if red_flags and post.safe_reply:
-        reply = post.safe_reply
-    elif decision.get("allowed") and decision.get("needs_coach"):
-        reply = "(coach reply)"
-    else:
-        reply = decision.get("reply") or post.safe_reply or ""
-    return {"request": post.request, "route": decision, "red_flags": red_flags,
-            "safe_reply": post.safe_reply, "reply": reply}
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -401,13 +394,14 @@ def run_turn(runtime: Any, case: Case) -> CaseRecord:
     record.interpreter_raw = turn.interpreter_raw
     record.route = _route_dict(turn.route)
     record.reply = turn.reply
+    record.reply_source = turn.reply_source
     record.coach_ran = turn.coach_text is not None
     red_flags = tuple(turn.red_flags)
     record.violations = route_violations(case, turn.request, record.route, red_flags, turn.reply,
                                          record.coach_ran)
     if case.expect.get("red_flag") and not red_flags:
         record.violations.append("red-flag message not flagged by the post-processor")
-    checks = route_checks(case, record.route, red_flags, turn.reply, record)
+    checks = route_checks(case, record.route, red_flags, turn.reply_source, record)
     if case.request is not None:
         request_part, field_accuracy = request_checks(case, turn.request)
         checks += request_part
@@ -426,3 +420,16 @@ _RUNNERS = {"interpret": run_interpret, "coach": run_coach, "turn": run_turn}
 def run_case(runtime: Any, case: Case) -> CaseRecord:
     """Run ``case`` against ``runtime`` (a JosiRuntime) and score it."""
     return _RUNNERS[case.run](runtime, case)
+
+
+def run_scripted(case: Case, request: dict[str, Any]) -> CaseRecord:
+    """The whole turn of ``case`` with a scripted interpreter that writes ``request``.
+
+    The code layer: ``JosiRuntime.turn`` itself, with no model, so route expectations are
+    judged on the code the CLI and the app follow.
+    """
+    from josi.contracts import dumps_request
+    from josi.runtime import JosiRuntime
+
+    runtime = JosiRuntime.scripted(dumps_request(request))
+    return run_turn(runtime, case)

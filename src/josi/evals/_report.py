@@ -21,8 +21,18 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _gate_label(gate: Mapping[str, Any]) -> str:
-    label = f"{gate['status'].upper():<14}{gate['metric']:<38}{_fmt(gate['value']):>8}  gate {gate['bound']}"
+def _interval_text(interval: Mapping[str, Any] | None) -> str:
+    """``k/n [low, high]`` for a rate, ``n=N`` for a count; empty when unknown."""
+    if not interval:
+        return ""
+    if "low" in interval:
+        return f"{interval['k']}/{interval['n']} [{interval['low']:.2f}, {interval['high']:.2f}]"
+    return f"n={interval['n']}"
+
+
+def _gate_label(gate: Mapping[str, Any], interval: Mapping[str, Any] | None = None) -> str:
+    label = (f"{gate['status'].upper():<14}{gate['metric']:<38}{_fmt(gate['value']):>8}"
+             f"{_interval_text(interval):>22}  gate {gate['bound']}")
     if gate["below_production"]:
         label += f"  [{BELOW}: production {gate['production']}"
         label += "; TODO: not measured yet]" if gate["todo"] else "]"
@@ -44,8 +54,14 @@ def terminal_summary(results: Mapping[str, Any], *, max_failures: int = 10) -> l
             + (f", {data['violations']} with code-guarantee violations" if data["violations"] else "")
             + part
         )
+        intervals = data.get("details", {}).get("intervals", {})
         for gate in data["gates"]:
-            lines.append("    " + _gate_label(gate))
+            lines.append("    " + _gate_label(gate, intervals.get(gate["metric"].partition(".")[2])))
+        gated = {g["metric"].partition(".")[2] for g in data["gates"]}
+        for metric, interval in intervals.items():
+            if metric not in gated and interval.get("n"):
+                lines.append(f"    {'(not gated)':<14}{layer + '.' + metric:<38}"
+                             f"{_fmt(data['metrics'].get(metric)):>8}{_interval_text(interval):>22}")
         cal = data.get("details", {}).get("calibration")
         if cal:
             buckets = ", ".join(f"{b['bucket']}: n={b['n']} acc={_fmt(b['accuracy'])}" for b in cal["buckets"])
@@ -61,11 +77,33 @@ def terminal_summary(results: Mapping[str, Any], *, max_failures: int = 10) -> l
     below = results.get("below_production_target", [])
     if below:
         lines.append(f"{BELOW} ({len(below)} gates): " + ", ".join(b["metric"] for b in below))
+    lines += regression_lines(results.get("regression"))
     if results["gates_failed"]:
         lines.append("GATES FAILED: " + ", ".join(results["gates_failed"]))
     elif results["layers"]:
         complete = all(d["complete"] for d in results["layers"].values())
         lines.append("all evaluated gates passed" + ("" if complete else " (some layers partial: not evaluated)"))
+    return lines
+
+
+def regression_lines(regression: Mapping[str, Any] | None, *, max_cases: int = 12) -> list[str]:
+    """The paired verdict against the baseline, a line per layer, then new cases."""
+    if not regression:
+        return []
+    lines = [f"regression gate: paired against {regression['baseline']} "
+             f"(exact one-sided McNemar, alpha {regression['alpha']:g})"]
+    for row in (*regression["layers"].values(), regression["overall"]):
+        ci = row.get("difference_ci95")
+        diff = f"  difference [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else ""
+        lines.append(f"    {'BLOCKED' if row['blocked'] else 'ok':<8}{row['layer']:<11} paired {row['paired']:>4}"
+                     f"  pass->fail {len(row['regressed']):>3}  fail->pass {len(row['fixed']):>3}"
+                     f"  p = {row['p_value']:.3g}{diff}")
+    overall = regression["overall"]
+    for title, ids in (("pass->fail", overall["regressed"]), ("new, failing", overall["new_failing"]),
+                       ("new, passing", overall["new_passing"])):
+        if ids:
+            more = f" (+{len(ids) - max_cases} more)" if len(ids) > max_cases else ""
+            lines.append(f"    {title} ({len(ids)}): " + ", ".join(ids[:max_cases]) + more)
     return lines
 
 
@@ -144,6 +182,9 @@ def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None
     ]
     verdict = "GATES FAILED: " + ", ".join(results["gates_failed"]) if results["gates_failed"] else "all evaluated gates passed"
     out.append(f"<p class='{'fail' if results['gates_failed'] else 'pass'}'>{_esc(verdict)}</p>")
+    if results.get("regression"):
+        out.append("<h2>Against the baseline</h2><pre>"
+                   + _esc("\n".join(regression_lines(results["regression"], max_cases=500))) + "</pre>")
     if results.get("below_production_target"):
         out.append(f"<p class='below'>{BELOW}: " + _esc(", ".join(b["metric"] for b in results["below_production_target"])) + "</p>")
     out.append("<h2>Layers</h2><table><tr><th>layer</th><th>cases</th><th>passed</th><th>violations</th><th>complete</th></tr>")
@@ -156,7 +197,9 @@ def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None
         out.append(f"<h2 id='{layer}'>{layer}</h2>")
         if not d["complete"]:
             out.append(f"<p class='na'>partial run ({d['cases_run']} of {d['cases_total']} cases): gates not evaluated</p>")
-        out.append("<table><tr><th>metric</th><th>value</th><th>gate</th><th>status</th><th>note</th></tr>")
+        intervals = d.get("details", {}).get("intervals", {})
+        out.append("<table><tr><th>metric</th><th>value</th><th>n, 95% interval</th><th>gate</th>"
+                   "<th>status</th><th>note</th></tr>")
         for g in d["gates"]:
             note = ""
             if g["below_production"]:
@@ -164,12 +207,15 @@ def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None
             elif g.get("reason"):
                 note = g["reason"]
             cls = " class='below'" if g["below_production"] else ""
-            out.append(f"<tr{cls}><td>{_esc(g['metric'])}</td><td>{_fmt(g['value'])}</td><td>{_esc(g['bound'])}</td>"
+            span = _interval_text(intervals.get(g["metric"].partition(".")[2]))
+            out.append(f"<tr{cls}><td>{_esc(g['metric'])}</td><td>{_fmt(g['value'])}</td><td>{_esc(span)}</td>"
+                       f"<td>{_esc(g['bound'])}</td>"
                        f"<td class='{_status_class(g['status'])}'>{_esc(g['status'])}</td><td>{_esc(note)}</td></tr>")
         gated = {g["metric"].partition(".")[2] for g in d["gates"]}
         for m, v in d["metrics"].items():
             if m not in gated:
-                out.append(f"<tr><td>{layer}.{_esc(m)}</td><td>{_fmt(v)}</td><td></td><td></td><td>not gated</td></tr>")
+                out.append(f"<tr><td>{layer}.{_esc(m)}</td><td>{_fmt(v)}</td>"
+                           f"<td>{_esc(_interval_text(intervals.get(m)))}</td><td></td><td></td><td>not gated</td></tr>")
         out.append("</table>")
         det = d.get("details", {})
         if det.get("action_accuracy_by_action"):

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from josi.evals._baseline import Baseline, regression_verdict
 from josi.evals._metrics_registry import LAYERS
+from josi.evals._stats import wilson
 from josi.evals._thresholds import Gate, Thresholds
 
 RESULTS_VERSION = 1
@@ -53,13 +55,21 @@ METRIC_SOURCES: dict[str, tuple[str, str]] = {
 ECE_BINS = 10
 
 
+# The layer metric whose fact is the case's own verdict ("passed"): a case fails its
+# test alone only when one failure fails this gate (see Thresholds.case_is_strict).
+CASE_GATES: dict[str, str] = {name.partition(".")[0]: name for name, (kind, fact) in
+                              METRIC_SOURCES.items() if kind == "rate" and fact == "passed"}
+
+
 @dataclass(frozen=True)
 class GateResult:
     metric: str
     value: float | None
     bound: str
     production: str
-    status: str  # "pass" | "fail" | "not evaluated"
+    # "pass" | "fail" | "not evaluated" | "paired" (below target, judged against the
+    # baseline case by case instead of by this figure)
+    status: str
     below_production: bool
     todo: bool
     reason: str = ""
@@ -113,13 +123,23 @@ def calibration(records: Iterable[Mapping[str, Any]], *, execute_above: float = 
 
 
 def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[str, float | None], dict[str, Any]]:
-    """Aggregate metrics and descriptive details for one layer's records."""
+    """Aggregate metrics and descriptive details for one layer's records.
+
+    ``details["intervals"]`` holds, for every rate, its count and 95% Wilson interval.
+    """
     metrics: dict[str, float | None] = {}
+    intervals: dict[str, Any] = {}
     for name, (kind, fact) in METRIC_SOURCES.items():
         if name.startswith(layer + "."):
-            value = _aggregate(kind, _facts(records, fact))
-            metrics[name.partition(".")[2]] = None if value is None else round(value, 4)
-    details: dict[str, Any] = {}
+            values = _facts(records, fact)
+            value = _aggregate(kind, values)
+            metric = name.partition(".")[2]
+            metrics[metric] = None if value is None else round(value, 4)
+            if kind == "rate":
+                intervals[metric] = wilson(sum(bool(v) for v in values), len(values)).to_dict()
+            elif kind == "count_false":
+                intervals[metric] = {"k": int(value or 0), "n": len(values)}
+    details: dict[str, Any] = {"intervals": intervals}
     if layer == "confidence":
         from josi.contracts import load_tool_dispatch
 
@@ -147,9 +167,29 @@ def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[st
     return metrics, details
 
 
-def evaluate_gate(gate: Gate, value: float | None, complete: bool) -> GateResult:
+def case_rule(thresholds: Thresholds, layer: str) -> tuple[bool, str]:
+    """Whether one failing case of ``layer`` fails its test, and if not, why not.
+
+    A case fails alone exactly when that one failure would fail the layer's gate on the
+    cases' own verdicts (every case must pass, at production target). Otherwise the
+    failing case is shown as xfailed with its summary and the layer's gate decides.
+    """
+    metric = CASE_GATES.get(layer)
+    gate = thresholds.gate(metric) if metric else None
+    if gate is None:
+        return False, f"{layer} cases are judged by the layer's aggregate gates"
+    if gate.below_production:
+        return False, f"below production target ({metric} {gate.production.text()})"
+    if gate.bound.op == ">=" and gate.bound.value >= 1.0:
+        return True, ""
+    return False, f"within the layer's gate {metric} {gate.bound.text()}"
+
+
+def evaluate_gate(gate: Gate, value: float | None, complete: bool, *, paired: bool = False) -> GateResult:
     if not complete:
         status, reason = "not evaluated", "partial run: not every case of this layer ran"
+    elif paired and gate.below_production:
+        status, reason = "paired", "below production target: judged case by case against the baseline"
     elif value is None or (isinstance(value, float) and math.isnan(value)):
         status, reason = "fail", "no case produced this metric"
     else:
@@ -165,11 +205,14 @@ def build_results(
     thresholds: Thresholds,
     case_ids: Mapping[str, Iterable[str]],
     run: Mapping[str, Any] | None = None,
+    baseline: Baseline | None = None,
 ) -> dict[str, Any]:
     """The results document: per-layer metrics and gates, plus every record.
 
     ``case_ids`` maps each layer to the ids of all its cases, so completeness is
-    judged against the case files, not against whatever happened to run.
+    judged against the case files, not against whatever happened to run. With a
+    ``baseline`` (a profile below its production targets), the below-target figures are
+    reported and the paired regression test against the baseline gates instead.
     """
     by_layer: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
@@ -193,7 +236,8 @@ def build_results(
         missing = sorted(expected - got)
         complete = not missing and not unknown
         metrics, details = layer_metrics(layer, recs)
-        gates = [evaluate_gate(g, metrics.get(g.metric.partition(".")[2]), complete)
+        gates = [evaluate_gate(g, metrics.get(g.metric.partition(".")[2]), complete,
+                               paired=baseline is not None)
                  for g in thresholds.for_layer(layer)]
         all_gates += gates
         layers[layer] = {
@@ -209,19 +253,27 @@ def build_results(
             "details": details,
             "gates": [asdict(g) for g in gates],
         }
-    evaluated = [g for g in all_gates if g.status != "not evaluated"]
+    evaluated = [g for g in all_gates if g.status in ("pass", "fail")]
+    gates_failed = [g.metric for g in evaluated if g.status == "fail"]
+    regression = None
+    if baseline is not None:
+        complete_layers = [layer for layer, row in layers.items() if row["complete"]]
+        regression = regression_verdict(records, baseline, alpha=thresholds.compare_alpha,
+                                        layers=complete_layers)
+        gates_failed += [f"regression.{layer}" for layer in regression["blocked"]]
     return {
         "version": RESULTS_VERSION,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "profile": thresholds.profile,
         "thresholds_file": str(thresholds.path),
         "run": dict(run or {}),
-        "gates_failed": [g.metric for g in evaluated if g.status == "fail"],
+        "gates_failed": gates_failed,
         "gates_not_evaluated": [g.metric for g in all_gates if g.status == "not evaluated"],
         "below_production_target": [
             {"metric": g.metric, "bound": g.bound, "production": g.production, "todo": g.todo}
             for g in all_gates if g.below_production
         ],
+        "regression": regression,
         "duplicates": [f"{layer}:{cid}" for layer, cid in duplicates],
         "layers": layers,
         "records": list(records),

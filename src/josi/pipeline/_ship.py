@@ -16,6 +16,14 @@ from josi._resources import repo_root
 from josi.pipeline._build import build
 
 
+def _update_baseline(profile: str, report: Path, log: Callable[[str], None]) -> None:
+    """A passing ship's per-case outcomes become the profile's baseline (thresholds/)."""
+    from josi.evals import baseline_path, load_results, load_thresholds, write_baseline
+
+    path = write_baseline(load_results(report), baseline_path(load_thresholds(profile).path))
+    log(f"[ship] baseline updated: {path}")
+
+
 def ship(
     profile_name: str = "nano",
     overrides: Sequence[str] = (),
@@ -43,17 +51,17 @@ def ship(
     # Explicit config and rootdir: path-like option values must not move pytest's rootdir.
     workers = str(min(os.cpu_count() or 1, 4))
     base = [sys.executable, "-m", "pytest", "-c", str(root / "pyproject.toml"), "--rootdir", str(root),
-            "-n", workers, "--profile", result.profile, *pytest_args]
+            "-n", workers, "--josi-profile", result.profile, *pytest_args]
     # Post-quantization regression: the F16 is measured first (its own gates are
     # informational here), then the shipped quant is gated and compared with it per case.
     reference_report = staging / "report-f16"
-    reference_cmd = [*base, "-m", "model", "--gguf", str(reference), "--josi-report", str(reference_report)]
+    reference_cmd = [*base, "-m", "model", "--josi-gguf", str(reference), "--josi-report", str(reference_report)]
     log("[ship] reference run: " + " ".join(reference_cmd))
     subprocess.call(reference_cmd, cwd=root)
     if not (reference_report / "results.json").is_file():
         log("[ship] the F16 reference run wrote no results; nothing published")
         return 1
-    gate_cmd = [*base, "--gguf", str(shipped), "--compare", str(reference_report / "results.json"),
+    gate_cmd = [*base, "--josi-gguf", str(shipped), "--josi-compare", str(reference_report / "results.json"),
                 "--josi-report", str(staging / "report")]
     log("[ship] gate: " + " ".join(gate_cmd))
     code = subprocess.call(gate_cmd, cwd=root)
@@ -68,6 +76,7 @@ def ship(
         manifest = path.with_name(path.name + ".manifest.json")
         if manifest.exists():
             shutil.copy2(manifest, staging / manifest.name)
+    _update_baseline(result.profile, staging / "report", log)
     final = dist / name
     if final.exists():
         shutil.rmtree(final)

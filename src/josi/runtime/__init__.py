@@ -17,8 +17,10 @@ from josi.runtime._runtime import (
     InterpreterCall,
     JosiRuntime,
     TurnResult,
+    call_seed,
     looks_garbled,
 )
+from josi.runtime._scripted import SCRIPTED_COACH_REPLY, ScriptedEngine
 
 __all__ = [
     "MODES",
@@ -30,7 +32,10 @@ __all__ = [
     "InterpreterCall",
     "JosiRuntime",
     "RuntimeConfig",
+    "SCRIPTED_COACH_REPLY",
+    "ScriptedEngine",
     "TurnResult",
+    "call_seed",
     "embedded_gguf",
     "inspect_gguf",
     "looks_garbled",

@@ -68,7 +68,7 @@ class RuntimeConfig:
 
     gguf: Path
     n_ctx: int = 4096  # v6 context cap for both modes
-    seed: int = 0  # base seed; call n samples with seed + n, so a run is reproducible
+    seed: int = 0  # base seed; each call mixes it with its own prompt (runtime.call_seed)
     n_threads: int | None = None  # None lets llama.cpp pick
     interpreter_temperature: float = 0.3
     coach_temperature: float = 0.5

@@ -139,6 +139,8 @@ class Engine:
         self.eos_text = self._piece(self.llm.token_eos())
         self._vocab = self.llm._model.vocab
         self._snapshots: dict[tuple[int, ...], _Snapshot] = {}
+        # The prefix whose snapshot state the live cache starts with, if any.
+        self._snapshot_prefix: tuple[int, ...] | None = None
 
     # --- tokens -------------------------------------------------------------------------
 
@@ -249,6 +251,8 @@ class Engine:
     def _truncate(self, n: int) -> None:
         self.llm._ctx.kv_cache_seq_rm(-1, n, -1)
         self.llm.n_tokens = n
+        if self._snapshot_prefix is not None and n < len(self._snapshot_prefix):
+            self._snapshot_prefix = None
 
     def _save(self, prefix: tuple[int, ...]) -> None:
         lc, ctx = self._llama_cpp, self.llm._ctx.ctx
@@ -273,26 +277,32 @@ class Engine:
         return True
 
     def _prepare(self, ids: list[int], prefix_len: int, use_cache: bool) -> int:
-        """Leave a reusable part of ``ids`` in the KV cache; return how many tokens were reused."""
-        if not use_cache:
+        """Leave the KV cache of ``ids[:prefix_len]`` in place; return how many tokens it holds.
+
+        Only the shared system-prompt prefix is ever reused, and only in the state that
+        evaluating that prefix alone from an empty cache leaves (restored from its snapshot,
+        or evaluated and snapshotted now). Reusing whatever the previous call left would make
+        a call's logits depend on that call: the same tokens evaluated in other batch splits,
+        or generated one at a time, differ in the last bits, and greedy decoding can follow.
+        So a case's output never depends on the cases before it.
+        """
+        if not use_cache or not 0 < prefix_len < len(ids):
             self._truncate(0)
             return 0
-        reused = self._common_prefix(ids)
-        if 0 < prefix_len < len(ids) and reused < prefix_len:
-            prefix = tuple(ids[:prefix_len])
-            snapshot = self._snapshots.get(prefix)
-            if snapshot is not None and self._restore(snapshot):
-                reused = prefix_len
-            else:
-                # This call pays for the prefix once; later calls with the same prefix restore it.
-                self._truncate(0)
-                self.llm.eval(list(prefix))
-                self._save(prefix)
-                return 0
-        # The last prompt token is always decoded again so sampling sees fresh logits.
-        reused = min(reused, len(ids) - 1)
-        self._truncate(reused)
-        return reused
+        prefix = tuple(ids[:prefix_len])
+        if self._snapshot_prefix == prefix and self._common_prefix(ids) >= prefix_len:
+            self._truncate(prefix_len)
+            return prefix_len
+        snapshot = self._snapshots.get(prefix)
+        if snapshot is not None and self._restore(snapshot):
+            self._snapshot_prefix = prefix
+            return prefix_len
+        # This call pays for the prefix once; later calls with the same prefix restore it.
+        self._truncate(0)
+        self.llm.eval(list(prefix))
+        self._save(prefix)
+        self._snapshot_prefix = prefix
+        return 0
 
     def drop_live_cache(self) -> None:
         """Empty the live KV cache but keep saved prefixes (to compare calls from the same state)."""
@@ -319,6 +329,7 @@ class Engine:
         dry: DryPenalty | None = None,
         prefix_len: int = 0,
         use_cache: bool = True,
+        mode: str = "",  # which call this is; a scripted engine answers by it
     ) -> Generation:
         if not ids:
             raise ContractError("cannot generate from an empty prompt")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from josi.routing import message as app_message
 from josi.runtime import _core
 from josi.runtime._config import RuntimeConfig
 from josi.runtime._engine import Engine, Generation
+from josi.runtime._scripted import ScriptedEngine
 
 _SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads")
 
@@ -75,6 +77,9 @@ class TurnResult:
     changes: tuple[str, ...] = ()
     red_flags: tuple[str, ...] = ()
     guard_dropped: tuple[str, ...] = ()
+    # Who wrote the reply: "safety" (red flags), "coach", "fallback" (garbled coach output),
+    # "router" (denials, clarify, no chat) or "engine" (the engine's result is the answer).
+    reply_source: str = "router"
 
     @property
     def prompt_tokens(self) -> int:
@@ -104,12 +109,26 @@ class TurnResult:
             "changes": list(self.changes),
             "red_flags": list(self.red_flags),
             "guard_dropped": list(self.guard_dropped),
+            "reply_source": self.reply_source,
             "calls": [dataclasses.asdict(c) for c in self.calls],
             "latency_s": round(self.latency_s, 4),
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cached_tokens": self.cached_tokens,
         }
+
+
+def call_seed(base: int, mode: str, prompt_ids: list[int]) -> int:
+    """The sampler seed of one call, derived from what the call sees.
+
+    A counter would make a case's sample depend on how many calls ran before it (its
+    place in a batch, the xdist split); the prompt and the mode fix it instead, and the
+    base seed picks one of the independent draws (``--josi-samples`` runs seeds 0..k-1).
+    """
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(f"{base}:{mode}:".encode())
+    digest.update(",".join(map(str, prompt_ids)).encode())
+    return int.from_bytes(digest.digest(), "big") % (2**31)
 
 
 def looks_garbled(text: str) -> bool:
@@ -139,11 +158,16 @@ class JosiRuntime:
             self._engine.check_grammar(text)
             self._grammar = text
         self._prefix_ids: dict[str, list[int]] = {}
-        self._n_calls = 0
 
     @classmethod
     def from_gguf(cls, gguf: str, **options: Any) -> JosiRuntime:
         return cls(RuntimeConfig(gguf=gguf, **options))
+
+    @classmethod
+    def scripted(cls, interpreter_output: str, **engine_options: Any) -> JosiRuntime:
+        """The turn's code with a scripted model (see ``josi.runtime.ScriptedEngine``)."""
+        config = RuntimeConfig(gguf="scripted", prompt_style="full", deterministic=True)
+        return cls(config, _engine=ScriptedEngine(interpreter_output, **engine_options))
 
     def with_config(self, **changes: Any) -> JosiRuntime:
         """A runtime with other sampling options that shares this one's loaded model."""
@@ -207,8 +231,7 @@ class JosiRuntime:
     def _generate(self, mode: str, messages: list[dict[str, str]], *, grammar: str | None) -> tuple[Generation, CallStats]:
         ids = self.prompt_ids(messages)
         temperature = self.config.temperature(mode)
-        seed = (self.config.seed + self._n_calls) % (2**31)
-        self._n_calls += 1
+        seed = call_seed(self.config.seed, mode, ids)
         prefix_len = self._prefix_len(messages[0], ids) if messages[0]["role"] == "system" else 0
         gen = self._engine.generate(
             ids,
@@ -222,6 +245,7 @@ class JosiRuntime:
             dry=self.config.dry(mode),
             prefix_len=prefix_len,
             use_cache=self.config.prefix_cache,
+            mode=mode,
         )
         stats = CallStats(mode=mode, latency_s=gen.latency_s, prompt_tokens=gen.prompt_tokens,
                           completion_tokens=gen.completion_tokens, cached_tokens=gen.cached_tokens,
@@ -268,7 +292,7 @@ class JosiRuntime:
         guard_dropped: tuple[str, ...] = ()
         if red_flags and post.safe_reply:
             # Safety replies come from code, never from the model.
-            reply = post.safe_reply
+            reply, source = post.safe_reply, "safety"
         elif decision.allowed and decision.needs_coach:
             output = interp.raw.strip() if interp.parse.ok else dumps_request(post.request)
             coach = self.coach(ctx, message, output, history)
@@ -277,11 +301,12 @@ class JosiRuntime:
             guard_dropped = coach.guard_dropped
             if coach.garbled:
                 fallbacks.append("coach_fallback")
-                reply = self._fallback_message(message, ctx)
+                reply, source = self._fallback_message(message, ctx), "fallback"
             else:
-                reply = coach.text
+                reply, source = coach.text, "coach"
         else:
             reply = decision.reply or post.safe_reply or ""
+            source = "router" if reply or not decision.engine_call else "engine"
         if decision.allowed and decision.confirm and not red_flags:
             # 0.5-0.8 confidence: act, then ask whether the request was understood (the one question).
             question = app_message("confirm", decision.lang or "en")
@@ -298,6 +323,7 @@ class JosiRuntime:
             changes=tuple(post.changes),
             red_flags=red_flags,
             guard_dropped=guard_dropped,
+            reply_source=source,
         )
 
     @staticmethod

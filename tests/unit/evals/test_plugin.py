@@ -50,15 +50,15 @@ def test_model_tests_are_deselected_without_a_model(suite):
 
 
 def test_missing_gguf_is_an_error_not_a_skip(suite):
-    result = suite.runpytest_subprocess("--gguf", "nope.gguf")
+    result = suite.runpytest_subprocess("--josi-gguf", "nope.gguf")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--gguf nope.gguf: no such file*"])
+    result.stderr.fnmatch_lines(["*--josi-gguf nope.gguf: no such file*"])
 
 
 def test_xdist_workers_records_merge_and_gates_fail_the_session(suite):
     # Gated against the production targets, which the fake model (action accuracy 0.83) misses.
-    result = suite.runpytest_subprocess("--gguf", "model.gguf", "--josi-report", "out", "-n", "2", "-p", "xdist",
-                                        "--profile", "production")
+    result = suite.runpytest_subprocess("--josi-gguf", "model.gguf", "--josi-report", "out", "-n", "2",
+                                        "-p", "xdist", "--josi-profile", "production")
     result.assert_outcomes(passed=61)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*josi eval summary*", "*GATES FAILED: schema.action_accuracy*"])
@@ -71,13 +71,14 @@ def test_xdist_workers_records_merge_and_gates_fail_the_session(suite):
     assert res["run"]["runtime"]["coach_dry_multiplier"] == 0.8
     assert (suite.path / "out" / "report.html").is_file()
 
-    again = suite.runpytest_subprocess("--gguf", "model.gguf", "--josi-report", "out2", "--compare", "out")
+    again = suite.runpytest_subprocess("--josi-gguf", "model.gguf", "--josi-report", "out2",
+                                       "--josi-compare", "out")
     again.stdout.fnmatch_lines(["*josi compare*", "*pass->fail 0, fail->pass 0*"])
     assert json.loads((suite.path / "out2" / "compare.json").read_text())["paired"] == 60
 
 
 def test_a_partial_run_is_reported_not_gated(suite):
-    result = suite.runpytest_subprocess("--gguf", "model.gguf", "--josi-report", "out", "-k", "schema-cw")
+    result = suite.runpytest_subprocess("--josi-gguf", "model.gguf", "--josi-report", "out", "-k", "schema-cw")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*PARTIAL: 16/60 cases, gates not evaluated*"])
 
@@ -86,3 +87,17 @@ def test_minus_m_model_counts_as_asking_for_the_model(suite, monkeypatch):
     monkeypatch.setenv("JOSI_GGUF", str(suite.path / "model.gguf"))
     result = suite.runpytest_subprocess("-m", "model", "-k", "schema-cw-run-45", "--josi-report", "out")
     result.assert_outcomes(passed=1, deselected=60)
+
+
+def test_the_old_option_spellings_still_work_with_a_warning(suite):
+    result = suite.runpytest_subprocess("--gguf", "model.gguf", "--profile", "production", "--josi-report", "out",
+                                        "-k", "schema-cw-run-45")
+    result.stdout.fnmatch_lines(["*--gguf is deprecated; use --josi-gguf*"])
+    assert json.loads((suite.path / "out" / "results.json").read_text())["profile"] == "production"
+
+
+def test_markers_are_registered_by_the_plugin(pytester):
+    # A project that installs josi runs its own suites under --strict-markers without copying them.
+    pytester.makepyfile(test_own="import pytest\n\n@pytest.mark.golden\n@pytest.mark.slow\ndef test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("--strict-markers", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

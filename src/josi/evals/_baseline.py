@@ -1,0 +1,138 @@
+"""The regression gate for a profile below its production targets.
+
+A below-target profile cannot be held to absolute figures measured on its last model:
+one new regression prompt that the model fails would lower the rate and block a model
+that is no worse. Instead the last shipped model's per-case outcomes are committed as
+``thresholds/<profile>.baseline.json``, and a new model is judged on the cases both runs
+share, pair by pair:
+
+- model quality blocks when the exact one-sided McNemar test finds more pass->fail
+  than fail->pass flips than chance allows at the profile's alpha, in a layer or over
+  all layers together; an equal or better model passes;
+- a case the baseline does not hold is "new" (passing or failing) and never blocks;
+- code guarantees (schema validity, tiers, zone caps, red flags) still fail their case.
+
+The baseline changes only through a ship that passed (or ``josi baseline update``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from josi._errors import ConfigError
+from josi._io import atomic_write_json
+from josi.evals._stats import mcnemar_one_sided, paired_difference_interval
+
+BASELINE_VERSION = 1
+ALL_LAYERS = "all"
+
+
+def baseline_path(thresholds_path: Path) -> Path:
+    """``thresholds/<profile>.baseline.json`` beside the profile's thresholds file."""
+    return thresholds_path.with_name(f"{thresholds_path.stem}.baseline.json")
+
+
+def _key(layer: str, case_id: str) -> str:
+    return f"{layer}:{case_id}"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Per-case outcomes (``layer:id`` -> passed) of the last model that shipped."""
+
+    path: Path
+    profile: str
+    model: Mapping[str, Any]
+    outcomes: Mapping[str, bool]
+
+
+def load_baseline(path: Path) -> Baseline | None:
+    """The baseline at ``path``; None when there is none, a broken one is a ConfigError."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the baseline ({exc})") from exc
+    outcomes = data.get("outcomes") if isinstance(data, dict) else None
+    if (data.get("version") if isinstance(data, dict) else None) != BASELINE_VERSION or not isinstance(
+            outcomes, dict) or not all(isinstance(v, bool) for v in outcomes.values()):
+        raise ConfigError(f"{path}: not a version-{BASELINE_VERSION} baseline "
+                          "(an object with 'outcomes': {'layer:id': true|false})")
+    return Baseline(path, str(data.get("profile", "")), data.get("model") or {}, outcomes)
+
+
+def baseline_document(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The baseline a results document stands for (complete layers only)."""
+    complete = {layer for layer, row in results.get("layers", {}).items() if row.get("complete")}
+    run = results.get("run", {})
+    manifest = run.get("manifest") if isinstance(run.get("manifest"), dict) else {}
+    return {
+        "version": BASELINE_VERSION,
+        "profile": results.get("profile"),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "model": {"gguf": Path(str(run.get("gguf") or "")).name, "sha256": manifest.get("sha256"),
+                  "runtime": run.get("runtime")},
+        "outcomes": {_key(r["layer"], r["id"]): bool(r["passed"])
+                     for r in sorted(results.get("records", []), key=lambda r: (r["layer"], r["id"]))
+                     if r["layer"] in complete},
+    }
+
+
+def write_baseline(results: Mapping[str, Any], path: Path) -> Path:
+    doc = baseline_document(results)
+    if not doc["outcomes"]:
+        raise ConfigError("the results hold no complete layer: a baseline needs every case of a layer")
+    return atomic_write_json(path, doc)
+
+
+def _layer_verdict(layer: str, pairs: list[tuple[str, bool, bool]], new: list[tuple[str, bool]],
+                   alpha: float) -> dict[str, Any]:
+    regressed = [cid for cid, before, now in pairs if before and not now]
+    fixed = [cid for cid, before, now in pairs if now and not before]
+    p = mcnemar_one_sided(len(regressed), len(fixed))
+    row: dict[str, Any] = {
+        "layer": layer,
+        "paired": len(pairs),
+        "regressed": regressed,
+        "fixed": fixed,
+        "p_value": round(p, 6),
+        "blocked": p < alpha,
+        "new_passing": [cid for cid, ok in new if ok],
+        "new_failing": [cid for cid, ok in new if not ok],
+    }
+    if pairs:
+        low, high = paired_difference_interval(len(regressed), len(fixed), len(pairs))
+        row["difference_ci95"] = [round(low, 4), round(high, 4)]
+    return row
+
+
+def regression_verdict(records: Iterable[Mapping[str, Any]], baseline: Baseline, *, alpha: float,
+                       layers: Iterable[str]) -> dict[str, Any]:
+    """Paired verdict of ``records`` against ``baseline`` for the (complete) ``layers``."""
+    chosen = set(layers)
+    per_layer: dict[str, list[tuple[str, bool, bool]]] = {}
+    new: dict[str, list[tuple[str, bool]]] = {}
+    for record in records:
+        layer = record["layer"]
+        if layer not in chosen:
+            continue
+        key, now = _key(layer, record["id"]), bool(record["passed"])
+        if key in baseline.outcomes:
+            per_layer.setdefault(layer, []).append((record["id"], baseline.outcomes[key], now))
+        else:
+            new.setdefault(layer, []).append((record["id"], now))
+    rows = {layer: _layer_verdict(layer, per_layer.get(layer, []), new.get(layer, []), alpha)
+            for layer in sorted(chosen)}
+    everything = [(f"{layer}:{cid}", before, now)
+                  for layer in sorted(per_layer) for cid, before, now in per_layer[layer]]
+    overall = _layer_verdict(ALL_LAYERS, everything, [(f"{layer}:{cid}", ok) for layer in sorted(new)
+                                                      for cid, ok in new[layer]], alpha)
+    blocked = [row["layer"] for row in (*rows.values(), overall) if row["blocked"]]
+    return {"baseline": str(baseline.path), "baseline_model": dict(baseline.model), "alpha": alpha,
+            "layers": rows, "overall": overall, "blocked": blocked}

@@ -1,0 +1,111 @@
+"""The regression gate of a below-target profile: paired against its baseline, never a ratchet."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from josi._errors import ConfigError
+from josi.evals import (
+    CaseRecord,
+    build_results,
+    load_baseline,
+    load_thresholds,
+    regression_verdict,
+    terminal_summary,
+    write_baseline,
+)
+from josi.evals._baseline import Baseline
+
+
+def _record(cid: str, layer: str, passed: bool) -> dict:
+    rec = CaseRecord(id=cid, layer=layer, run="turn", tags=["en"], lang="en", persona="balanced",
+                     message=f"message {cid}")
+    rec.passed = passed
+    rec.facts = {"passed": passed}
+    return rec.to_dict()
+
+
+def _baseline(outcomes: dict[str, bool], tmp_path) -> Baseline:
+    return Baseline(tmp_path / "nano.baseline.json", "nano", {}, outcomes)
+
+
+def _golden(n_pass: int, n_fail: int, prefix: str = "g") -> list[dict]:
+    return ([_record(f"{prefix}{i}", "golden", True) for i in range(n_pass)]
+            + [_record(f"{prefix}{n_pass + i}", "golden", False) for i in range(n_fail)])
+
+
+def test_an_equal_model_passes_with_no_flips(tmp_path):
+    records = _golden(30, 10)
+    base = _baseline({f"golden:{r['id']}": r["passed"] for r in records}, tmp_path)
+    verdict = regression_verdict(records, base, alpha=0.05, layers=["golden"])
+    assert verdict["blocked"] == []
+    assert verdict["layers"]["golden"]["regressed"] == [] and verdict["layers"]["golden"]["p_value"] == 1.0
+
+
+def test_a_clearly_worse_model_is_blocked_per_layer_and_overall(tmp_path):
+    before = _golden(40, 0)
+    now = _golden(30, 10)  # ten cases flipped pass -> fail, none the other way
+    base = _baseline({f"golden:{r['id']}": r["passed"] for r in before}, tmp_path)
+    verdict = regression_verdict(now, base, alpha=0.05, layers=["golden"])
+    assert verdict["blocked"] == ["golden", "all"]
+    assert verdict["layers"]["golden"]["p_value"] == pytest.approx(0.5**10, abs=1e-6)
+
+
+def test_new_failing_cases_never_block(tmp_path):
+    records = _golden(30, 10)
+    base = _baseline({f"golden:{r['id']}": r["passed"] for r in records}, tmp_path)
+    grown = records + [_record(f"new{i}", "golden", False) for i in range(20)]
+    verdict = regression_verdict(grown, base, alpha=0.05, layers=["golden"])
+    assert verdict["blocked"] == []
+    assert verdict["overall"]["new_failing"] == [f"golden:new{i}" for i in range(20)]
+
+
+def test_below_target_gates_are_reported_and_the_paired_test_decides(tmp_path):
+    thresholds = load_thresholds("nano")
+    records = _golden(30, 10) + [_record(f"new{i}", "golden", False) for i in range(20)]
+    ids = {"golden": [r["id"] for r in records]}
+    base = _baseline({f"golden:g{i}": i < 30 for i in range(40)}, tmp_path)
+    # Absolute figures: 30/60 is below nano's measured golden figure, so the ratchet fails.
+    assert "golden.pass_rate" in build_results(records, thresholds=thresholds, case_ids=ids)["gates_failed"]
+    res = build_results(records, thresholds=thresholds, case_ids=ids, baseline=base)
+    assert res["gates_failed"] == []
+    gate = next(g for g in res["layers"]["golden"]["gates"] if g["metric"] == "golden.pass_rate")
+    assert gate["status"] == "paired" and gate["value"] == 0.5
+    assert any("new, failing (20)" in line for line in terminal_summary(res))
+    worse = [_record(f"g{i}", "golden", i < 20) for i in range(40)]
+    res = build_results(worse, thresholds=thresholds, case_ids={"golden": [f"g{i}" for i in range(40)]},
+                        baseline=base)
+    assert res["gates_failed"] == ["regression.golden", "regression.all"]
+
+
+def test_production_gates_stay_absolute_with_a_baseline(tmp_path):
+    # Gates a profile meets (no below-target line) are never replaced by the paired test.
+    thresholds = load_thresholds("nano")
+    records = [_record(f"q{i}", "quality", i < 5) for i in range(10)]
+    for r in records:
+        r["facts"].update(warmth=1.0, brevity=5.0, no_leak=True, jargon_free=True, repetition_free=True,
+                          governor=True, lang=True)
+    base = _baseline({f"quality:{r['id']}": r["passed"] for r in records}, tmp_path)
+    res = build_results(records, thresholds=thresholds, case_ids={"quality": [r["id"] for r in records]},
+                        baseline=base)
+    assert "quality.warmth_mean" in res["gates_failed"]
+
+
+def test_baseline_round_trip_and_errors(tmp_path):
+    thresholds = load_thresholds("nano")
+    records = _golden(3, 1)
+    res = build_results(records, thresholds=thresholds, case_ids={"golden": [r["id"] for r in records]},
+                        run={"gguf": "/somewhere/nano.Q4_K_M.gguf"})
+    path = write_baseline(res, tmp_path / "nano.baseline.json")
+    loaded = load_baseline(path)
+    assert loaded.outcomes == {"golden:g0": True, "golden:g1": True, "golden:g2": True, "golden:g3": False}
+    assert loaded.model["gguf"] == "nano.Q4_K_M.gguf"
+    assert load_baseline(tmp_path / "absent.json") is None
+    (tmp_path / "broken.json").write_text(json.dumps({"version": 1, "outcomes": {"golden:x": "yes"}}))
+    with pytest.raises(ConfigError, match="not a version-1 baseline"):
+        load_baseline(tmp_path / "broken.json")
+    partial = build_results(records[:2], thresholds=thresholds, case_ids={"golden": [r["id"] for r in records]})
+    with pytest.raises(ConfigError, match="no complete layer"):
+        write_baseline(partial, tmp_path / "partial.json")

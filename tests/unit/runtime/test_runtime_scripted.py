@@ -1,0 +1,70 @@
+"""The turn without a model: a scripted engine drives JosiRuntime.turn itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from josi.contracts import dumps_request
+from josi.evals import load_cases
+from josi.runtime import SCRIPTED_COACH_REPLY, JosiRuntime, call_seed
+
+
+def _case(layer: str, case_id: str):
+    return next(c for c in load_cases(layer) if c.id == case_id)
+
+
+def test_a_scripted_turn_runs_the_coach_and_the_confirm_question():
+    case = next(c for c in load_cases("golden") if c.request and c.request["action"] == "explain")
+    request = dict(case.request, confidence=0.7)  # between the gate's bounds: act, then confirm
+    runtime = JosiRuntime.scripted(dumps_request(request))
+    turn = runtime.turn(case.context, case.message)
+    assert runtime.engine.calls == ["interpreter", "coach"]
+    assert turn.reply_source == "coach" and turn.route.confirm
+    assert turn.reply.startswith(SCRIPTED_COACH_REPLY) and turn.reply.rstrip().endswith("?")
+
+
+def test_a_tier_without_chat_never_reaches_the_scripted_model():
+    case = next(c for c in load_cases("golden") if c.expect.get("route", {}).get("chat") is False)
+    runtime = JosiRuntime.scripted(dumps_request({"action": "replan", "free_text": case.message,
+                                                  "replan_type": "skip_today"}))
+    turn = runtime.turn(case.context, case.message)
+    assert runtime.engine.calls == [] and turn.fallbacks == ("no_chat",)
+    assert not turn.route.allowed and turn.reply_source == "router"
+
+
+def test_red_flag_replies_come_from_the_safety_code():
+    case = next(c for c in load_cases("golden") if c.expect.get("red_flag"))
+    runtime = JosiRuntime.scripted(dumps_request({"action": "create_workout", "free_text": case.message,
+                                                  "sport": "run"}))
+    turn = runtime.turn(case.context, case.message)
+    assert turn.red_flags and turn.reply_source == "safety" and turn.route.engine_call is None
+
+
+def test_unparsable_scripted_output_takes_the_parse_fallback():
+    case = load_cases("golden")[0]
+    turn = JosiRuntime.scripted("not json at all").turn(case.context, case.message)
+    assert "parse_failure" in turn.fallbacks and not turn.parse_ok
+
+
+def test_call_seed_depends_on_the_call_not_on_what_ran_before():
+    ids = [1, 2, 3, 4]
+    assert call_seed(0, "interpreter", ids) == call_seed(0, "interpreter", list(ids))
+    assert call_seed(0, "interpreter", ids) != call_seed(0, "coach", ids)
+    assert call_seed(0, "interpreter", ids) != call_seed(1, "interpreter", ids)
+    assert call_seed(0, "interpreter", ids) != call_seed(0, "interpreter", [1, 2, 3, 5])
+    assert all(0 <= call_seed(s, "coach", ids) < 2**31 for s in range(20))
+
+
+@pytest.mark.parametrize("layer", ["golden", "contract"])
+def test_scripted_turns_do_not_depend_on_order(layer):
+    cases = [c for c in load_cases(layer) if c.request][:20]
+    runtime = JosiRuntime.scripted("{}")
+
+    def routes(order):
+        out = {}
+        for case in order:
+            runtime.engine.interpreter_output = dumps_request(case.request)
+            out[case.id] = runtime.turn(case.context, case.message, list(case.history) or None).to_dict()
+        return out
+
+    assert routes(cases) == routes(list(reversed(cases)))
