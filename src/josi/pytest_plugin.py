@@ -92,6 +92,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--josi-baseline", metavar="PATH", default=None,
                     help="per-case outcomes of the last shipped model to gate against "
                     "(default: thresholds/<profile>.baseline.json when the profile is below target)")
+    group.addoption("--josi-samples", metavar="K", type=int, default=3,
+                    help="golden and contract also run under the shipped sampler with K seeds; a case "
+                    "passes only if every seed passes (default 3; 0 runs greedy only)")
     group.addoption("--josi-no-baseline", action="store_true", default=False,
                     help="gate a below-target profile on its absolute figures, not its baseline")
 
@@ -156,6 +159,8 @@ def pytest_configure(config: pytest.Config) -> None:
             load_results(config.getoption("compare"))
         except JosiError as exc:
             raise pytest.UsageError(f"--josi-compare: {exc}") from exc
+    if config.getoption("josi_samples") < 0:
+        raise pytest.UsageError("--josi-samples must be >= 0")
     try:
         _baseline(config)
     except JosiError as exc:
@@ -261,6 +266,17 @@ def josi_runtime(josi_gguf: Path):
 
 
 @pytest.fixture(scope="session")
+def josi_samplers(josi_runtime, pytestconfig: pytest.Config) -> list[Any]:
+    """The shipped sampler with seeds 0..K-1 (``--josi-samples``), sharing the loaded model.
+
+    Each call's seed mixes the base seed with the call's own prompt, so a case draws the
+    same samples whatever ran before it and however xdist splits the cases.
+    """
+    k = pytestconfig.getoption("josi_samples")
+    return [josi_runtime.with_config(deterministic=False, seed=seed) for seed in range(k)]
+
+
+@pytest.fixture(scope="session")
 def josi_thresholds(pytestconfig: pytest.Config):
     from josi.evals import load_thresholds
 
@@ -271,14 +287,16 @@ def josi_thresholds(pytestconfig: pytest.Config):
 def josi_verdict(josi_record, josi_thresholds):
     """Record a case, then pass, fail or xfail it on its own checks.
 
-    Code guarantees (violations, tier and zone-cap routes, red flags) fail the case for
-    every model. The model's own checks fail it where one failure fails the layer's gate
+    ``samples`` are the same case's runs under the shipped sampler: the case passes only if
+    greedy decoding and every seed pass. Code guarantees (violations, tier and zone-cap
+    routes, red flags) fail the case for every model and every seed. The model's own checks fail it where one failure fails the layer's gate
     (``josi.evals.case_rule``); elsewhere a failing case is xfailed with its summary, so it
     is visible, and the layer's aggregate or paired gate decides at session end.
     """
     from josi.evals import case_rule
 
-    def verdict(case_record: Any) -> None:
+    def verdict(case_record: Any, samples: Any = ()) -> None:
+        case_record.add_samples(list(samples))
         josi_record(case_record)
         broken = case_record.code_failures()
         assert not broken, case_record.summary()
@@ -322,7 +340,9 @@ class _Collector:
 
 
 def eval_runtime_config(gguf: Path, n_threads: int | None = None):
-    """The runtime every model suite uses: greedy, seed 0, otherwise the shipped defaults."""
+    """The reference runtime of every model suite: greedy, otherwise the shipped defaults.
+
+    Golden and contract also run under the shipped sampler (``josi_samplers``)."""
     from josi.runtime import RuntimeConfig
 
     return RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=n_threads)
@@ -338,6 +358,15 @@ def _runtime_info(path: Path) -> dict[str, Any]:
         return {"error": str(exc)}
     return {name: (str(value) if isinstance(value, Path) else value)
             for name, value in dataclasses.asdict(config).items() if name not in ("gguf", "n_threads")}
+
+
+def _sampling_info(config: pytest.Config) -> dict[str, Any]:
+    from josi.runtime import RuntimeConfig
+
+    shipped = RuntimeConfig.__dataclass_fields__
+    return {"samples": config.getoption("josi_samples"),
+            "interpreter_temperature": shipped["interpreter_temperature"].default,
+            "coach_temperature": shipped["coach_temperature"].default, "top_p": shipped["top_p"].default}
 
 
 def _gguf_info(path: Path | None) -> dict[str, Any]:
@@ -373,6 +402,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "workers": len({r.get("worker", "main") for r in state.records}),
         "args": list(config.invocation_params.args),
         "pytest_exitstatus": int(exitstatus),
+        "sampling": _sampling_info(config),
     }
     state.results = build_results(state.records, thresholds=thresholds, case_ids=case_ids, run=run,
                                   baseline=_baseline(config))

@@ -49,5 +49,5 @@ def test_i6_and_pushback_coverage():
 
 @pytest.mark.model
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_contract(case, josi_runtime, josi_verdict):
-    josi_verdict(run_case(josi_runtime, case))
+def test_contract(case, josi_runtime, josi_samplers, josi_verdict):
+    josi_verdict(run_case(josi_runtime, case), samples=[run_case(rt, case) for rt in josi_samplers])

@@ -30,5 +30,5 @@ def test_code_layer(case):
 
 @pytest.mark.model
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_golden(case, josi_runtime, josi_verdict):
-    josi_verdict(run_case(josi_runtime, case))
+def test_golden(case, josi_runtime, josi_samplers, josi_verdict):
+    josi_verdict(run_case(josi_runtime, case), samples=[run_case(rt, case) for rt in josi_samplers])

@@ -56,9 +56,32 @@ class CaseRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     peak_rss_kb: int = 0
+    # Under the shipped sampler: did each seeded run pass (greedy ``passed`` is kept apart
+    # as the reproducible reference); empty when the case ran greedily only.
+    greedy_passed: bool | None = None
+    samples: list[bool] = field(default_factory=list)
+    sample_failures: list[str] = field(default_factory=list)
+
+    @property
+    def flaky(self) -> bool:
+        """Some runs of this case pass and some fail (greedy and sampled together)."""
+        outcomes = {*self.samples, *([] if self.greedy_passed is None else [self.greedy_passed])}
+        return len(outcomes) > 1
+
+    def add_samples(self, sampled: list[CaseRecord]) -> None:
+        """Fold seeded runs of the same case in: it passes only if greedy and every seed pass."""
+        if not sampled:
+            return
+        self.greedy_passed = self.passed
+        self.samples = [s.passed for s in sampled]
+        self.sample_failures = [f"seed {i}: {'; '.join(s.code_failures() + s.failures())[:300]}"
+                                for i, s in enumerate(sampled) if not s.passed]
+        self.violations += [f"seed {i}: {v}" for i, s in enumerate(sampled) for v in s.code_failures()]
+        self.passed = self.passed and all(self.samples)
+        self.facts["passed"] = self.passed
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return dataclasses.asdict(self) | {"flaky": self.flaky}
 
     def failures(self) -> list[str]:
         return [f"{c['name']}: {c['reason']}" for c in self.checks if not c["passed"]]
@@ -79,6 +102,7 @@ class CaseRecord:
             lines.append(f"  reply: {self.reply}")
         lines += [f"  violation: {v}" for v in self.violations]
         lines += [f"  failed: {f}" for f in self.failures()]
+        lines += [f"  sampled run failed: {f}" for f in self.sample_failures]
         return "\n".join(lines)
 
 

@@ -62,6 +62,7 @@ def terminal_summary(results: Mapping[str, Any], *, max_failures: int = 10) -> l
             if metric not in gated and interval.get("n"):
                 lines.append(f"    {'(not gated)':<14}{layer + '.' + metric:<38}"
                              f"{_fmt(data['metrics'].get(metric)):>8}{_interval_text(interval):>22}")
+        lines += sampling_lines(data.get("details", {}).get("sampling"))
         cal = data.get("details", {}).get("calibration")
         if cal:
             buckets = ", ".join(f"{b['bucket']}: n={b['n']} acc={_fmt(b['accuracy'])}" for b in cal["buckets"])
@@ -83,6 +84,19 @@ def terminal_summary(results: Mapping[str, Any], *, max_failures: int = 10) -> l
     elif results["layers"]:
         complete = all(d["complete"] for d in results["layers"].values())
         lines.append("all evaluated gates passed" + ("" if complete else " (some layers partial: not evaluated)"))
+    return lines
+
+
+def sampling_lines(sampling: Mapping[str, Any] | None, *, max_cases: int = 12) -> list[str]:
+    """Greedy against the shipped sampler for one layer, and its flaky cases."""
+    if not sampling:
+        return []
+    flaky = sampling["flaky"]
+    lines = [f"    shipped sampler: greedy {_interval_text(sampling['greedy'])}, greedy and all "
+             f"{sampling['seeds']} seeds {_interval_text(sampling['every_seed'])}, flaky {len(flaky)}"]
+    if flaky:
+        more = f" (+{len(flaky) - max_cases} more)" if len(flaky) > max_cases else ""
+        lines.append("    flaky: " + ", ".join(flaky[:max_cases]) + more)
     return lines
 
 
@@ -132,6 +146,10 @@ def _record_html(r: Mapping[str, Any]) -> str:
         f"<details><summary><span class='{status}'>{status.upper()}</span> {_esc(r['id'])} "
         f"<span class='meta'>[{_esc(', '.join(r.get('tags', [])))}] {_esc(r['message'][:90])}</span></summary>",
     ]
+    if r.get("samples"):
+        seeds = ", ".join(f"seed {i}: {'pass' if ok else 'fail'}" for i, ok in enumerate(r["samples"]))
+        parts.append(f"<p class='meta'>greedy: {'pass' if r.get('greedy_passed') else 'fail'}; shipped sampler: "
+                     f"{_esc(seeds)}{' (flaky)' if r.get('flaky') else ''}</p>")
     if r.get("violations"):
         parts.append("<p class='fail'>code-guarantee violations: " + _esc("; ".join(r["violations"])) + "</p>")
     rows = "".join(
@@ -218,6 +236,9 @@ def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None
                            f"<td>{_esc(_interval_text(intervals.get(m)))}</td><td></td><td></td><td>not gated</td></tr>")
         out.append("</table>")
         det = d.get("details", {})
+        if det.get("sampling"):
+            out.append("<pre>" + _esc("\n".join(line.strip() for line in
+                                                sampling_lines(det["sampling"], max_cases=500))) + "</pre>")
         if det.get("action_accuracy_by_action"):
             out.append("<table><tr><th>expected action</th><th>n</th><th>action accuracy</th></tr>")
             for a, row in det["action_accuracy_by_action"].items():

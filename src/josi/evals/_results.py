@@ -158,6 +158,15 @@ def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[st
         details["action_accuracy_by_action"] = {
             a: {"n": len(v), "accuracy": round(sum(v) / len(v), 4)} for a, v in sorted(per_action.items())
         }
+    sampled = [r for r in records if r.get("samples")]
+    if sampled:
+        greedy = [bool(r["greedy_passed"]) for r in sampled]
+        details["sampling"] = {
+            "seeds": max(len(r["samples"]) for r in sampled),
+            "greedy": wilson(sum(greedy), len(greedy)).to_dict(),
+            "every_seed": wilson(sum(bool(r["passed"]) for r in sampled), len(sampled)).to_dict(),
+            "flaky": sorted(r["id"] for r in sampled if r.get("flaky")),
+        }
     by_tag: dict[str, list[bool]] = defaultdict(list)
     for r in records:
         for tag in r.get("tags", []):

@@ -55,7 +55,9 @@ def ship(
     # Post-quantization regression: the F16 is measured first (its own gates are
     # informational here), then the shipped quant is gated and compared with it per case.
     reference_report = staging / "report-f16"
-    reference_cmd = [*base, "-m", "model", "--josi-gguf", str(reference), "--josi-report", str(reference_report)]
+    # The quant is compared with its F16 on greedy outcomes, so the reference runs greedy only.
+    reference_cmd = [*base, "-m", "model", "--josi-gguf", str(reference), "--josi-samples", "0",
+                     "--josi-report", str(reference_report)]
     log("[ship] reference run: " + " ".join(reference_cmd))
     subprocess.call(reference_cmd, cwd=root)
     if not (reference_report / "results.json").is_file():

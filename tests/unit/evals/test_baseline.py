@@ -109,3 +109,30 @@ def test_baseline_round_trip_and_errors(tmp_path):
     partial = build_results(records[:2], thresholds=thresholds, case_ids={"golden": [r["id"] for r in records]})
     with pytest.raises(ConfigError, match="no complete layer"):
         write_baseline(partial, tmp_path / "partial.json")
+
+
+def test_a_case_passes_under_the_sampler_only_if_every_seed_passes():
+    def rec(passed: bool, violations=()) -> CaseRecord:
+        r = CaseRecord(id="c", layer="golden", run="turn", tags=["en"], lang="en", persona="balanced",
+                       message="m")
+        r.passed, r.facts, r.violations = passed, {"passed": passed}, list(violations)
+        r.checks = [] if passed else [{"name": "action", "passed": False, "reason": "got 'clarify'"}]
+        return r
+
+    greedy = rec(True)
+    greedy.add_samples([rec(True), rec(False), rec(True)])
+    assert greedy.greedy_passed and greedy.samples == [True, False, True]
+    assert not greedy.passed and greedy.facts["passed"] is False and greedy.flaky
+    assert greedy.sample_failures == ["seed 1: action: got 'clarify'"]
+    steady = rec(False)
+    steady.add_samples([rec(False), rec(False)])
+    assert not steady.flaky and not steady.passed
+    broken = rec(True)
+    broken.add_samples([rec(True, violations=["monitor tier has no chat, but the turn went ahead"])])
+    assert broken.code_failures() == ["seed 0: monitor tier has no chat, but the turn went ahead"]
+    records = [greedy.to_dict(), steady.to_dict() | {"id": "d"}]
+    res = build_results(records, thresholds=load_thresholds("nano"), case_ids={"golden": ["c", "d"]})
+    sampling = res["layers"]["golden"]["details"]["sampling"]
+    assert sampling["seeds"] == 3 and sampling["flaky"] == ["c"]
+    assert (sampling["greedy"]["k"], sampling["every_seed"]["k"]) == (1, 0)
+    assert any("flaky 1" in line for line in terminal_summary(res))

@@ -84,7 +84,7 @@ def golden(pytester, tmp_path, monkeypatch):
 def _run(pytester, model, monkeypatch, *args):
     monkeypatch.setenv("SCRIPTED_MODEL", model)
     return pytester.runpytest_subprocess("--josi-gguf", "model.gguf", "--josi-profile", "nano",
-                                         "-p", "no:cacheprovider", "-k", "not test_code_layer", *args)
+                                         "-p", "no:cacheprovider", "-k", "not test_code_layer", "--josi-samples", "0", *args)
 
 
 def _baseline_of(pytester, report: str, tmp_path: Path) -> Path:
