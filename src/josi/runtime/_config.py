@@ -90,6 +90,10 @@ class RuntimeConfig:
     grammar_file: Path | None = None  # None: the committed GATCRequest grammar
     pin_free_text: bool = True  # fix free_text to the message in the grammar: the copy cannot drift or loop
     prefix_cache: bool = True  # reuse the KV cache of the shared system-prompt prefix
+    # Text the grammar forces (the JSON frame, key names, the pinned free_text) is evaluated in
+    # one batch instead of one decode per token; the sampler still confirms every token, so the
+    # output is the same as with it off (tests/unit/runtime/test_jump_forward_model.py).
+    jump_forward: bool = True
     n_batch: int = 512
 
     def __post_init__(self) -> None:

@@ -97,10 +97,10 @@ class GrammarProbe:
         self._token_of = dict(byte_tokens)
         # End of generation goes last, so the last row says whether the grammar may end here.
         self._ids = np.array([byte_tokens[b] for b in self._bytes] + [eog_token], dtype=np.intc)
-        self._cand = np.zeros(len(ids), dtype=np.dtype(
+        self._cand = np.zeros(len(self._ids), dtype=np.dtype(
             [("id", np.intc), ("logit", np.single), ("p", np.single)], align=True))
         self._array = lc.llama_token_data_array(
-            data=self._cand.ctypes.data_as(lc.llama_token_data_p), size=len(ids), selected=-1,
+            data=self._cand.ctypes.data_as(lc.llama_token_data_p), size=len(self._ids), selected=-1,
             sorted=False)
 
     @classmethod
@@ -108,8 +108,15 @@ class GrammarProbe:
         """The probe for a loaded ``llama_cpp.Llama`` (a vocab-only load is enough)."""
         lc = require("llama_cpp")
         vocab = llm._model.vocab
-        pieces = ((token, llm._model.token_to_piece(token, special=False))
-                  for token in range(llm.n_vocab()) if not lc.llama_vocab_is_eog(vocab, token))
+        buffer = lc.ctypes.create_string_buffer(8)
+
+        def piece(token: int) -> bytes:
+            # LlamaModel.token_to_piece returns its whole buffer, padding included.
+            n = lc.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
+            return buffer.raw[:n] if 0 <= n <= len(buffer) else b""
+
+        pieces = ((token, piece(token)) for token in range(llm.n_vocab())
+                  if not lc.llama_vocab_is_eog(vocab, token))
         return cls(lc, single_byte_tokens(pieces), llm.token_eos())
 
     def _probe(self, sampler: Any) -> tuple[frozenset[int], bool]:
