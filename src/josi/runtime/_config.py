@@ -90,6 +90,12 @@ class RuntimeConfig:
     grammar_file: Path | None = None  # None: the committed GATCRequest grammar
     pin_free_text: bool = True  # fix free_text to the message in the grammar: the copy cannot drift or loop
     prefix_cache: bool = True  # reuse the KV cache of the shared system-prompt prefix
+    # Text the grammar forces (the JSON frame, key names, the pinned free_text) is evaluated in
+    # one batch instead of one decode per token, and the sampler confirms every token. Off until
+    # measured on the shipped model: llama.cpp's CPU kernels give a position decoded inside a
+    # batch slightly different logits than one decoded alone, so a near tie can flip a greedy
+    # choice (tests/unit/runtime/test_jump_forward_model.py, benchmarks/jump_forward.py).
+    jump_forward: bool = False
     n_batch: int = 512
 
     def __post_init__(self) -> None:

@@ -20,6 +20,7 @@ from josi._errors import ContractError, GrammarError, ModelFileError
 from josi._lazy import require
 from josi.runtime._config import DryPenalty, RuntimeConfig
 from josi.runtime._gguf import GgufInfo, inspect_gguf
+from josi.runtime._jump import GrammarProbe, whole_chars
 
 
 # One snapshot per (mode, system prompt); a few spare for persona or style variants.
@@ -36,6 +37,8 @@ class Generation:
     cached_tokens: int
     latency_s: float
     stopped: str  # "eog" | "max_tokens" | "context_full"
+    decode_steps: int = 0  # llama_decode calls after the prompt: forward passes spent on the output
+    forced_tokens: int = 0  # output tokens that came in a jump-forward batch, not a decode of their own
 
 
 @dataclass
@@ -63,7 +66,7 @@ class _Sampler:
         self._all_array = None
         self.resampled = 0
 
-    def _full_candidates(self, ctx: Any) -> Any:
+    def _full_candidates(self, ctx: Any, idx: int) -> Any:
         np, lc = self._np, self._lc
         if self._all is None:
             self._all = np.zeros(self._n_vocab, dtype=np.dtype(
@@ -71,16 +74,17 @@ class _Sampler:
             self._all_array = lc.llama_token_data_array(
                 data=self._all.ctypes.data_as(lc.llama_token_data_p), size=self._n_vocab,
                 selected=-1, sorted=False)
-        logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, -1), shape=(self._n_vocab,))
+        logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, idx), shape=(self._n_vocab,))
         self._all["id"] = np.arange(self._n_vocab, dtype=np.intc)
         self._all["logit"] = logits
         self._all["p"] = 0.0
         self._all_array.size, self._all_array.selected, self._all_array.sorted = self._n_vocab, -1, False
         return self._all_array
 
-    def sample(self, ctx: Any) -> int:
+    def sample(self, ctx: Any, idx: int = -1) -> int:
+        """The next token from the logits of position ``idx`` of the last batch."""
         lc = self._lc
-        token = lc.llama_sampler_sample(self._chain.sampler, ctx, -1)
+        token = lc.llama_sampler_sample(self._chain.sampler, ctx, idx)
         if self._grammar is None:
             return token
         self._one[0].id, self._one[0].logit, self._one[0].p = token, 1.0, 0.0
@@ -88,7 +92,7 @@ class _Sampler:
         lc.llama_sampler_apply(self._grammar, lc.ctypes.byref(self._one_array))
         if self._one[0].logit == float("-inf"):
             self.resampled += 1
-            candidates = self._full_candidates(ctx)
+            candidates = self._full_candidates(ctx, idx)
             lc.llama_sampler_apply(self._grammar, lc.ctypes.byref(candidates))
             lc.llama_sampler_apply(self._chain.sampler, lc.ctypes.byref(candidates))
             token = int(self._all["id"][candidates.selected])
@@ -141,6 +145,7 @@ class Engine:
         self._snapshots: dict[tuple[int, ...], _Snapshot] = {}
         # The prefix whose snapshot state the live cache starts with, if any.
         self._snapshot_prefix: tuple[int, ...] | None = None
+        self._probe: GrammarProbe | None = None
 
     # --- tokens -------------------------------------------------------------------------
 
@@ -313,6 +318,52 @@ class Engine:
         self._snapshots.clear()
         self._truncate(0)
 
+    # --- jump-forward -------------------------------------------------------------------
+
+    def grammar_probe(self) -> GrammarProbe:
+        """Asks a grammar sampler of this vocabulary which bytes may come next (built once)."""
+        if self._probe is None:
+            self._probe = GrammarProbe.for_llama(self.llm)
+        return self._probe
+
+    def _draft(self, sampler: _Sampler, room: int) -> list[int]:
+        """The tokens of the text the grammar forces next, at most ``room`` of them."""
+        if room <= 0 or sampler._grammar is None:
+            return []
+        # A token rarely spans more than 16 bytes; text past the room would be cut off anyway.
+        forced = whole_chars(self.grammar_probe().forced(sampler._grammar, 16 * room))
+        if not forced:
+            return []
+        return self.llm.tokenize(forced, add_bos=False, special=False)[:room]
+
+    def _eval_all(self, tokens: list[int]) -> None:
+        """Evaluate ``tokens`` in one batch, keeping the logits of every position."""
+        llm = self.llm
+        n_past = llm.n_tokens
+        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
+        llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[n_past: n_past + len(tokens)] = tokens
+        llm.n_tokens = n_past + len(tokens)
+
+    def _jump(self, sampler: _Sampler, token: int, draft: list[int]) -> tuple[int, int | None]:
+        """Evaluate ``token`` and the draft in one batch, then let the sampler confirm the draft.
+
+        The sampler runs at every drafted position exactly as it would have run one decode at a
+        time, so its grammar, penalties and random draws stay in step. Returns how many draft
+        tokens it confirmed, and the token it picked instead at the first disagreement (None
+        when it confirmed them all); that position and the draft after it leave the KV cache.
+        """
+        start = self.llm.n_tokens
+        self._eval_all([token, *draft])
+        ctx = self.llm._ctx.ctx
+        for j, expected in enumerate(draft):
+            picked = sampler.sample(ctx, j)
+            if picked != expected:
+                self._truncate(start + 1 + j)
+                return j, picked
+        return len(draft), None
+
     # --- generation ---------------------------------------------------------------------
 
     def generate(
@@ -330,6 +381,7 @@ class Engine:
         prefix_len: int = 0,
         use_cache: bool = True,
         mode: str = "",  # which call this is; a scripted engine answers by it
+        jump_forward: bool = False,
     ) -> Generation:
         if not ids:
             raise ContractError("cannot generate from an empty prompt")
@@ -347,8 +399,11 @@ class Engine:
             out: list[int] = []
             stopped = "max_tokens"
             budget = min(max_tokens, self.n_ctx - len(ids))
+            steps = forced = 0
+            picked: int | None = None  # a token the sampler chose while checking a draft
             while len(out) < budget:
-                token = sampler.sample(self.llm._ctx.ctx)
+                token = picked if picked is not None else sampler.sample(self.llm._ctx.ctx)
+                picked = None
                 if self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
                     stopped = "eog"
                     break
@@ -356,7 +411,17 @@ class Engine:
                 if self.llm.n_tokens >= self.n_ctx:
                     stopped = "context_full"
                     break
-                self.llm.eval([token])
+                steps += 1
+                # The draft stays within the token budget, the context and one batch, so every
+                # token it keeps is one the loop would have reached decoding one at a time.
+                room = min(budget - len(out), self.n_ctx - self.llm.n_tokens - 1, self.llm.n_batch - 1)
+                draft = self._draft(sampler, room) if jump_forward else []
+                if not draft:
+                    self.llm.eval([token])
+                    continue
+                kept, picked = self._jump(sampler, token, draft)
+                out.extend(draft[:kept])
+                forced += kept
             if len(out) >= budget and budget < max_tokens:
                 stopped = "context_full"
         finally:
@@ -368,6 +433,8 @@ class Engine:
             cached_tokens=cached,
             latency_s=time.perf_counter() - start,
             stopped=stopped,
+            decode_steps=steps,
+            forced_tokens=forced,
         )
 
     def close(self) -> None:

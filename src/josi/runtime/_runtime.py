@@ -40,6 +40,8 @@ class CallStats:
     temperature: float
     grammar: bool
     stopped: str
+    decode_steps: int = 0  # forward passes spent on the output (Generation.decode_steps)
+    forced_tokens: int = 0  # output tokens that came in a jump-forward batch
 
 
 @dataclass(frozen=True)
@@ -246,10 +248,12 @@ class JosiRuntime:
             prefix_len=prefix_len,
             use_cache=self.config.prefix_cache,
             mode=mode,
+            jump_forward=self.config.jump_forward,
         )
         stats = CallStats(mode=mode, latency_s=gen.latency_s, prompt_tokens=gen.prompt_tokens,
                           completion_tokens=gen.completion_tokens, cached_tokens=gen.cached_tokens,
-                          temperature=temperature, grammar=grammar is not None, stopped=gen.stopped)
+                          temperature=temperature, grammar=grammar is not None, stopped=gen.stopped,
+                          decode_steps=gen.decode_steps, forced_tokens=gen.forced_tokens)
         return gen, stats
 
     def interpret(self, ctx: dict[str, Any], message: str,

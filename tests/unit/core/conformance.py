@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +66,29 @@ def _turn(i: dict[str, Any]) -> Any:
     }
 
 
+@functools.cache
+def _vocab() -> Any:
+    """The embedded SmolLM2 vocabulary (no weights): grammars compile against a vocabulary."""
+    import llama_cpp
+
+    from josi.runtime import embedded_gguf
+
+    return llama_cpp.Llama(model_path=str(embedded_gguf()), vocab_only=True, verbose=False)
+
+
+def _forced_spans(i: dict[str, Any]) -> Any:
+    """Jump-forward: where the grammar forced a complete output. Without an inline grammar, the
+    interpreter grammar with free_text pinned to the message, as the runtime decodes with."""
+    from josi.contracts import grammar_text, pin_free_text, verbatim_free_text
+    from josi.runtime._jump import grammar_forced_spans
+
+    grammar = i.get("grammar") or pin_free_text(grammar_text(), verbatim_free_text(i["message"]))
+    return [{"at": at, "forced": text} for at, text in grammar_forced_spans(_vocab(), grammar, i["output"])]
+
+
+# Vectors of these functions need llama.cpp (its grammar engine), not only the Python core.
+NEEDS_LLAMA_CPP = frozenset({"runtime.forced_spans"})
+
 FUNCTIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "parsing.parse_request": _parse,
     "parsing.strip_thinking": lambda i: parsing.strip_thinking(i["text"]),
@@ -87,6 +111,7 @@ FUNCTIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
     ),
     "memory.render_memory": lambda i: memory.render_memory(i["memory"], max_tokens=i["max_tokens"]),
     "turn": _turn,
+    "runtime.forced_spans": _forced_spans,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.core.conformance import FUNCTIONS, load_files, run
+from tests.unit.core.conformance import FUNCTIONS, NEEDS_LLAMA_CPP, load_files, run
 
 _FILES = load_files()
 _CASES = [(path.stem, data["function"], case) for path, data in _FILES for case in data["cases"]]
@@ -33,4 +33,6 @@ def test_every_guide_example_has_a_flow_vector() -> None:
     ids=[f"{stem}::{case['id']}" for stem, _, case in _CASES],
 )
 def test_vector(function: str, case: dict) -> None:
+    if function in NEEDS_LLAMA_CPP:
+        pytest.importorskip("llama_cpp")
     assert run(function, case["input"]) == case["expected"]
