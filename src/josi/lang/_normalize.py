@@ -13,10 +13,12 @@ The rule, shared with the app's port (vectors: fixtures/conformance/match_normal
 The red-flag detector, where a miss costs most, also matches a second form in which each Cf
 character becomes a space, and reports a flag found in either: a zero-width space often stands
 in for a space ("chest\u200bpain"), while other format characters sit inside a word
-("ch\u00adest pain"). Case is left as it is; each detector lowercases as before. Text without format characters that
-is already in NFKC comes back unchanged, so its results cannot change. Detectors use the
-normalised text only to decide; what they copy or return (``free_text``) stays as written.
-Homoglyphs from other scripts (a Cyrillic "с" in "сhest") are out of scope: NFKC keeps them.
+("ch\u00adest pain"). Case is left as it is; each detector lowercases as before.
+
+Text without format characters that is already in NFKC comes back unchanged, so its results
+cannot change. Detectors use the normalised text only to decide; what they copy or return
+(``free_text``) stays as written. Letters from other scripts that look alike (a Cyrillic "с"
+in "сhest") are out of scope: NFKC keeps them.
 """
 
 from __future__ import annotations

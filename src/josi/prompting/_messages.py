@@ -17,7 +17,7 @@ HISTORY_ROLES = ("user", "assistant")
 
 
 def _history_turns(turns: Sequence[Mapping[str, Any]] | None, limit: int) -> list[dict[str, str]]:
-    """The newest ``limit`` turns, neutralized; every turn is checked, only those kept are copied."""
+    """The newest ``limit`` turns, neutralized; every turn is checked, only kept ones copied."""
     checked: list[tuple[str, str]] = []
     for index, turn in enumerate(turns or ()):
         role = turn.get("role") if isinstance(turn, Mapping) else None

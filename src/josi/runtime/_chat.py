@@ -53,16 +53,17 @@ def default_context(*, tier: str = "coach", persona: str = "balanced",
 # A ChatContext is a few levels deep. Anything much deeper is a typing accident, and copying,
 # validating or printing it would recurse past Python's limit.
 MAX_DEPTH = 16
+_TOO_DEEP = f"{{key}}: the value is nested more than {MAX_DEPTH} levels deep"
 
 
 def _value(key: str, text: str, depth: int) -> Any:
-    """``text`` as JSON when it parses, else as text; ``depth`` levels of the key path come first."""
+    """``text`` as JSON when it parses, else as text; the key path takes ``depth`` levels."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
         value = text
     except RecursionError:
-        raise ContractError(f"{key}: the value is nested more than {MAX_DEPTH} levels deep") from None
+        raise ContractError(_TOO_DEEP.format(key=key)) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise ContractError(f"{key}: cannot read the value: {exc}") from None
     _check_value(key, value, depth)
@@ -75,7 +76,7 @@ def _check_value(key: str, value: Any, depth: int) -> None:
     while level:
         depth += 1
         if depth > MAX_DEPTH:
-            raise ContractError(f"{key}: the value is nested more than {MAX_DEPTH} levels deep")
+            raise ContractError(_TOO_DEEP.format(key=key))
         children: list[Any] = []
         for node in level:
             if isinstance(node, dict):
@@ -170,7 +171,8 @@ def chat_loop(
         except EOFError:
             break
         except UnicodeDecodeError as exc:
-            write(f"error: the line is not valid UTF-8 ({exc.reason} at byte {exc.start}); type it again")
+            write(f"error: the line is not valid UTF-8 ({exc.reason} at byte {exc.start}); "
+                  "type it again")
             continue
         line = line.strip()
         if not line:

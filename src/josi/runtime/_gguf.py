@@ -139,7 +139,7 @@ class _Reader:
 
 
 def _alignment(reader: _Reader, vtype: int, value: Any) -> int:
-    """``general.alignment`` as llama.cpp accepts it: a uint32 power of two (it aborts otherwise)."""
+    """``general.alignment`` as llama.cpp accepts it: a uint32 power of two (else it aborts)."""
     if vtype != _UINT32:
         raise reader.fail(f"general.alignment must be a uint32, got value type {vtype} ({value!r})")
     if value <= 0 or value & (value - 1):

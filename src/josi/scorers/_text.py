@@ -13,7 +13,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def normalize(text: str) -> str:
-    text = normalize_for_matching(text).replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = normalize_for_matching(text)
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     return re.sub(r"\s+", " ", text).strip().lower()
 
 

@@ -251,7 +251,8 @@ class _CountingCounter:
 
 
 def _long_history(n: int) -> list[dict]:
-    return [{"role": ("user", "assistant")[i % 2], "message": f"turn {i} " + "x" * 40} for i in range(n)]
+    roles = ("user", "assistant")
+    return [{"role": roles[i % 2], "message": f"turn {i} " + "x" * 40} for i in range(n)]
 
 
 def test_a_5000_turn_history_is_tokenised_in_linear_time() -> None:

@@ -160,8 +160,8 @@ def test_chat_survives_a_deeply_nested_set_value():
     traceback and the chat ended. Now it is a one-line error and the chat goes on."""
     lines = iter(["/set tier=" + "[" * 100_000 + "]" * 100_000, "hello", "/quit"])
     out: list[str] = []
-    turns = chat_loop(FakeRuntime(), default_context(), read=lambda _: next(lines), write=out.append,
-                      dim=str)
+    turns = chat_loop(FakeRuntime(), default_context(), read=lambda _: next(lines),
+                      write=out.append, dim=str)
     errors = [line for line in out if line.startswith("error:")]
     assert errors == ["error: tier: the value is nested more than 16 levels deep"]
     assert turns == 1
@@ -191,8 +191,8 @@ def test_set_path_refuses_values_a_context_cannot_carry(assignment):
 def test_chat_reports_a_line_that_is_not_utf8_and_goes_on():
     """A terminal that sends bytes which are not UTF-8: ``input()`` raises UnicodeDecodeError
     (UTF-8 locale) or returns lone surrogates (C locale); neither may end the chat."""
-    feed = iter([UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "bad \udcff line",
-                 "hello", "/quit"])
+    not_utf8 = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+    feed = iter([not_utf8, "bad \udcff line", "hello", "/quit"])
 
     def read(_prompt: str) -> str:
         item = next(feed)
