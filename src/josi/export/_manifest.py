@@ -74,8 +74,15 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ModelFileError(f"manifest {path} does not exist") from exc
+    except OSError as exc:
+        raise ModelFileError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(f"manifest {path} is not UTF-8 (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"manifest {path} is not valid JSON ({exc.msg})") from exc
+    # Nesting deeper than the recursion limit, or an integer of more than 4,300 digits.
+    except (RecursionError, ValueError) as exc:
+        raise ModelFileError(f"manifest {path} is not a manifest ({type(exc).__name__})") from exc
     if not isinstance(data, dict):
         raise ModelFileError(f"manifest {path} is not a JSON object")
     missing = [key for key in REQUIRED if key not in data]
@@ -91,7 +98,9 @@ def verify_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     mpath = manifest_path(path)
     data = read_manifest(mpath)
-    if not isinstance(data["file"], str) or Path(data["file"]).name != data["file"]:
+    name = data["file"]
+    # An empty name would make with_name() raise ValueError.
+    if not isinstance(name, str) or not name or Path(name).name != name:
         raise ModelFileError(f"manifest {mpath}: 'file' must be a bare file name, got {data['file']!r}")
     artifact = mpath.with_name(data["file"])
     if not artifact.is_file():

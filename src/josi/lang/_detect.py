@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from josi.lang._normalize import normalize_for_matching
+
 LANGUAGES = ("en", "nl")
 
 _EN = frozenset(
@@ -57,7 +59,7 @@ def detect_language(text: str, *, default: str = "en") -> str:
         raise ValueError(f"default must be one of {LANGUAGES}, got {default!r}")
     if not isinstance(text, str) or not text.strip():
         return default
-    lowered = text.lower().replace("’", "'")
+    lowered = normalize_for_matching(text).lower().replace("’", "'")
     words = _WORD.findall(lowered)
     en = sum(1 for w in words if w in _EN_ONLY)
     nl = sum(1 for w in words if w in _NL_ONLY)

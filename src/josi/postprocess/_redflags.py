@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from josi._errors import ConfigError
+from josi.lang import normalize_for_matching
 
 LEXICON_FILE = "red_flags.toml"
 FAMILIES = ("cardiac", "syncope", "neuro", "respiratory", "bleeding", "acute_injury", "heat_illness")
@@ -169,8 +169,8 @@ def red_flag_family(flag: str) -> str | None:
     return _lexicon().families.get(flag)
 
 
-def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFC", text[:_MAX_CHARS]).lower()
+def _normalise(text: str, format_char_as: str = "") -> str:
+    text = normalize_for_matching(text[:_MAX_CHARS], format_char_as=format_char_as).lower()
     text = _APOSTROPHES.sub("", text)
     # An ellipsis trails a thought ("went to 220... while walking"); it does not end the sentence.
     return _ELLIPSIS.sub(" - ", text)
@@ -227,11 +227,21 @@ def _heart_rate_hit(lex: _Lexicon, hr: _HeartRate, text: str) -> bool:
 
 
 def detect_red_flags(text: str) -> tuple[str, ...]:
-    """Red-flag ids found in ``text`` (e.g. ``("chest_pain",)``), in the lexicon's fixed order."""
+    """Red-flag ids found in ``text`` (e.g. ``("chest_pain",)``), in the lexicon's fixed order.
+
+    Format characters are matched both removed and as spaces (see ``josi.lang._normalize``);
+    a flag found in either form counts.
+    """
     if not isinstance(text, str) or not text.strip():
         return ()
     lex = _lexicon()
-    norm = _normalise(text)
+    found: set[str] = set()
+    for norm in dict.fromkeys((_normalise(text), _normalise(text, format_char_as=" "))):
+        found |= _flags_in(lex, norm)
+    return tuple(i for i in lex.ids if i in found)
+
+
+def _flags_in(lex: _Lexicon, norm: str) -> set[str]:
     if lex.mask is not None:
         norm = lex.mask.sub(lambda m: " " * len(m.group()), norm)
     found: set[str] = set()
@@ -241,7 +251,7 @@ def detect_red_flags(text: str) -> tuple[str, ...]:
     hr = lex.heart_rate
     if hr is not None and hr.id not in found and _heart_rate_hit(lex, hr, norm):
         found.add(hr.id)
-    return tuple(i for i in lex.ids if i in found)
+    return found
 
 
 def red_flag_reply(lang: str) -> str:

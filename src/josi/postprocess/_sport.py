@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from josi.lang import normalize_for_matching
+
 SPORTS = ("run", "bike", "ski", "skate", "strength", "other")
 
 # Longer phrases first where one contains another ("skate skiing" is skiing).
@@ -74,7 +76,7 @@ def find_sports(text: str) -> tuple[str, ...]:
     """Every sport mentioned in ``text``, in order of first mention."""
     if not isinstance(text, str):
         return ()
-    text = _NOT_A_SPORT.sub(" ", text)
+    text = _NOT_A_SPORT.sub(" ", normalize_for_matching(text))
     found: list[str] = []
     for match in _PATTERN.finditer(text):
         key = re.sub(r"[\s-]+", " ", match.group(1).lower())
@@ -90,7 +92,7 @@ def normalize_sport(text: str | None) -> str | None:
     """The sport enum for a sport name or a message naming one (first mention wins)."""
     if not isinstance(text, str) or not text.strip():
         return None
-    lowered = text.strip().lower()
+    lowered = normalize_for_matching(text).strip().lower()
     if lowered in SPORTS:
         return lowered
     found = find_sports(text)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from josi.lang import normalize_for_matching
+
 _UNITS_EN = {
     "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -42,7 +44,8 @@ for _t in _NL_TENS:
 
 _WORD_ALT = "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True))
 NUM = rf"(?:\d+(?:[.,]\d+)?|{_WORD_ALT})"
-_HALF = r"(?:½|and a half|en een half|en half|\.5|,5)"
+# "½" reaches the patterns as "1⁄2" (NFKC, with U+2044): "2½ uur" is matched as "21⁄2 uur".
+_HALF = r"(?:1⁄2|and a half|en een half|en half|\.5|,5)"
 # "h" and "u" (Dutch "uur") only right after a digit: "2h", "1u", never "2 u".
 HOUR = r"(?:\s*-?\s*(?:hours?|hrs?|uur|uren|uurtjes?)|(?<=\d)(?:\s?h|u))"
 # A bare "m" is left out: "400m" is a distance far more often than a duration.
@@ -224,7 +227,7 @@ def extract_minutes(text: str) -> int | None:
     """Minutes of the first duration mentioned in ``text``, or None."""
     if not isinstance(text, str) or not text:
         return None
-    text = text[:_MAX_CHARS].replace("’", "'")
+    text = normalize_for_matching(text[:_MAX_CHARS]).replace("’", "'")
     best: tuple[int, int, float] | None = None  # (start, -length, minutes)
     for name, pattern in _COMPILED:
         for match in pattern.finditer(text):

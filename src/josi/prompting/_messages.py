@@ -16,8 +16,9 @@ INTERPRETER_MARK = "\n\n[INTERPRETER]\n"
 HISTORY_ROLES = ("user", "assistant")
 
 
-def _history_turns(turns: Sequence[Mapping[str, Any]] | None) -> list[dict[str, str]]:
-    out = []
+def _history_turns(turns: Sequence[Mapping[str, Any]] | None, limit: int) -> list[dict[str, str]]:
+    """The newest ``limit`` turns, neutralized; every turn is checked, only kept ones copied."""
+    checked: list[tuple[str, str]] = []
     for index, turn in enumerate(turns or ()):
         role = turn.get("role") if isinstance(turn, Mapping) else None
         if role not in HISTORY_ROLES:
@@ -25,8 +26,29 @@ def _history_turns(turns: Sequence[Mapping[str, Any]] | None) -> list[dict[str, 
         text = turn.get("content", turn.get("message"))
         if not isinstance(text, str):
             raise ContractError(f"history turn {index}: needs a text 'message' (or 'content')")
-        out.append({"role": role, "content": neutralize(text)})
-    return out
+        checked.append((role, text))
+    kept = checked[len(checked) - limit:] if limit else []
+    return [{"role": role, "content": neutralize(text)} for role, text in kept]
+
+
+def _within_budget(
+    turns: list[dict[str, str]], budget: int, count: TokenCounter
+) -> tuple[list[dict[str, str]], list[int]]:
+    """The newest turns whose cost fits ``budget``, and their costs; each turn is counted once.
+
+    Message costs are positive, so this is the longest suffix that fits: what dropping the
+    oldest turn until the rest fits gives, without recounting the rest after every drop.
+    """
+    costs: list[int] = []
+    spent = 0
+    for turn in reversed(turns):
+        cost = message_tokens(turn["content"], count)
+        if spent + cost > budget:
+            break
+        spent += cost
+        costs.append(cost)
+    costs.reverse()
+    return turns[len(turns) - len(costs):], costs
 
 
 def build_messages(
@@ -61,7 +83,7 @@ def build_messages(
 
     persona = ctx.get("persona_id") if mode == "coach" else None
     system = {"role": "system", "content": system_prompt(mode, style, persona=persona)}
-    turns = _history_turns(ctx.get("history") if history is None else history)
+    turns = _history_turns(ctx.get("history") if history is None else history, budget.history_turns)
     v6 = build_v6_context(ctx)
     tail = ""
     if mode == "coach":
@@ -74,20 +96,22 @@ def build_messages(
     memory = render_memory(ctx.get("memory"), max_tokens=memory_limit, count_tokens=count)
     gatc = render_gatc_result(ctx.get("gatc_result"), max_tokens=gatc_limit, count_tokens=count)
 
-    def history_cost() -> int:
-        return sum(message_tokens(t["content"], count) for t in turns)
-
-    while turns and history_cost() > budget.history:
-        turns.pop(0)
-
+    turns, costs = _within_budget(turns, budget.history, count)
+    system_cost = message_tokens(system["content"], count)
+    history_cost = sum(costs)
+    dropped = 0
+    counted: tuple[str, int] | None = None
     while True:
-        user = {"role": "user", "content": head + v6 + memory + gatc + tail}
-        used = sum(message_tokens(m["content"], count) for m in (system, *turns, user))
-        overflow = used + budget.output - budget.total
+        content = head + v6 + memory + gatc + tail
+        # The user turn changes only when memory or rationale is cut; count it once per version.
+        if counted is None or counted[0] != content:
+            counted = (content, message_tokens(content, count))
+        overflow = system_cost + history_cost + counted[1] + budget.output - budget.total
         if overflow <= 0:
-            return [system, *turns, user]
-        if turns:
-            turns.pop(0)
+            return [system, *turns[dropped:], {"role": "user", "content": content}]
+        if dropped < len(turns):
+            history_cost -= costs[dropped]
+            dropped += 1
         elif memory:
             memory_limit = max(0, count(memory) - overflow)
             memory = render_memory(ctx.get("memory"), max_tokens=memory_limit, count_tokens=count)

@@ -26,6 +26,9 @@ def estimate_tokens(text: str) -> int:
 class PromptBudget:
     """Token allowance per prompt part; ``total`` is the model context.
 
+    History keeps at most the newest ``history_turns`` turns (the ChatContext
+    schema's ``history.maxItems``) before anything is tokenised, so a longer
+    history costs no more than a full one, and each kept turn is counted once.
     Truncation order when a part or the total is over budget: history (oldest
     turn first), then memory (lowest-confidence fact first, then oldest pattern,
     then oldest coaching note), then GATC rationale bullets (last bullet first).
@@ -39,11 +42,14 @@ class PromptBudget:
     memory: int = 400
     gatc: int = 200
     history: int = 500
+    history_turns: int = 20
     user: int = 100
     output: int = 300
 
     def __post_init__(self) -> None:
-        for name in ("total", "system", "context", "memory", "gatc", "history", "user", "output"):
+        names = ("total", "system", "context", "memory", "gatc", "history", "history_turns",
+                 "user", "output")
+        for name in names:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"PromptBudget.{name} must be a non-negative int, got {value!r}")

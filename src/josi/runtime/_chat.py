@@ -5,16 +5,18 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 import shlex
 from collections.abc import Callable
 from typing import Any
 
 from josi._errors import ContractError, JosiError
 from josi.contracts import context_errors
+from josi.prompting import PromptBudget
 from josi.runtime._runtime import JosiRuntime, TurnResult
 
-# The schema caps history at 20 turns.
-MAX_HISTORY = 20
+# The prompt keeps no more turns than this (the ChatContext schema's history.maxItems).
+MAX_HISTORY = PromptBudget().history_turns
 _STATE_FOR_LEVEL = {"Green": "Recovered", "Yellow": "Productive", "Amber": "Productive",
                     "Orange": "Accumulated", "Red": "Overreached"}
 # Short names accepted by /set, mapped to their place in the ChatContext.
@@ -48,11 +50,53 @@ def default_context(*, tier: str = "coach", persona: str = "balanced",
     }
 
 
-def _value(text: str) -> Any:
+# A ChatContext is a few levels deep. Anything much deeper is a typing accident, and copying,
+# validating or printing it would recurse past Python's limit.
+MAX_DEPTH = 16
+_TOO_DEEP = f"{{key}}: the value is nested more than {MAX_DEPTH} levels deep"
+
+
+def _value(key: str, text: str, depth: int) -> Any:
+    """``text`` as JSON when it parses, else as text; the key path takes ``depth`` levels."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError:
-        return text
+        value = text
+    except RecursionError:
+        raise ContractError(_TOO_DEEP.format(key=key)) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ContractError(f"{key}: cannot read the value: {exc}") from None
+    _check_value(key, value, depth)
+    return value
+
+
+def _check_value(key: str, value: Any, depth: int) -> None:
+    """Refuse what the schema lets through but a prompt or terminal cannot carry."""
+    level = [value]
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise ContractError(_TOO_DEEP.format(key=key))
+        children: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                children.extend(node)
+                children.extend(node.values())
+            elif isinstance(node, list):
+                children.extend(node)
+            elif isinstance(node, float) and not math.isfinite(node):
+                raise ContractError(f"{key}: {node} is not a finite number")
+            elif isinstance(node, str) and not _is_unicode(node):
+                raise ContractError(f"{key}: the value holds a lone surrogate (not valid Unicode)")
+        level = children
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def set_path(ctx: dict[str, Any], assignments: str) -> dict[str, Any]:
@@ -74,12 +118,14 @@ def set_path(ctx: dict[str, Any], assignments: str) -> dict[str, Any]:
         if not sep or not key:
             raise ContractError("usage: /set key=value [key=value ...]")
         path = _ALIASES.get(key, key).split(".")
+        if len(path) > MAX_DEPTH or not _is_unicode(key):
+            raise ContractError(f"{key[:40]!r}: not a context path")
         node = new
         for part in path[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ContractError(f"{key}: {part} is not an object")
-        node[path[-1]] = _value(raw)
+        node[path[-1]] = _value(key, raw, len(path) - 1)
         if path == ["tier"]:
             new["mode"] = new["tier"]
         if key in ("readiness", "level"):
@@ -124,8 +170,16 @@ def chat_loop(
             line = read("you> ")
         except EOFError:
             break
+        except UnicodeDecodeError as exc:
+            write(f"error: the line is not valid UTF-8 ({exc.reason} at byte {exc.start}); "
+                  "type it again")
+            continue
         line = line.strip()
         if not line:
+            continue
+        if not _is_unicode(line):
+            # What a terminal in a non-UTF-8 locale passes on for bytes it cannot decode.
+            write("error: the line is not valid UTF-8; type it again")
             continue
         if line.startswith("/"):
             command, _, rest = line.partition(" ")

@@ -64,7 +64,7 @@ _TYPE_SIZES: dict[int, tuple[int, int]] = {
 
 # GGUF value type id -> struct format for scalars.
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
-_STRING, _ARRAY = 8, 9
+_UINT32, _STRING, _ARRAY = 4, 8, 9
 # Only these metadata values are kept; the token lists are large and not needed here.
 _KEEP = ("general.", "tokenizer.chat_template", "tokenizer.ggml.bos_token_id",
          "tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_bos_token", "tokenizer.ggml.model",
@@ -120,6 +120,9 @@ class _Reader:
             return self.string(keep)
         if vtype == _ARRAY:
             item_type = self.unpack("<I")
+            # llama.cpp rejects arrays of arrays, and nesting them would recurse without bound.
+            if item_type == _ARRAY:
+                raise self.fail("an array of arrays in the metadata")
             count = self.unpack("<Q")
             if count > _MAX_COUNT * 10:
                 raise self.fail(f"array of {count} items")
@@ -135,6 +138,15 @@ class _Reader:
         raise self.fail(f"unknown metadata value type {vtype}")
 
 
+def _alignment(reader: _Reader, vtype: int, value: Any) -> int:
+    """``general.alignment`` as llama.cpp accepts it: a uint32 power of two (else it aborts)."""
+    if vtype != _UINT32:
+        raise reader.fail(f"general.alignment must be a uint32, got value type {vtype} ({value!r})")
+    if value <= 0 or value & (value - 1):
+        raise reader.fail(f"general.alignment must be a power of two, got {value}")
+    return value
+
+
 def inspect_gguf(path: str | os.PathLike[str]) -> GgufInfo:
     """Parse the header; raise ModelFileError unless the file is a complete GGUF."""
     path = Path(path)
@@ -142,6 +154,13 @@ def inspect_gguf(path: str | os.PathLike[str]) -> GgufInfo:
         raise ModelFileError(f"model file not found: {path}")
     if not path.is_file():
         raise ModelFileError(f"model path is not a file: {path}")
+    try:
+        return _inspect(path)
+    except OSError as exc:
+        raise ModelFileError(f"cannot read the model file {path}: {exc.strerror or exc}") from exc
+
+
+def _inspect(path: Path) -> GgufInfo:
     size = path.stat().st_size
     with open(path, "rb") as handle:
         reader = _Reader(handle, path, size)
@@ -158,6 +177,7 @@ def inspect_gguf(path: str | os.PathLike[str]) -> GgufInfo:
         if n_tensors > _MAX_COUNT or n_kv > _MAX_COUNT:
             raise reader.fail(f"implausible header counts (tensors={n_tensors}, metadata={n_kv})")
         metadata: dict[str, Any] = {}
+        alignment = _DEFAULT_ALIGNMENT
         for _ in range(n_kv):
             key = reader.string()
             vtype = reader.unpack("<I")
@@ -165,6 +185,8 @@ def inspect_gguf(path: str | os.PathLike[str]) -> GgufInfo:
             value = reader.value(vtype, keep)
             if keep:
                 metadata[key] = value
+            if key == "general.alignment":
+                alignment = _alignment(reader, vtype, value)
         data_needed = 0
         for _ in range(n_tensors):
             name = reader.string()
@@ -178,7 +200,6 @@ def inspect_gguf(path: str | os.PathLike[str]) -> GgufInfo:
             offset = reader.unpack("<Q")
             block, nbytes = _TYPE_SIZES.get(ggml_type, (1, 0))
             data_needed = max(data_needed, offset + (n_elements // block) * nbytes)
-        alignment = int(metadata.get("general.alignment") or _DEFAULT_ALIGNMENT)
         data_start = -(-handle.tell() // alignment) * alignment
     data_end = data_start + data_needed
     if n_tensors == 0:

@@ -6,11 +6,14 @@ import re
 from collections.abc import Iterable
 from functools import cache
 
+from josi.lang import normalize_for_matching
+
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def normalize(text: str) -> str:
+    text = normalize_for_matching(text)
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     return re.sub(r"\s+", " ", text).strip().lower()
 

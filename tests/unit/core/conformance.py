@@ -106,6 +106,9 @@ FUNCTIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "routing.route": _route,
     "routing.cap_zone": lambda i: routing.cap_zone(i["zone"], i["level"]),
     "lang.detect_language": lambda i: lang.detect_language(i["text"]),
+    "lang.normalize_for_matching": lambda i: lang.normalize_for_matching(
+        i["text"], format_char_as=i.get("format_char_as", "")
+    ),
     "memory.extract_memory": lambda i: memory.extract_memory(
         i["turns"], existing=i.get("existing"), now=i["now"]
     ),

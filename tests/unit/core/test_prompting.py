@@ -233,3 +233,74 @@ def test_render_chatml_rejects_bad_templates_and_messages() -> None:
 def test_render_chatml_uses_a_custom_template() -> None:
     template = "{% for m in messages %}[{{ m['role'] }}]{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}[a]{% endif %}"
     assert render_chatml([{"role": "user", "content": "hi"}], chat_template=template) == "[user]hi[a]"
+
+
+# -- history cap --------------------------------------------------------------
+
+class _CountingCounter:
+    """estimate_tokens that records every text it counts and gives up past ``limit`` calls."""
+
+    def __init__(self, limit: int) -> None:
+        self.texts: list[str] = []
+        self.limit = limit
+
+    def __call__(self, text: str) -> int:
+        self.texts.append(text)
+        assert len(self.texts) <= self.limit, f"over {self.limit} token counts"
+        return estimate_tokens(text)
+
+
+def _long_history(n: int) -> list[dict]:
+    roles = ("user", "assistant")
+    return [{"role": roles[i % 2], "message": f"turn {i} " + "x" * 40} for i in range(n)]
+
+
+def test_a_5000_turn_history_is_tokenised_in_linear_time() -> None:
+    """Issue 16: one `josi run` row with 5,000 history turns took 225 s, because every dropped
+    turn re-tokenised all remaining turns. Now the count is capped first and each kept turn is
+    counted once: ``build_messages("interpreter", ctx, "Q", history=<5,000 turns>)``."""
+    # A capped history needs about 20 counts; the old loop needed millions and stops here.
+    counter = _CountingCounter(limit=50)
+    messages = build_messages("interpreter", make_ctx(), "Q", history=_long_history(5000),
+                              count_tokens=counter)
+    kept = [m["content"] for m in messages[1:-1]]
+    assert kept and kept[-1].startswith("turn 4999 ")
+    counted_turns = [t for t in counter.texts if t.startswith("turn ")]
+    assert len(counted_turns) == len(set(counted_turns)) <= PromptBudget().history_turns
+
+
+def test_each_history_turn_is_counted_once_when_the_total_budget_cuts_history() -> None:
+    history = _long_history(20)
+    free = build_messages("interpreter", make_ctx(), "Q", history=history)
+    assert len(free) > 4
+    counter = _CountingCounter(limit=100)
+    tight = PromptBudget(total=sum(estimate_tokens(m["content"]) + 5 for m in free) + 300 - 60)
+    cut = build_messages("interpreter", make_ctx(), "Q", history=history, budget=tight,
+                         count_tokens=counter)
+    assert 2 < len(cut) < len(free) and cut[-2] == free[-2]
+    counted_turns = [t for t in counter.texts if t.startswith("turn ")]
+    assert len(counted_turns) == len(set(counted_turns))
+
+
+def test_history_over_the_turn_cap_keeps_the_newest_turns() -> None:
+    history = _long_history(25)
+    wide = PromptBudget(history=10_000, total=20_000)
+    kept = [m["content"] for m in build_messages("interpreter", make_ctx(), "Q", history=history,
+                                                 budget=wide)[1:-1]]
+    assert [c.split()[1] for c in kept] == [str(i) for i in range(5, 25)]
+    none = build_messages("interpreter", make_ctx(), "Q", history=history,
+                          budget=PromptBudget(history_turns=0))
+    assert len(none) == 2
+
+
+def test_history_turn_cap_is_the_context_schema_limit() -> None:
+    from josi.contracts import load_schema
+
+    schema_cap = load_schema("chat_context.schema.json")["properties"]["history"]["maxItems"]
+    assert PromptBudget().history_turns == schema_cap
+
+
+def test_a_malformed_turn_beyond_the_cap_is_still_an_error() -> None:
+    history = [{"role": "system", "message": "x"}, *_long_history(30)]
+    with pytest.raises(ContractError, match="history turn 0"):
+        build_messages("interpreter", make_ctx(), "Q", history=history)

@@ -12,9 +12,13 @@ def _string(text: str) -> bytes:
 
 
 def write_gguf(path: Path, *, version: int = 3, n_floats: int = 64, template: str | None = "x",
-               truncate: int = 0) -> Path:
-    """One F32 tensor of ``n_floats`` values; ``truncate`` drops that many bytes from the end."""
-    kv = [("general.architecture", 8, _string("llama")), ("general.alignment", 4, struct.pack("<I", 32))]
+               truncate: int = 0,
+               alignment: tuple[int, bytes] = (4, struct.pack("<I", 32))) -> Path:
+    """One F32 tensor of ``n_floats`` values; ``truncate`` drops that many bytes from the end.
+
+    ``alignment`` is the (value type, encoded value) of ``general.alignment``.
+    """
+    kv = [("general.architecture", 8, _string("llama")), ("general.alignment", *alignment)]
     if template is not None:
         kv.append(("tokenizer.chat_template", 8, _string(template)))
     kv.append(("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 2) + _string("a") + _string("b")))

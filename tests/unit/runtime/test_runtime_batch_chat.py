@@ -153,3 +153,55 @@ def test_chat_loop_ends_on_end_of_input():
 
     assert chat_loop(FakeRuntime(), default_context(), read=read, write=lambda _: None,
                      dim=str) == 0
+
+
+def test_chat_survives_a_deeply_nested_set_value():
+    """Issue 16: in ``josi chat``, ``/set tier=[[[[...]]]]`` (100,000 levels) was a RecursionError
+    traceback and the chat ended. Now it is a one-line error and the chat goes on."""
+    lines = iter(["/set tier=" + "[" * 100_000 + "]" * 100_000, "hello", "/quit"])
+    out: list[str] = []
+    turns = chat_loop(FakeRuntime(), default_context(), read=lambda _: next(lines),
+                      write=out.append, dim=str)
+    errors = [line for line in out if line.startswith("error:")]
+    assert errors == ["error: tier: the value is nested more than 16 levels deep"]
+    assert turns == 1
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    [
+        "tier=" + "[" * 100_000,
+        "memory.patterns=" + "[" * 900 + "]" * 900,
+        ".".join(["a"] * 3000) + "=1",
+        "athlete_id='\"\\ud800\"'",
+        "readiness.confidence=NaN",
+        "planned_session.target_duration_min=" + "1" * 5000,
+    ],
+    ids=["unclosed-brackets", "nested-900", "deep-key-path", "lone-surrogate", "nan",
+         "5000-digit-number"],
+)
+def test_set_path_refuses_values_a_context_cannot_carry(assignment):
+    """``/set`` inputs that recursed, raised ValueError, or were accepted and then broke printing
+    (a lone surrogate) or the prompt (NaN): each is one ContractError line."""
+    with pytest.raises(ContractError) as info:
+        set_path(default_context(), assignment)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+def test_chat_reports_a_line_that_is_not_utf8_and_goes_on():
+    """A terminal that sends bytes which are not UTF-8: ``input()`` raises UnicodeDecodeError
+    (UTF-8 locale) or returns lone surrogates (C locale); neither may end the chat."""
+    not_utf8 = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+    feed = iter([not_utf8, "bad \udcff line", "hello", "/quit"])
+
+    def read(_prompt: str) -> str:
+        item = next(feed)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    out: list[str] = []
+    runtime = FakeRuntime()
+    assert chat_loop(runtime, default_context(), read=read, write=out.append, dim=str) == 1
+    assert [m for m, _ in runtime.seen] == ["hello"]
+    assert sum(line.startswith("error: the line is not valid UTF-8") for line in out) == 2

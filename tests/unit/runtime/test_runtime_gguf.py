@@ -100,3 +100,51 @@ def test_double_bos_is_refused():
 
     with pytest.raises(ContractError, match="two BOS"):
         _engine_with([1, 1, 5], True).tokenize("x")
+
+
+@pytest.mark.parametrize(
+    ("alignment", "message"),
+    [
+        ((8, struct.pack("<Q", 2) + b"32"), "must be a uint32"),
+        ((4, struct.pack("<I", 0)), "power of two"),
+        ((6, struct.pack("<f", 0.5)), "must be a uint32"),
+        ((6, struct.pack("<f", 32.0)), "must be a uint32"),
+        ((4, struct.pack("<I", 24)), "power of two"),
+        ((5, struct.pack("<i", -32)), "must be a uint32"),
+    ],
+    ids=["string", "zero", "float-half", "float-32", "not-a-power-of-two", "negative-int32"],
+)
+def test_malformed_alignment_is_a_model_file_error(tmp_path, alignment, message):
+    """Issue 16: a GGUF whose ``general.alignment`` is a string, 0 or a float gave a ValueError or
+    ZeroDivisionError traceback (``josi run --gguf bad.gguf ...``; here
+    ``inspect_gguf(bad.gguf)``). llama.cpp accepts only a uint32 power of two."""
+    path = write_gguf(tmp_path / "m.gguf", alignment=alignment)
+    with pytest.raises(ModelFileError, match=message):
+        inspect_gguf(path)
+
+
+def test_nested_metadata_arrays_are_refused_without_recursing(tmp_path):
+    """An array of arrays of arrays ... 100,000 deep used to hit RecursionError."""
+    depth = 100_000
+    header = b"GGUF" + struct.pack("<IQQ", 3, 1, 1)
+    header += struct.pack("<Q", 1) + b"k" + struct.pack("<I", 9)
+    header += struct.pack("<IQ", 9, 1) * depth
+    path = tmp_path / "m.gguf"
+    path.write_bytes(header)
+    with pytest.raises(ModelFileError, match="array of arrays"):
+        inspect_gguf(path)
+
+
+def test_unreadable_file_is_a_model_file_error(tmp_path, monkeypatch):
+    """A model file the user may not read gave a PermissionError traceback."""
+    from josi.runtime import _gguf
+
+    path = write_gguf(tmp_path / "m.gguf")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    # Running as root ignores file modes, so the refusal is simulated at the module's open().
+    monkeypatch.setattr(_gguf, "open", refuse, raising=False)
+    with pytest.raises(ModelFileError, match="Permission denied"):
+        inspect_gguf(path)
