@@ -226,10 +226,15 @@ class _Collector:
 
 
 def eval_runtime_config(gguf: Path, n_threads: int | None = None):
-    """The runtime every model suite uses: greedy, seed 0, otherwise the shipped defaults."""
+    """The runtime every model suite uses: greedy, seed 0, otherwise the shipped defaults.
+
+    Every interpreter call is also scored over the five actions, so a run reports what the
+    shipped sampler would do and both confidence sources next to the greedy result.
+    """
     from josi.runtime import RuntimeConfig
 
-    return RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=n_threads)
+    return RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=n_threads,
+                         score_actions=True)
 
 
 def _runtime_info(path: Path) -> dict[str, Any]:

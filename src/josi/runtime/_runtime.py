@@ -12,6 +12,7 @@ from josi.contracts import (
     grammar_text,
     load_tool_dispatch,
     pin_free_text,
+    round_confidence,
     validate_context,
     verbatim_free_text,
 )
@@ -20,8 +21,9 @@ from josi.parsing import ParseResult
 from josi.routing import RouteDecision
 from josi.routing import message as app_message
 from josi.runtime import _core
+from josi.runtime._actions import score_actions
 from josi.runtime._config import RuntimeConfig
-from josi.runtime._engine import Engine, Generation
+from josi.runtime._engine import ContinuationScores, Engine, Generation
 
 _SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads")
 
@@ -43,12 +45,22 @@ class CallStats:
 @dataclass(frozen=True)
 class InterpreterCall:
     raw: str
-    parse: ParseResult
+    parse: ParseResult  # the model's own request: its confidence is the self-reported one
     stats: CallStats
+    action_scores: ContinuationScores | None = None  # None: not scored, or no action position
+    served_confidence: float | None = None  # set when the served confidence is P(chosen action)
 
     @property
     def request(self) -> dict[str, Any]:
-        return self.parse.request
+        """The request handed on to post-processing and routing."""
+        if self.served_confidence is None:
+            return self.parse.request
+        return {**self.parse.request, "confidence": self.served_confidence}
+
+    @property
+    def action_probs(self) -> dict[str, float] | None:
+        """P(action | prompt) under the grammar (ContinuationScores.grammar), when scored."""
+        return None if self.action_scores is None else self.action_scores.grammar()
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class TurnResult:
     changes: tuple[str, ...] = ()
     red_flags: tuple[str, ...] = ()
     guard_dropped: tuple[str, ...] = ()
+    action_probs: dict[str, float] | None = None  # the interpreter call's, when scored
 
     @property
     def prompt_tokens(self) -> int:
@@ -104,6 +117,7 @@ class TurnResult:
             "changes": list(self.changes),
             "red_flags": list(self.red_flags),
             "guard_dropped": list(self.guard_dropped),
+            "action_probs": self.action_probs,
             "calls": [dataclasses.asdict(c) for c in self.calls],
             "latency_s": round(self.latency_s, 4),
             "prompt_tokens": self.prompt_tokens,
@@ -236,8 +250,19 @@ class JosiRuntime:
             grammar = pin_free_text(grammar, verbatim_free_text(message))
         gen, stats = self._generate("interpreter", messages, grammar=grammar)
         raw = _core.strip_thinking(gen.text)
-        return InterpreterCall(raw=gen.text, parse=_core.parse_request(raw, user_message=message),
-                               stats=stats)
+        parse = _core.parse_request(raw, user_message=message)
+        if not self.config.scores_actions:
+            return InterpreterCall(raw=gen.text, parse=parse, stats=stats)
+        # Scored after generation from the generated tokens, so the prefix is the model's own.
+        scores = score_actions(self._engine, self.prompt_ids(messages), gen.ids)
+        served = None
+        action = parse.request.get("action")
+        if (self.config.confidence_source == "action_probability" and scores is not None
+                and parse.ok and action in scores.candidates):
+            # On the grammar's 0.05 steps, as the canonical request (and the coach) carries it.
+            served = round_confidence(scores.grammar()[action])
+        return InterpreterCall(raw=gen.text, parse=parse, stats=stats, action_scores=scores,
+                               served_confidence=served)
 
     def coach(self, ctx: dict[str, Any], message: str, interpreter_output: str,
               history: list[dict[str, Any]] | None = None) -> CoachCall:
@@ -298,6 +323,7 @@ class JosiRuntime:
             changes=tuple(post.changes),
             red_flags=red_flags,
             guard_dropped=guard_dropped,
+            action_probs=interp.action_probs,
         )
 
     @staticmethod

@@ -1,0 +1,102 @@
+"""The action distribution of an interpreter call: where it is read and how it is served."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from josi.contracts import ACTIONS, grammar_text
+from josi.runtime._actions import action_prefix_len
+
+
+def _detok(pieces):
+    return lambda ids: "".join(pieces[i] for i in ids)
+
+
+def test_action_position_is_the_token_boundary_after_the_opening_quote():
+    pieces = ['{"', "action", '":"', "re", "plan", '","']
+    assert action_prefix_len(_detok(pieces), range(len(pieces))) == 3
+    spaced = ["{", ' "', "action", '": "', "expl", "ain"]
+    assert action_prefix_len(_detok(spaced), range(len(spaced))) == 4
+
+
+def test_no_action_position_without_a_boundary_or_a_key():
+    # A token that carries the quote and the value leaves no prefix ending at the value.
+    assert action_prefix_len(_detok(['{"', "action", '":', '"re', "plan"]), range(5)) is None
+    assert action_prefix_len(_detok(["Hello", " there"]), range(2)) is None
+
+
+def test_thinking_text_is_skipped():
+    pieces = ["<think>", 'no "action":"', "x", "</think>", '{"action":"', "cl"]
+    assert action_prefix_len(_detok(pieces), range(len(pieces))) == 5
+
+
+def test_served_request_carries_the_served_confidence():
+    from josi.parsing import parse_request
+    from josi.runtime import CallStats, InterpreterCall
+
+    raw = '{"action":"replan","free_text":"skip","replan_type":"skip_today","confidence":0.95}'
+    parse = parse_request(raw, user_message="skip")
+    stats = CallStats("interpreter", 0.0, 1, 1, 0, 0.0, True, "eog")
+    own = InterpreterCall(raw=raw, parse=parse, stats=stats)
+    served = InterpreterCall(raw=raw, parse=parse, stats=stats, served_confidence=0.4)
+    assert own.request["confidence"] == 0.95 and own.action_probs is None
+    assert served.request["confidence"] == 0.4 and served.parse.request["confidence"] == 0.95
+
+
+MESSAGE = "Skip today's session, I'm stuck at work"
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    data = Path(__file__).parent / "data" / "turns.jsonl"
+    return json.loads(data.read_text().splitlines()[0])["context"]
+
+
+@pytest.mark.model
+def test_action_first_tokens_are_distinct(embedded_runtime):
+    llm = embedded_runtime.engine.llm
+    firsts = [llm.tokenize(a.encode(), add_bos=False, special=False)[0] for a in ACTIONS]
+    assert len(set(firsts)) == len(ACTIONS), [embedded_runtime.engine.detokenize([t]) for t in firsts]
+
+
+@pytest.mark.model
+def test_scores_reuse_the_cache_and_match_a_cold_decode(embedded_runtime, ctx):
+    engine = embedded_runtime.engine
+    prompt = embedded_runtime.prompt_ids(embedded_runtime.messages("interpreter", ctx, MESSAGE))
+    gen = engine.generate(prompt, max_tokens=120, temperature=0.0, top_p=1.0, top_k=0, min_p=0.0,
+                          seed=0, grammar=grammar_text())
+    k = action_prefix_len(engine.detokenize, gen.ids)
+    assert k is not None, gen.text
+    warm = engine.score_continuations(prompt, gen.ids[:k], ACTIONS)
+    # Greedy wrote the most likely action, spelled as the candidates are tokenised.
+    chosen = max(range(len(ACTIONS)), key=lambda i: warm.grammar_logprobs[i])
+    assert json.loads(gen.text)["action"] == ACTIONS[chosen], gen.text
+    assert tuple(gen.ids[k:k + len(warm.token_ids[chosen])]) == warm.token_ids[chosen]
+    probs = warm.grammar()
+    assert math.isclose(sum(probs.values()), 1.0, rel_tol=1e-9)
+    # Distinct first tokens: the grammar's distribution is the first-token one renormalised.
+    raw_first = [math.exp(lp) for lp in warm.logprobs]
+    assert all(p <= 1.0 for p in raw_first) and 0.0 < warm.candidate_mass <= 1.0 + 1e-9
+    engine.clear_cache()
+    cold = engine.score_continuations(prompt, gen.ids[:k], ACTIONS)
+    assert cold.token_ids == warm.token_ids
+    assert list(cold.logprobs) == pytest.approx(list(warm.logprobs), abs=2e-3)
+    assert list(cold.grammar_logprobs) == pytest.approx(list(warm.grammar_logprobs), abs=2e-3)
+
+
+@pytest.mark.model
+def test_interpret_attaches_and_can_serve_the_action_probability(embedded_runtime, ctx):
+    scored = embedded_runtime.with_config(score_actions=True).interpret(ctx, MESSAGE)
+    served = embedded_runtime.with_config(confidence_source="action_probability").interpret(ctx, MESSAGE)
+    assert scored.action_probs is not None and scored.raw == served.raw
+    assert scored.request == scored.parse.request  # "self": the model's own number is served
+    action = served.parse.request["action"]
+    assert max(served.action_probs, key=served.action_probs.get) == action
+    from josi.contracts import round_confidence
+
+    assert served.request["confidence"] == round_confidence(served.action_probs[action])
+    assert embedded_runtime.interpret(ctx, MESSAGE).action_probs is None  # off unless asked
