@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -67,25 +68,33 @@ def test_action_first_tokens_are_distinct(embedded_runtime):
 def test_scores_reuse_the_cache_and_match_a_cold_decode(embedded_runtime, ctx):
     engine = embedded_runtime.engine
     prompt = embedded_runtime.prompt_ids(embedded_runtime.messages("interpreter", ctx, MESSAGE))
-    gen = engine.generate(prompt, max_tokens=120, temperature=0.0, top_p=1.0, top_k=0, min_p=0.0,
+    gen = engine.generate(prompt, max_tokens=12, temperature=0.0, top_p=1.0, top_k=0, min_p=0.0,
                           seed=0, grammar=grammar_text())
     k = action_prefix_len(engine.detokenize, gen.ids)
     assert k is not None, gen.text
     warm = engine.score_continuations(prompt, gen.ids[:k], ACTIONS)
     # Greedy wrote the most likely action, spelled as the candidates are tokenised.
     chosen = max(range(len(ACTIONS)), key=lambda i: warm.grammar_logprobs[i])
-    assert json.loads(gen.text)["action"] == ACTIONS[chosen], gen.text
+    written = re.match(r'\{\s*"action"\s*:\s*"(\w+)"', gen.text)
+    assert written and written.group(1) == ACTIONS[chosen], gen.text
     assert tuple(gen.ids[k:k + len(warm.token_ids[chosen])]) == warm.token_ids[chosen]
     probs = warm.grammar()
     assert math.isclose(sum(probs.values()), 1.0, rel_tol=1e-9)
     # Distinct first tokens: the grammar's distribution is the first-token one renormalised.
     raw_first = [math.exp(lp) for lp in warm.logprobs]
     assert all(p <= 1.0 for p in raw_first) and 0.0 < warm.candidate_mass <= 1.0 + 1e-9
+    # Scoring again from the state it leaves (the prefix in the cache) repeats it exactly.
+    again = engine.score_continuations(prompt, gen.ids[:k], ACTIONS)
+    assert again.logprobs == warm.logprobs and again.grammar_logprobs == warm.grammar_logprobs
     engine.clear_cache()
     cold = engine.score_continuations(prompt, gen.ids[:k], ACTIONS)
     assert cold.token_ids == warm.token_ids
-    assert list(cold.logprobs) == pytest.approx(list(warm.logprobs), abs=2e-3)
-    assert list(cold.grammar_logprobs) == pytest.approx(list(warm.grammar_logprobs), abs=2e-3)
+    # From an empty cache the prompt is decoded in other batches, and llama.cpp's sums depend
+    # on the batch split (on this Q4_1 file, 0.72 vs 0.69 for the likeliest value): close, not
+    # equal. Right after generation the state is the one generation sampled from.
+    cold_p, warm_p = cold.grammar(), warm.grammar()
+    assert cold_p == pytest.approx(warm_p, abs=0.05)
+    assert max(cold_p, key=cold_p.get) == max(warm_p, key=warm_p.get)
 
 
 @pytest.mark.model
