@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -254,7 +255,10 @@ class JosiRuntime:
         if not self.config.scores_actions:
             return InterpreterCall(raw=gen.text, parse=parse, stats=stats)
         # Scored after generation from the generated tokens, so the prefix is the model's own.
+        started = time.perf_counter()
         scores = score_actions(self._engine, self.prompt_ids(messages), gen.ids)
+        # The call's cost includes the scoring decodes: the app pays them when it serves P(action).
+        stats = dataclasses.replace(stats, latency_s=stats.latency_s + time.perf_counter() - started)
         served = None
         action = parse.request.get("action")
         if (self.config.confidence_source == "action_probability" and scores is not None
