@@ -110,3 +110,27 @@ def test_interpret_attaches_and_can_serve_the_action_probability(embedded_runtim
 
     assert served.request["confidence"] == round_confidence(served.action_probs[action])
     assert embedded_runtime.interpret(ctx, MESSAGE).action_probs is None  # off unless asked
+
+
+@pytest.mark.model
+def test_shared_first_tokens_branch_later_and_prefixes_are_refused(embedded_runtime, ctx):
+    from josi import ContractError
+
+    engine = embedded_runtime.engine
+    prompt = embedded_runtime.prompt_ids(embedded_runtime.messages("interpreter", ctx, MESSAGE))
+    prefix = engine.llm.tokenize(b'{"action":"replan","free_text":"x","replan_type":"',
+                                 add_bos=False, special=False)
+    candidates = ("skip_today", "skip_week", "swap_days")
+    scores = engine.score_continuations(prompt, prefix, candidates)
+    first = {c: t[0] for c, t in zip(candidates, scores.token_ids)}
+    assert first["skip_today"] == first["skip_week"] != first["swap_days"], scores.token_ids
+    grammar = scores.grammar()
+    assert math.isclose(sum(grammar.values()), 1.0, rel_tol=1e-9)
+    # swap_days owns its first token, so its grammar share times the candidates' raw first-token
+    # mass is that token's raw probability, which bounds the raw probability of the whole value.
+    p_swap_first = grammar["swap_days"] * scores.candidate_mass
+    assert 0.0 < math.exp(scores.logprobs[2]) <= p_swap_first * (1 + 1e-6)
+    # The two skip values split their shared first token's mass by the branch after it.
+    assert grammar["skip_today"] + grammar["skip_week"] == pytest.approx(1.0 - grammar["swap_days"])
+    with pytest.raises(ContractError, match="token prefix"):
+        engine.score_continuations(prompt, prefix, ("skip", "skip_today"))
