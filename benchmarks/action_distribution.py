@@ -53,7 +53,12 @@ def summarize(scored: list[dict[str, Any]]) -> dict[str, Any]:
     """Greedy vs sampled accuracy, fragile share and both sources' calibration for one split."""
     from josi.contracts import round_confidence
     from josi.evals._action_dist import shipped_interpreter_sampler
-    from josi.evals._calibration import expected_accuracy, fragile, reliability, sampler_distribution
+    from josi.evals._calibration import (
+        expected_accuracy,
+        fragile,
+        reliability,
+        sampler_distribution,
+    )
 
     settings = shipped_interpreter_sampler()
     with_probs = [s for s in scored if s["probs"]]
@@ -70,7 +75,7 @@ def summarize(scored: list[dict[str, Any]]) -> dict[str, Any]:
         "scored": len(with_probs),
         "greedy_action_accuracy": round(statistics.fmean(greedy), 4) if greedy else None,
         "expected_action_accuracy": _round(expected_accuracy(p_right)),
-        "fragile_share": round(sum(fragile(p) for p in p_right) / len(p_right), 4) if p_right else None,
+        "fragile_share": _round(statistics.fmean(fragile(p) for p in p_right)) if p_right else None,
         "fragile_right_greedily": sum(fragile(p) and ok for p, ok in zip(p_right, greedy)),
         "greedy_is_argmax": round(statistics.fmean(argmax), 4) if argmax else None,
         "candidate_mass": {"mean": _round(statistics.fmean(masses)) if masses else None,

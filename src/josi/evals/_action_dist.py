@@ -42,7 +42,7 @@ def shipped_interpreter_sampler() -> SamplerSettings:
 
 def action_facts(probs: Mapping[str, float] | None, *, predicted: str | None,
                  expected: str | None, self_confidence: float | None) -> dict[str, Any]:
-    """The per-case facts of one scored interpreter call (empty distribution facts when unscored)."""
+    """The per-case facts of one interpreter call (no distribution facts when it was not scored)."""
     from josi.contracts import round_confidence
 
     by_source: dict[str, float | None] = {"self": self_confidence, "action_probability": None}
@@ -79,8 +79,11 @@ def calibration_by_source(records: Iterable[Mapping[str, Any]]) -> dict[str, dic
     records = list(records)
     out = {}
     for source in SOURCES:
-        pairs = [(float(c), bool(r["facts"]["passed"])) for r in records
-                 if (c := (r.get("facts", {}).get("confidence_by_source") or {}).get(source)) is not None]
+        pairs = []
+        for r in records:
+            value = (r.get("facts", {}).get("confidence_by_source") or {}).get(source)
+            if value is not None:
+                pairs.append((float(value), bool(r["facts"]["passed"])))
         out[source] = reliability(pairs).to_dict()
     return out
 

@@ -50,7 +50,7 @@ class Reliability:
 
 
 def reliability(pairs: Iterable[tuple[float, bool]], n_bins: int = ECE_BINS) -> Reliability:
-    """Equal-width bins [lo, hi) over [0, 1], the last one closed; ECE = sum n_b/N |acc_b - conf_b|."""
+    """Equal-width bins [lo, hi) over [0, 1], the last closed; ECE = sum n_b/N |acc_b - conf_b|."""
     pairs = [(float(c), bool(ok)) for c, ok in pairs]
     if not pairs:
         return Reliability(None, 0, ())

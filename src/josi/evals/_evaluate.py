@@ -426,8 +426,9 @@ def run_turn(runtime: Any, case: Case) -> CaseRecord:
         record.facts["action_ok"] = request_part[0].passed
         record.facts["field_accuracy"] = field_accuracy
     # The interpreter's distribution; its served action may differ after post-processing.
+    expected = (case.request or {}).get("action")
     record.facts.update(action_facts(getattr(turn, "action_probs", None), predicted=None,
-                                     expected=(case.request or {}).get("action"), self_confidence=None))
+                                     expected=expected, self_confidence=None))
     if record.coach_ran and "coach_fallback" not in turn.fallbacks:
         checks += reply_checks(case, turn.reply, record)
     elif record.coach_ran:

@@ -124,8 +124,8 @@ def _record_html(r: Mapping[str, Any]) -> str:
         p = facts.get("p_expected_sampled")
         sampled = "" if p is None else (f"; expected action under the shipped sampler {p:.3f}"
                                          + (" (fragile)" if facts.get("fragile") else ""))
-        parts.append(f"<b>action distribution</b><pre>{_esc(distribution_text(facts['action_probs']))}"
-                     f"{_esc(sampled)}</pre>")
+        shown = distribution_text(facts["action_probs"])
+        parts.append(f"<b>action distribution</b><pre>{_esc(shown)}{_esc(sampled)}</pre>")
     if r.get("request") is not None:
         parts.append(f"<b>request</b><pre>{_esc(json.dumps(r['request'], ensure_ascii=False))}</pre>")
     if r.get("expected"):
@@ -188,17 +188,21 @@ def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None
             out.append("</table>")
         if det.get("action_distribution"):
             dist = det["action_distribution"]
-            out.append("<table><tr><th>greedy action accuracy</th><th>expected under the shipped sampler"
-                       f"</th><th>n</th><th>fragile (P &lt; {dist['fragile_below']:g})</th></tr>"
+            fragile = f"{len(dist['fragile'])}: {', '.join(dist['fragile'])}"
+            below = f"{dist['fragile_below']:g}"
+            out.append("<table><tr><th>greedy action accuracy</th><th>expected under the shipped "
+                       f"sampler</th><th>n</th><th>fragile (P &lt; {below})</th></tr>"
                        f"<tr><td>{_fmt(dist['greedy_action_accuracy'])}</td>"
                        f"<td>{_fmt(dist['expected_action_accuracy'])}</td><td>{dist['n']}</td>"
-                       f"<td>{len(dist['fragile'])}: {_esc(', '.join(dist['fragile']))}</td></tr></table>")
+                       f"<td>{_esc(fragile)}</td></tr></table>")
         if det.get("calibration_by_source"):
-            out.append(f"<p class='meta'>served confidence source: {_esc(str(det.get('confidence_source')))}"
-                       " (the gated ECE and the reliability table below are the served source's)</p>"
+            served = _esc(str(det.get("confidence_source")))
+            out.append(f"<p class='meta'>served confidence source: {served} (the gated ECE and the "
+                       "reliability table below are the served source's)</p>"
                        "<table><tr><th>confidence source</th><th>n</th><th>ECE</th></tr>")
             for source, c in det["calibration_by_source"].items():
-                out.append(f"<tr><td>{_esc(source)}</td><td>{c['n']}</td><td>{_fmt(c['ece'])}</td></tr>")
+                out.append(f"<tr><td>{_esc(source)}</td><td>{c['n']}</td>"
+                           f"<td>{_fmt(c['ece'])}</td></tr>")
             out.append("</table>")
         if det.get("calibration"):
             cal = det["calibration"]

@@ -39,7 +39,7 @@ def action_prefix_len(detokenize: Any, ids: Sequence[int]) -> int | None:
 
 
 def score_actions(engine: Any, prompt_ids: Sequence[int], generated: Sequence[int]) -> Any:
-    """The engine's ContinuationScores over the five actions, or None when there is no action position."""
+    """The engine's ContinuationScores over the five actions; None without an action position."""
     k = action_prefix_len(engine.detokenize, generated)
     if k is None:
         return None

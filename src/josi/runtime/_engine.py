@@ -39,7 +39,7 @@ class Generation:
     cached_tokens: int
     latency_s: float
     stopped: str  # "eog" | "max_tokens" | "context_full"
-    ids: tuple[int, ...] = ()  # the generated tokens, so a later step can score from this exact prefix
+    ids: tuple[int, ...] = ()  # the generated tokens: a later step can score from this exact prefix
 
 
 @dataclass(frozen=True)
@@ -411,10 +411,9 @@ class Engine:
         llm.input_ids[n_past:n_past + n] = tokens
         llm.n_tokens = n_past + n
         n_vocab = llm.n_vocab()
-        rows = np.stack([
-            np.ctypeslib.as_array(self._llama_cpp.llama_get_logits_ith(llm._ctx.ctx, i), shape=(n_vocab,))
-            for i in range(n)
-        ]).astype(np.float64)
+        logits = self._llama_cpp.llama_get_logits_ith
+        rows = np.stack([np.ctypeslib.as_array(logits(llm._ctx.ctx, i), shape=(n_vocab,))
+                         for i in range(n)]).astype(np.float64)
         rows -= rows.max(axis=1, keepdims=True)
         rows -= np.log(np.exp(rows).sum(axis=1, keepdims=True))
         return rows

@@ -258,7 +258,8 @@ class JosiRuntime:
         started = time.perf_counter()
         scores = score_actions(self._engine, self.prompt_ids(messages), gen.ids)
         # The call's cost includes the scoring decodes: the app pays them when it serves P(action).
-        stats = dataclasses.replace(stats, latency_s=stats.latency_s + time.perf_counter() - started)
+        scoring_s = time.perf_counter() - started
+        stats = dataclasses.replace(stats, latency_s=stats.latency_s + scoring_s)
         served = None
         action = parse.request.get("action")
         if (self.config.confidence_source == "action_probability" and scores is not None

@@ -8,8 +8,10 @@ from josi.evals import CaseRecord, build_results, load_thresholds, render_html, 
 from josi.evals._action_dist import action_facts, shipped_interpreter_sampler
 from josi.evals._calibration import sampler_distribution
 
-SURE = {"create_workout": 0.97, "replan": 0.01, "explain": 0.01, "answer_question": 0.005, "clarify": 0.005}
-SPLIT = {"create_workout": 0.05, "replan": 0.55, "explain": 0.40, "answer_question": 0.0, "clarify": 0.0}
+SURE = {"create_workout": 0.97, "replan": 0.01, "explain": 0.01, "answer_question": 0.005,
+        "clarify": 0.005}
+SPLIT = {"create_workout": 0.05, "replan": 0.55, "explain": 0.40, "answer_question": 0.0,
+         "clarify": 0.0}
 
 
 def _record(cid: str, probs: dict, *, predicted: str, expected: str, self_conf: float) -> dict:
@@ -44,7 +46,8 @@ def test_facts_of_one_call():
 
 
 def test_run_reports_expected_accuracy_fragile_cases_and_both_sources():
-    records = [_record("sure", SURE, predicted="create_workout", expected="create_workout", self_conf=0.9),
+    records = [_record("sure", SURE, predicted="create_workout", expected="create_workout",
+                       self_conf=0.9),
                _record("split", SPLIT, predicted="replan", expected="replan", self_conf=0.95),
                _record("wrong", SPLIT, predicted="replan", expected="explain", self_conf=0.95)]
     res = build_results(records, thresholds=load_thresholds("nano"),
@@ -56,7 +59,8 @@ def test_run_reports_expected_accuracy_fragile_cases_and_both_sources():
     assert dist["greedy_action_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert dist["expected_action_accuracy"] == pytest.approx(
         (p_sure + p_split["replan"] + p_split["explain"]) / 3, abs=1e-4)
-    assert dist["fragile"] == ["split", "wrong"] and res["fragile"] == ["confidence:split", "confidence:wrong"]
+    assert dist["fragile"] == ["split", "wrong"]
+    assert res["fragile"] == ["confidence:split", "confidence:wrong"]
     by_source = details["calibration_by_source"]
     # self: 0.9 right, 0.95 right, 0.95 wrong -> bin 0.9-1.0: conf 0.9333, acc 0.6667
     assert by_source["self"]["ece"] == pytest.approx(0.2667, abs=1e-4)

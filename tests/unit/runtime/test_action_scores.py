@@ -61,7 +61,8 @@ def ctx():
 def test_action_first_tokens_are_distinct(embedded_runtime):
     llm = embedded_runtime.engine.llm
     firsts = [llm.tokenize(a.encode(), add_bos=False, special=False)[0] for a in ACTIONS]
-    assert len(set(firsts)) == len(ACTIONS), [embedded_runtime.engine.detokenize([t]) for t in firsts]
+    pieces = [embedded_runtime.engine.detokenize([t]) for t in firsts]
+    assert len(set(firsts)) == len(ACTIONS), pieces
 
 
 @pytest.mark.model
@@ -100,7 +101,8 @@ def test_scores_reuse_the_cache_and_match_a_cold_decode(embedded_runtime, ctx):
 @pytest.mark.model
 def test_interpret_attaches_and_can_serve_the_action_probability(embedded_runtime, ctx):
     scored = embedded_runtime.with_config(score_actions=True).interpret(ctx, MESSAGE)
-    served = embedded_runtime.with_config(confidence_source="action_probability").interpret(ctx, MESSAGE)
+    serving = embedded_runtime.with_config(confidence_source="action_probability")
+    served = serving.interpret(ctx, MESSAGE)
     # Each call is scored on its own output (two calls may differ: the cache state differs).
     assert scored.action_probs is not None and served.action_probs is not None
     assert scored.request == scored.parse.request  # "self": the model's own number is served

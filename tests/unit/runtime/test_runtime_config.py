@@ -92,8 +92,9 @@ def test_confidence_source_comes_from_the_manifests_profile(tmp_path):
     gguf = tmp_path / "m.gguf"
     assert RuntimeConfig(gguf=gguf).confidence_source == "self"  # no manifest: the model's own
     manifest_path(gguf).write_text(json.dumps({"file": "m.gguf", "profile": "nano"}))
-    assert RuntimeConfig(gguf=gguf).confidence_source == load_profile("nano").runtime.confidence_source
-    manifest_path(gguf).write_text(json.dumps({"file": "m.gguf", "profile": "not-in-this-checkout"}))
+    chosen_by_nano = load_profile("nano").runtime.confidence_source
+    assert RuntimeConfig(gguf=gguf).confidence_source == chosen_by_nano
+    manifest_path(gguf).write_text(json.dumps({"file": "m.gguf", "profile": "not-here"}))
     assert RuntimeConfig(gguf=gguf).confidence_source == "self"
     chosen = RuntimeConfig(gguf=gguf, confidence_source="action_probability")
     assert chosen.confidence_source == "action_probability" and chosen.scores_actions
