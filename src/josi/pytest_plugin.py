@@ -342,10 +342,14 @@ class _Collector:
 def eval_runtime_config(gguf: Path, n_threads: int | None = None):
     """The reference runtime of every model suite: greedy, otherwise the shipped defaults.
 
-    Golden and contract also run under the shipped sampler (``josi_samplers``)."""
+    Golden and contract also run under the shipped sampler (``josi_samplers``). Every
+    interpreter call is also scored over the five actions, so a run reports what the shipped
+    sampler would do and both confidence sources next to the greedy result.
+    """
     from josi.runtime import RuntimeConfig
 
-    return RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=n_threads)
+    return RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=n_threads,
+                         score_actions=True)
 
 
 def _runtime_info(path: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from josi.evals._action_dist import action_facts
 from josi.evals._cases import Case
 
 
@@ -379,10 +380,21 @@ def run_interpret(runtime: Any, case: Case) -> CaseRecord:
         valid_json=valid,
         action_ok=checks[1].passed if len(checks) > 1 else valid,
         field_accuracy=field_accuracy,
-        confidence=confidence,
+        confidence=confidence,  # as served: from the runtime's confidence source
         confidence_present=confidence is not None,
+        confidence_source=_confidence_source(runtime),
     )
+    record.facts.update(action_facts(
+        getattr(call, "action_probs", None),
+        predicted=call.request.get("action") if valid else None,
+        expected=(case.request or {}).get("action"),
+        self_confidence=call.parse.request.get("confidence") if valid else None,
+    ))
     return _finish(record, checks)
+
+
+def _confidence_source(runtime: Any) -> str | None:
+    return getattr(getattr(runtime, "config", None), "confidence_source", None)
 
 
 def run_coach(runtime: Any, case: Case) -> CaseRecord:
@@ -431,6 +443,10 @@ def run_turn(runtime: Any, case: Case) -> CaseRecord:
         checks += request_part
         record.facts["action_ok"] = request_part[0].passed
         record.facts["field_accuracy"] = field_accuracy
+    # The interpreter's distribution; its served action may differ after post-processing.
+    expected = (case.request or {}).get("action")
+    record.facts.update(action_facts(getattr(turn, "action_probs", None), predicted=None,
+                                     expected=expected, self_confidence=None))
     if record.coach_ran and "coach_fallback" not in turn.fallbacks:
         checks += reply_checks(case, turn.reply, record)
     elif record.coach_ran:

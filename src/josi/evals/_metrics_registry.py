@@ -44,7 +44,8 @@ METRICS: dict[str, dict[str, tuple[str, str]]] = {
         "newer_fact_rate": ("higher", "replies that follow the newer of two conflicting facts"),
     },
     "confidence": {
-        "ece": ("lower", "expected calibration error of the interpreter's confidence (10 bins)"),
+        "ece": ("lower", "expected calibration error of the interpreter's served confidence "
+                         "(10 bins; the profile's [runtime] confidence_source)"),
         "high_confidence_accuracy": ("higher", "accuracy of outputs with confidence above the execute gate"),
         "confidence_present_rate": ("higher", "interpreter outputs that carry a confidence"),
     },

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from josi._io import atomic_write_json, atomic_write_text
+from josi.evals._action_dist import distribution_text, summary_lines
 
 BELOW = "below production target"
 
@@ -67,6 +68,7 @@ def terminal_summary(results: Mapping[str, Any], *, max_failures: int = 10) -> l
         if cal:
             buckets = ", ".join(f"{b['bucket']}: n={b['n']} acc={_fmt(b['accuracy'])}" for b in cal["buckets"])
             lines.append(f"    accuracy per confidence bucket: {buckets}")
+        lines += summary_lines(layer, data.get("details", {}))
     failed = [r for r in results["records"] if not r.get("passed")]
     if failed:
         lines.append(f"failed cases ({len(failed)}):")
@@ -173,6 +175,13 @@ def _record_html(r: Mapping[str, Any]) -> str:
         parts.append(f"<b>prompt</b><pre>{_esc(shown)}</pre>")
     if r.get("interpreter_raw"):
         parts.append(f"<b>interpreter output</b><pre>{_esc(r['interpreter_raw'])}</pre>")
+    facts = r.get("facts") or {}
+    if facts.get("action_probs"):
+        p = facts.get("p_expected_sampled")
+        sampled = "" if p is None else (f"; expected action under the shipped sampler {p:.3f}"
+                                         + (" (fragile)" if facts.get("fragile") else ""))
+        shown = distribution_text(facts["action_probs"])
+        parts.append(f"<b>action distribution</b><pre>{_esc(shown)}{_esc(sampled)}</pre>")
     if r.get("request") is not None:
         parts.append(f"<b>request</b><pre>{_esc(json.dumps(r['request'], ensure_ascii=False))}</pre>")
     if r.get("expected"):
@@ -243,6 +252,24 @@ def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None
             out.append("<table><tr><th>expected action</th><th>n</th><th>action accuracy</th></tr>")
             for a, row in det["action_accuracy_by_action"].items():
                 out.append(f"<tr><td>{_esc(a)}</td><td>{row['n']}</td><td>{_fmt(row['accuracy'])}</td></tr>")
+            out.append("</table>")
+        if det.get("action_distribution"):
+            dist = det["action_distribution"]
+            fragile = f"{len(dist['fragile'])}: {', '.join(dist['fragile'])}"
+            below = f"{dist['fragile_below']:g}"
+            out.append("<table><tr><th>greedy action accuracy</th><th>expected under the shipped "
+                       f"sampler</th><th>n</th><th>fragile (P &lt; {below})</th></tr>"
+                       f"<tr><td>{_fmt(dist['greedy_action_accuracy'])}</td>"
+                       f"<td>{_fmt(dist['expected_action_accuracy'])}</td><td>{dist['n']}</td>"
+                       f"<td>{_esc(fragile)}</td></tr></table>")
+        if det.get("calibration_by_source"):
+            served = _esc(str(det.get("confidence_source")))
+            out.append(f"<p class='meta'>served confidence source: {served} (the gated ECE and the "
+                       "reliability table below are the served source's)</p>"
+                       "<table><tr><th>confidence source</th><th>n</th><th>ECE</th></tr>")
+            for source, c in det["calibration_by_source"].items():
+                out.append(f"<tr><td>{_esc(source)}</td><td>{c['n']}</td>"
+                           f"<td>{_fmt(c['ece'])}</td></tr>")
             out.append("</table>")
         if det.get("calibration"):
             cal = det["calibration"]

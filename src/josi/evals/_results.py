@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from josi.evals._baseline import Baseline, regression_verdict
+from josi.evals._action_dist import calibration_by_source, layer_action_distribution, served_source
+from josi.evals._calibration import ECE_BINS, reliability
 from josi.evals._metrics_registry import LAYERS
 from josi.evals._stats import wilson
 from josi.evals._thresholds import Gate, Thresholds
@@ -52,7 +54,6 @@ METRIC_SOURCES: dict[str, tuple[str, str]] = {
     "confidence.confidence_present_rate": ("rate", "confidence_present"),
     "golden.pass_rate": ("rate", "passed"),
 }
-ECE_BINS = 10
 
 
 # The layer metric whose fact is the case's own verdict ("passed"): a case fails its
@@ -94,20 +95,7 @@ def calibration(records: Iterable[Mapping[str, Any]], *, execute_above: float = 
     """ECE over 10 equal-width bins, and accuracy per confidence-gate bucket."""
     pairs = [(float(r["facts"]["confidence"]), bool(r["facts"]["passed"]))
              for r in records if r.get("facts", {}).get("confidence") is not None]
-    bins: list[dict[str, Any]] = []
-    ece = None
-    if pairs:
-        ece = 0.0
-        for b in range(ECE_BINS):
-            lo, hi = b / ECE_BINS, (b + 1) / ECE_BINS
-            inside = [(c, ok) for c, ok in pairs if lo <= c < hi or (b == ECE_BINS - 1 and c == 1.0)]
-            if not inside:
-                continue
-            conf = sum(c for c, _ in inside) / len(inside)
-            acc = sum(ok for _, ok in inside) / len(inside)
-            ece += len(inside) / len(pairs) * abs(acc - conf)
-            bins.append({"range": f"{lo:.1f}-{hi:.1f}", "n": len(inside), "confidence": round(conf, 4),
-                         "accuracy": round(acc, 4)})
+    rel = reliability(pairs, ECE_BINS)
     buckets = []
     for name, test in (
         (f"execute (> {execute_above:g})", lambda c: c > execute_above),
@@ -118,8 +106,8 @@ def calibration(records: Iterable[Mapping[str, Any]], *, execute_above: float = 
         buckets.append({"bucket": name, "n": len(inside),
                         "accuracy": round(sum(inside) / len(inside), 4) if inside else None})
     high = buckets[0]["accuracy"]
-    return {"ece": None if ece is None else round(ece, 4), "high_confidence_accuracy": high,
-            "bins": bins, "buckets": buckets, "n": len(pairs)}
+    return {"ece": rel.to_dict()["ece"], "high_confidence_accuracy": high,
+            "bins": rel.to_dict()["bins"], "buckets": buckets, "n": len(pairs)}
 
 
 def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[str, float | None], dict[str, Any]]:
@@ -148,7 +136,12 @@ def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[st
                           confirm_at_or_above=gate["confirm_at_or_above"])
         metrics["ece"] = cal["ece"]
         metrics["high_confidence_accuracy"] = cal["high_confidence_accuracy"]
-        details["calibration"] = cal
+        details["calibration"] = cal  # of the served confidence: the profile's source, gated
+        details["confidence_source"] = served_source(records)
+        details["calibration_by_source"] = calibration_by_source(records)
+    distribution = layer_action_distribution(records)
+    if distribution:
+        details["action_distribution"] = distribution
     if layer in ("schema", "confidence", "golden"):
         per_action: dict[str, list[bool]] = defaultdict(list)
         for r in records:
@@ -284,6 +277,8 @@ def build_results(
         ],
         "regression": regression,
         "duplicates": [f"{layer}:{cid}" for layer, cid in duplicates],
+        "fragile": [f"{layer}:{cid}" for layer, data in layers.items()
+                    for cid in data["details"].get("action_distribution", {}).get("fragile", [])],
         "layers": layers,
         "records": list(records),
     }

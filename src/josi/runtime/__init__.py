@@ -1,6 +1,7 @@
 """Run a Josi GGUF: the v6 two-mode turn on llama.cpp, batch runs and a terminal chat."""
 
 from josi.runtime._config import (
+    CONFIDENCE_SOURCES,
     MODES,
     PROMPT_STYLES,
     DryPenalty,
@@ -23,6 +24,7 @@ from josi.runtime._runtime import (
 from josi.runtime._scripted import SCRIPTED_COACH_REPLY, ScriptedEngine
 
 __all__ = [
+    "CONFIDENCE_SOURCES",
     "MODES",
     "PROMPT_STYLES",
     "CallStats",

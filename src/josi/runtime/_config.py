@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from josi._errors import ConfigError
+from josi.training._profile import CONFIDENCE_SOURCES
 
 Mode = Literal["interpreter", "coach"]
 MODES: tuple[str, ...] = ("interpreter", "coach")
 PROMPT_STYLES: tuple[str, ...] = ("full", "compact")
 DEFAULT_PROMPT_STYLE = "full"
+DEFAULT_CONFIDENCE_SOURCE = "self"
 
 
 def manifest_path(gguf: str | os.PathLike[str]) -> Path:
@@ -45,6 +47,23 @@ def manifest_prompt_style(gguf: str | os.PathLike[str]) -> str:
             f"{manifest_path(gguf)}: prompt_style {style!r} is not one of {list(PROMPT_STYLES)}"
         )
     return style
+
+
+def manifest_confidence_source(gguf: str | os.PathLike[str]) -> str:
+    """The confidence source of the profile named in the manifest beside ``gguf``.
+
+    The profile's ``[runtime] confidence_source`` is the one place the choice is made (it is
+    measured per model, profiles/README.md); the manifest only says which profile built the
+    file. A GGUF without a manifest, or from a profile this checkout does not have, gets "self".
+    """
+    name = (read_manifest(gguf) or {}).get("profile")
+    if not name:
+        return DEFAULT_CONFIDENCE_SOURCE
+    from josi.training._profile import load_profile, profile_names
+
+    if name not in profile_names():
+        return DEFAULT_CONFIDENCE_SOURCE
+    return load_profile(name).runtime.confidence_source
 
 
 def _check_mode(mode: str) -> None:
@@ -97,6 +116,11 @@ class RuntimeConfig:
     # choice (tests/unit/runtime/test_jump_forward_model.py, benchmarks/jump_forward.py).
     jump_forward: bool = False
     n_batch: int = 512
+    # None: the profile's choice, read through the manifest beside the GGUF (else "self").
+    # "action_probability" replaces the model's confidence by P(chosen action) before
+    # post-processing and routing, so the router's confidence gate acts on it.
+    confidence_source: str | None = None
+    score_actions: bool = False  # score the five actions even when serving "self" (the evals do)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "gguf", Path(self.gguf))
@@ -104,6 +128,8 @@ class RuntimeConfig:
             object.__setattr__(self, "grammar_file", Path(self.grammar_file))
         if self.prompt_style is None:
             object.__setattr__(self, "prompt_style", manifest_prompt_style(self.gguf))
+        if self.confidence_source is None:
+            object.__setattr__(self, "confidence_source", manifest_confidence_source(self.gguf))
         problems = []
         if self.prompt_style not in PROMPT_STYLES:
             problems.append(f"prompt_style {self.prompt_style!r} is not one of {list(PROMPT_STYLES)}")
@@ -128,6 +154,9 @@ class RuntimeConfig:
             problems.append(f"top_k {self.top_k} must be >= 0 (0 disables it)")
         if self.n_threads is not None and self.n_threads < 1:
             problems.append(f"n_threads {self.n_threads} must be >= 1")
+        if self.confidence_source not in CONFIDENCE_SOURCES:
+            problems.append(f"confidence_source {self.confidence_source!r} is not one of "
+                            f"{list(CONFIDENCE_SOURCES)}")
         if self.n_batch < 8:
             problems.append(f"n_batch {self.n_batch} must be >= 8")
         if problems:
@@ -138,6 +167,11 @@ class RuntimeConfig:
         if self.deterministic:
             return 0.0
         return self.interpreter_temperature if mode == "interpreter" else self.coach_temperature
+
+    @property
+    def scores_actions(self) -> bool:
+        """Whether interpreter calls score the action distribution (always when it is served)."""
+        return self.score_actions or self.confidence_source == "action_probability"
 
     def dry(self, mode: str) -> DryPenalty | None:
         """The DRY penalty for ``mode``, or None when it is off (always for the interpreter)."""

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import time
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +42,42 @@ class Generation:
     stopped: str  # "eog" | "max_tokens" | "context_full"
     decode_steps: int = 0  # llama_decode calls after the prompt: forward passes spent on the output
     forced_tokens: int = 0  # output tokens that came in a jump-forward batch, not a decode of their own
+    ids: tuple[int, ...] = ()  # the generated tokens: a later step can score from this exact prefix
+
+
+@dataclass(frozen=True)
+class ContinuationScores:
+    """Log-probabilities of a few alternative continuations of one token prefix.
+
+    Two distributions, for two questions:
+
+    - ``logprobs`` (``raw()``): the sum of each candidate's token log-probabilities under the
+      model's own distribution, no grammar, no sampler. It says how much of the model's mass
+      sits on the candidates at all (``candidate_mass``: the raw mass of their first tokens;
+      the rest goes to tokens the grammar forbids or to other spellings of the same values)
+      and is what two model files are compared on, since the grammar hides their differences.
+    - ``grammar_logprobs`` (``grammar()``): the distribution a grammar that admits exactly
+      these candidates leaves, before any sampler truncation: at every step where candidates
+      branch the model's probabilities are renormalised over the branches, and a step where
+      only one candidate continues is forced (probability 1). When the candidates' first
+      tokens are distinct, as the five action values' are for the shipped tokenizers, this is
+      the first-token distribution renormalised over the five. It is what the constrained
+      decoder draws from, so confidence, the shipped-sampler figures and greedy agreement use
+      it. It omits the mass of non-canonical spellings (a value written in smaller pieces),
+      which the grammar also admits: ``1 - candidate_mass`` bounds that error.
+    """
+
+    candidates: tuple[str, ...]
+    token_ids: tuple[tuple[int, ...], ...]
+    logprobs: tuple[float, ...]
+    grammar_logprobs: tuple[float, ...]
+    candidate_mass: float
+
+    def raw(self) -> dict[str, float]:
+        return {c: math.exp(lp) for c, lp in zip(self.candidates, self.logprobs)}
+
+    def grammar(self) -> dict[str, float]:
+        return {c: math.exp(lp) for c, lp in zip(self.candidates, self.grammar_logprobs)}
 
 
 @dataclass
@@ -435,7 +474,86 @@ class Engine:
             stopped=stopped,
             decode_steps=steps,
             forced_tokens=forced,
+            ids=tuple(out),
         )
+
+    # --- scoring ------------------------------------------------------------------------
+
+    def _decode_logprobs(self, tokens: list[int]) -> Any:
+        """Append ``tokens`` to the KV cache in one decode; the log-softmax after each of them."""
+        np, llm = require("numpy"), self.llm
+        n_past, n = llm.n_tokens, len(tokens)
+        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
+        llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[n_past:n_past + n] = tokens
+        llm.n_tokens = n_past + n
+        n_vocab = llm.n_vocab()
+        logits = self._llama_cpp.llama_get_logits_ith
+        rows = np.stack([np.ctypeslib.as_array(logits(llm._ctx.ctx, i), shape=(n_vocab,))
+                         for i in range(n)]).astype(np.float64)
+        rows -= rows.max(axis=1, keepdims=True)
+        rows -= np.log(np.exp(rows).sum(axis=1, keepdims=True))
+        return rows
+
+    def score_continuations(self, prompt_ids: Sequence[int], prefix_ids: Sequence[int],
+                            candidates: Sequence[str]) -> ContinuationScores:
+        """Score each candidate text as the continuation of ``prompt_ids + prefix_ids``.
+
+        Multiple-choice scoring: the shared prefix is decoded once (whatever the KV cache
+        already holds of it is reused, so right after ``generate`` only its last token is
+        decoded again), then each candidate's tokens but its last in one decode, truncating
+        back to the prefix between candidates. Pass the tokens the model actually generated
+        as ``prefix_ids``: a re-tokenised text can split differently and would score another
+        context. Candidates are tokenised on their own, which matches their tokens in context
+        when the prefix ends at a pre-tokenizer boundary (a quote before a word does).
+        The cache ends holding the prefix. See ``ContinuationScores`` for the two results.
+        """
+        np = require("numpy")
+        tokens = [tuple(self.llm.tokenize(c.encode("utf-8"), add_bos=False, special=False))
+                  for c in candidates]
+        for c, t in zip(candidates, tokens):
+            if not t:
+                raise ContractError(f"candidate {c!r} has no tokens")
+            shadowed = [o for o, u in zip(candidates, tokens) if u != t and u[:len(t)] == t]
+            if shadowed or tokens.count(t) > 1:
+                raise ContractError(f"candidate {c!r} is a token prefix of {shadowed or [c]}; "
+                                    "scoring needs candidates that end where they differ")
+        ids = [*prompt_ids, *prefix_ids]
+        if not ids:
+            raise ContractError("cannot score continuations of an empty prefix")
+        if len(ids) + max(len(t) for t in tokens) >= self.n_ctx:
+            raise ContractError(f"prefix ({len(ids)} tokens) and candidates do not fit the context")
+        reused = min(self._common_prefix(ids), len(ids) - 1)
+        self._truncate(reused)
+        if reused < len(ids) - 1:
+            self.llm.eval(ids[reused:-1])
+        base = len(ids)
+        node: dict[tuple[int, ...], Any] = {(): self._decode_logprobs([ids[-1]])[0]}
+        raw: list[float] = []
+        for t in tokens:
+            rows = [node[()]]
+            if len(t) > 1:
+                self._truncate(base)
+                rows += list(self._decode_logprobs(list(t[:-1])))
+            for k in range(1, len(t)):
+                node.setdefault(t[:k], rows[k])
+            raw.append(float(sum(rows[k][t[k]] for k in range(len(t)))))
+        self._truncate(base)
+        branches: dict[tuple[int, ...], set[int]] = defaultdict(set)
+        for t in tokens:
+            for k in range(len(t)):
+                branches[t[:k]].add(t[k])
+
+        def step(prefix: tuple[int, ...], token: int) -> float:
+            options = node[prefix][sorted(branches[prefix])]
+            top = options.max()
+            return float(node[prefix][token] - top - np.log(np.exp(options - top).sum()))
+
+        grammar = [sum(step(t[:k], t[k]) for k in range(len(t))) for t in tokens]
+        first = node[()][sorted(branches[()])]
+        return ContinuationScores(tuple(candidates), tuple(tokens), tuple(raw), tuple(grammar),
+                                  float(np.exp(first).sum()))
 
     def close(self) -> None:
         self._snapshots.clear()

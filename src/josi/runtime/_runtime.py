@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from josi.contracts import (
     grammar_text,
     load_tool_dispatch,
     pin_free_text,
+    round_confidence,
     validate_context,
     verbatim_free_text,
 )
@@ -21,9 +23,11 @@ from josi.parsing import ParseResult
 from josi.routing import RouteDecision
 from josi.routing import message as app_message
 from josi.runtime import _core
+from josi.runtime._actions import score_actions
 from josi.runtime._config import RuntimeConfig
 from josi.runtime._engine import Engine, Generation
 from josi.runtime._scripted import ScriptedEngine
+from josi.runtime._engine import ContinuationScores, Engine, Generation
 
 _SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads")
 
@@ -47,12 +51,22 @@ class CallStats:
 @dataclass(frozen=True)
 class InterpreterCall:
     raw: str
-    parse: ParseResult
+    parse: ParseResult  # the model's own request: its confidence is the self-reported one
     stats: CallStats
+    action_scores: ContinuationScores | None = None  # None: not scored, or no action position
+    served_confidence: float | None = None  # set when the served confidence is P(chosen action)
 
     @property
     def request(self) -> dict[str, Any]:
-        return self.parse.request
+        """The request handed on to post-processing and routing."""
+        if self.served_confidence is None:
+            return self.parse.request
+        return {**self.parse.request, "confidence": self.served_confidence}
+
+    @property
+    def action_probs(self) -> dict[str, float] | None:
+        """P(action | prompt) under the grammar (ContinuationScores.grammar), when scored."""
+        return None if self.action_scores is None else self.action_scores.grammar()
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,7 @@ class TurnResult:
     # Who wrote the reply: "safety" (red flags), "coach", "fallback" (garbled coach output),
     # "router" (denials, clarify, no chat) or "engine" (the engine's result is the answer).
     reply_source: str = "router"
+    action_probs: dict[str, float] | None = None  # the interpreter call's, when scored
 
     @property
     def prompt_tokens(self) -> int:
@@ -112,6 +127,7 @@ class TurnResult:
             "red_flags": list(self.red_flags),
             "guard_dropped": list(self.guard_dropped),
             "reply_source": self.reply_source,
+            "action_probs": self.action_probs,
             "calls": [dataclasses.asdict(c) for c in self.calls],
             "latency_s": round(self.latency_s, 4),
             "prompt_tokens": self.prompt_tokens,
@@ -264,8 +280,23 @@ class JosiRuntime:
             grammar = pin_free_text(grammar, verbatim_free_text(message))
         gen, stats = self._generate("interpreter", messages, grammar=grammar)
         raw = _core.strip_thinking(gen.text)
-        return InterpreterCall(raw=gen.text, parse=_core.parse_request(raw, user_message=message),
-                               stats=stats)
+        parse = _core.parse_request(raw, user_message=message)
+        if not self.config.scores_actions:
+            return InterpreterCall(raw=gen.text, parse=parse, stats=stats)
+        # Scored after generation from the generated tokens, so the prefix is the model's own.
+        started = time.perf_counter()
+        scores = score_actions(self._engine, self.prompt_ids(messages), gen.ids)
+        # The call's cost includes the scoring decodes: the app pays them when it serves P(action).
+        scoring_s = time.perf_counter() - started
+        stats = dataclasses.replace(stats, latency_s=stats.latency_s + scoring_s)
+        served = None
+        action = parse.request.get("action")
+        if (self.config.confidence_source == "action_probability" and scores is not None
+                and parse.ok and action in scores.candidates):
+            # On the grammar's 0.05 steps, as the canonical request (and the coach) carries it.
+            served = round_confidence(scores.grammar()[action])
+        return InterpreterCall(raw=gen.text, parse=parse, stats=stats, action_scores=scores,
+                               served_confidence=served)
 
     def coach(self, ctx: dict[str, Any], message: str, interpreter_output: str,
               history: list[dict[str, Any]] | None = None) -> CoachCall:
@@ -328,6 +359,7 @@ class JosiRuntime:
             red_flags=red_flags,
             guard_dropped=guard_dropped,
             reply_source=source,
+            action_probs=interp.action_probs,
         )
 
     @staticmethod

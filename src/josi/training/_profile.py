@@ -25,6 +25,9 @@ DTYPES = ("float32", "bfloat16", "float16")
 MODES = ("joint", "interpreter", "coach", "both")
 PROMPT_STYLES = ("full", "compact")
 SAMPLINGS = ("random", "group_by_length", "length_buckets")
+# Where a served request's confidence comes from (josi.runtime.RuntimeConfig.confidence_source):
+# the number the model wrote, or the probability of the action it chose.
+CONFIDENCE_SOURCES = ("self", "action_probability")
 QUANTS = ("Q4_K_M", "Q8_0", "F16", "Q5_K_M", "Q4_0")
 
 
@@ -110,6 +113,13 @@ class ExportConfig:
 
 
 @dataclass(frozen=True)
+class ServingConfig:
+    """How the app serves the model: choices measured on the trained model, not training knobs."""
+
+    confidence_source: str = "self"
+
+
+@dataclass(frozen=True)
 class TrackingConfig:
     wandb: bool = False
     project: str = "josi"
@@ -127,6 +137,7 @@ class Profile:
     dpo: DPOConfig = field(default_factory=DPOConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    runtime: ServingConfig = field(default_factory=ServingConfig)
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,7 +158,7 @@ class Profile:
         return _digest({key: value for key, value in self.to_dict().items() if key not in _NOT_TRAINING})
 
 
-_NOT_TRAINING = ("export", "tracking", "thresholds")
+_NOT_TRAINING = ("export", "tracking", "thresholds", "runtime")
 
 
 def _digest(data: dict[str, Any]) -> str:
@@ -163,6 +174,7 @@ _SECTIONS: dict[str, type] = {
     "dpo": DPOConfig,
     "export": ExportConfig,
     "tracking": TrackingConfig,
+    "runtime": ServingConfig,
 }
 _TOP_LEVEL = ("name", "prompt_style", "thresholds")
 
@@ -330,6 +342,8 @@ def _validate(profile: Profile) -> None:
         (profile.model.output_budget > 0, "model.output_budget must be positive"),
         (all(q in QUANTS for q in profile.export.quants), f"export.quants must be among {QUANTS}"),
         (profile.export.ship in profile.export.quants, "export.ship must be one of export.quants"),
+        (profile.runtime.confidence_source in CONFIDENCE_SOURCES,
+         f"runtime.confidence_source must be one of {CONFIDENCE_SOURCES}"),
     ]
     for ok, message in checks:
         if not ok:

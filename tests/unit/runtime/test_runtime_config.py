@@ -84,3 +84,21 @@ def test_bad_manifest_is_a_clear_error(tmp_path, content, match):
 def test_invalid_values_are_rejected(tmp_path, field, value):
     with pytest.raises(ConfigError, match=field):
         RuntimeConfig(gguf=tmp_path / "m.gguf", **{field: value})
+
+
+def test_confidence_source_comes_from_the_manifests_profile(tmp_path):
+    from josi.training import load_profile
+
+    gguf = tmp_path / "m.gguf"
+    assert RuntimeConfig(gguf=gguf).confidence_source == "self"  # no manifest: the model's own
+    manifest_path(gguf).write_text(json.dumps({"file": "m.gguf", "profile": "nano"}))
+    chosen_by_nano = load_profile("nano").runtime.confidence_source
+    assert RuntimeConfig(gguf=gguf).confidence_source == chosen_by_nano
+    manifest_path(gguf).write_text(json.dumps({"file": "m.gguf", "profile": "not-here"}))
+    assert RuntimeConfig(gguf=gguf).confidence_source == "self"
+    chosen = RuntimeConfig(gguf=gguf, confidence_source="action_probability")
+    assert chosen.confidence_source == "action_probability" and chosen.scores_actions
+    assert not RuntimeConfig(gguf=gguf, confidence_source="self").scores_actions
+    assert RuntimeConfig(gguf=gguf, confidence_source="self", score_actions=True).scores_actions
+    with pytest.raises(ConfigError, match="confidence_source 'vibes'"):
+        RuntimeConfig(gguf=gguf, confidence_source="vibes")
