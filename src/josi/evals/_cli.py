@@ -127,18 +127,32 @@ def register(app: typer.Typer) -> None:
     def baseline_update(
         results: Path = typer.Argument(..., help="a passing results.json (or its report folder)"),
         profile: str = typer.Option("nano", "--profile", help="whose baseline: thresholds/<profile>.baseline.json"),
+        initial: bool = typer.Option(False, "--initial", help="the profile's first baseline, from a run of the "
+                                     "model that last shipped: its below-target figures may miss the "
+                                     "recorded ones, nothing else may fail"),
     ) -> None:
         """Make a run's per-case outcomes the profile's baseline (the ship gate does this on success)."""
         from josi._errors import ContractError
         from josi.evals import baseline_path, load_results, load_thresholds, write_baseline
 
         data = load_results(results)
-        if data.get("gates_failed"):
-            raise ContractError(f"{results}: gates failed ({', '.join(data['gates_failed'])}); "
-                                "only a passing run becomes the baseline")
-        if data.get("profile") != load_thresholds(profile).profile:
+        thresholds = load_thresholds(profile)
+        if data.get("profile") != thresholds.profile:
             raise ContractError(f"{results} was gated as profile {data.get('profile')!r}, not {profile!r}")
-        path = write_baseline(data, baseline_path(load_thresholds(profile).path))
+        target = baseline_path(thresholds.path)
+        failed = list(data.get("gates_failed") or [])
+        if initial:
+            if target.exists():
+                raise ContractError(f"{target} exists: --initial starts a profile's first baseline only")
+            below = {g.metric for g in thresholds.gates if g.below_production}
+            failed = [m for m in failed if m not in below]
+            broken = [f"{r['layer']}:{r['id']}" for r in data.get("records", []) if r.get("violations")]
+            if broken:
+                raise ContractError(f"code guarantees failed on {len(broken)} cases ({', '.join(broken[:5])})")
+        if failed:
+            raise ContractError(f"{results}: gates failed ({', '.join(failed)}); "
+                                "only a passing run becomes the baseline")
+        path = write_baseline(data, target)
         typer.echo(f"baseline: {path}")
 
     app.add_typer(baseline, name="baseline")

@@ -136,3 +136,33 @@ def test_a_case_passes_under_the_sampler_only_if_every_seed_passes():
     assert sampling["seeds"] == 3 and sampling["flaky"] == ["c"]
     assert (sampling["greedy"]["k"], sampling["every_seed"]["k"]) == (1, 0)
     assert any("flaky 1" in line for line in terminal_summary(res))
+
+
+def test_baseline_update_takes_only_a_passing_run(tmp_path, capsys):
+    import shutil
+
+    from josi.cli import main
+    from josi.evals import load_cases, load_thresholds as load
+
+    toml = tmp_path / "nano.toml"
+    shutil.copy(load("nano").path, toml)
+    thresholds = load(toml)
+    ids = [c.id for c in load_cases("golden")]
+    records = [_record(cid, "golden", i % 2 == 0) for i, cid in enumerate(ids)]
+    res = build_results(records, thresholds=thresholds, case_ids={"golden": ids})
+    assert res["gates_failed"] == ["golden.pass_rate"]  # 0.5 is below the recorded 0.6976
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(res))
+    assert main(["baseline", "update", str(path), "--profile", str(toml)]) == 2
+    assert "only a passing run" in capsys.readouterr().err
+    assert not (tmp_path / "nano.baseline.json").exists()
+    # The first baseline comes from the model that last shipped: its below-target figures may
+    # miss the recorded ones, but a code guarantee may not fail.
+    broken = json.loads(path.read_text())
+    broken["records"][0]["violations"] = ["monitor tier has no chat, but the turn went ahead"]
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    assert main(["baseline", "update", str(tmp_path / "broken.json"), "--profile", str(toml), "--initial"]) == 2
+    assert main(["baseline", "update", str(path), "--profile", str(toml), "--initial"]) == 0
+    assert len(load_baseline(tmp_path / "nano.baseline.json").outcomes) == len(ids)
+    assert main(["baseline", "update", str(path), "--profile", str(toml), "--initial"]) == 2
+    assert "first baseline only" in capsys.readouterr().err
