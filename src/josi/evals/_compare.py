@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from josi._errors import ContractError
+from josi._io import read_text
 
 
 def mcnemar_exact(b: int, c: int) -> float:
@@ -34,7 +35,7 @@ def load_results(path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         path = path / "results.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except (OSError, json.JSONDecodeError) as exc:
         raise ContractError(f"cannot read results {path}: {exc}") from exc
     if not isinstance(data, dict) or "records" not in data or "layers" not in data:

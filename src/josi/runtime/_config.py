@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from josi._errors import ConfigError
+from josi._errors import ConfigError, InputEncodingError
+from josi._io import read_text
 
 Mode = Literal["interpreter", "coach"]
 MODES: tuple[str, ...] = ("interpreter", "coach")
@@ -28,8 +29,8 @@ def read_manifest(gguf: str | os.PathLike[str]) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_text(path))
+    except (OSError, InputEncodingError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the model manifest ({exc})") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the model manifest must be a JSON object")
@@ -90,6 +91,9 @@ class RuntimeConfig:
     grammar_file: Path | None = None  # None: the committed GATCRequest grammar
     pin_free_text: bool = True  # fix free_text to the message in the grammar: the copy cannot drift or loop
     prefix_cache: bool = True  # reuse the KV cache of the shared system-prompt prefix
+    # Check the GGUF against the manifest beside it (size, sha256) before loading; a
+    # success is cached by file size and mtime, so the hash is paid once per file.
+    verify: bool = True
     n_batch: int = 512
 
     def __post_init__(self) -> None:
