@@ -123,8 +123,8 @@ def test_only_invalid_rows_leave_the_existing_output_untouched(tmp_path, capsys,
     output = tmp_path / "results.jsonl"
     output.write_text('{"id": "earlier"}\n')
     assert _run(gguf, cases, output) == 2
-    assert "no valid case" in _one_error_line(capsys.readouterr().err)
     assert output.read_text() == '{"id": "earlier"}\n'
+    assert "no valid case" in _one_error_line(capsys.readouterr().err)
     assert not partial_path(output).exists() and not model
 
 
