@@ -106,6 +106,16 @@ def test_a_non_utf8_chat_context_names_the_file_and_byte(tmp_path, capsys):
     assert f"{context}: not valid UTF-8 at byte 30 (line 2)" in err and "Traceback" not in err
 
 
+def test_a_chat_context_that_is_not_an_object_is_one_line(tmp_path, capsys):
+    """``josi chat --gguf m.gguf --context list.json --tier coach``: a TypeError traceback."""
+    context = tmp_path / "list.json"
+    context.write_text("[1]")
+    argv = ["chat", "--gguf", _gguf(tmp_path), "--context", str(context), "--tier", "coach"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "must hold a JSON object" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("reader", ["export verify", "download --manifest", "run --gguf"])
 def test_a_non_utf8_manifest_names_the_file_and_byte(tmp_path, capsys, reader):
     """``josi export verify m.gguf.manifest.json`` (or ``josi download --manifest`` with it)

@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,7 +133,6 @@ class BatchPlan:
     rows: int  # valid and invalid rows read
     skipped: int  # invalid rows, already reported
     resumed: int = 0  # finished cases kept from the partial file
-    resumed_ids: set[str] = field(default_factory=set)
 
 
 def _input_text(path: Path, encoding_errors: str, report: Callable[[str], None]) -> str:
@@ -243,8 +242,7 @@ def plan_batch(
         done = _finished_ids(partial)
         report(f"resuming: {len(done)} finished case(s) kept from {partial}")
     todo = [case for case in cases if case.id not in done]
-    return BatchPlan(input_path, output_path, todo, rows=rows, skipped=skipped,
-                     resumed=len(done), resumed_ids=done)
+    return BatchPlan(input_path, output_path, todo, rows=rows, skipped=skipped, resumed=len(done))
 
 
 def execute_batch(runtime: JosiRuntime, plan: BatchPlan, *, report: Callable[[str], None],

@@ -110,6 +110,10 @@ def register(app: typer.Typer) -> None:
                 ctx = json.loads(read_text(context))
             except (OSError, json.JSONDecodeError) as exc:
                 raise ConfigError(f"cannot read the context file {context}: {exc}") from exc
+            if not isinstance(ctx, dict):
+                # --tier and friends set keys in it; a list or a number would be a TypeError.
+                raise ConfigError(f"the context file {context} must hold a JSON object "
+                                  "(a ChatContext)")
         else:
             ctx = default_context()
         for key, value in (("tier", tier), ("persona", persona), ("readiness", readiness)):

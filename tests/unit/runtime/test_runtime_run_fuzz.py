@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from josi import JosiError
+from josi._io import read_jsonl
 from josi.runtime._batch import execute_batch, partial_path, plan_batch
 
 from .test_runtime_batch_chat import CTX, FakeRuntime
@@ -82,8 +83,7 @@ def test_a_run_gives_a_clear_error_or_the_correct_result(drawn, newline, raw_tai
             assert str(cases) in str(exc) and "\n" not in str(exc)
             assert not output.exists()
         else:
-            got = [json.loads(line)["id"] for line in output.read_text("utf-8").splitlines()] \
-                if output.exists() else []
+            got = [row["id"] for row in read_jsonl(output)] if output.exists() else []
             assert got == [case_id for case_id, _ in expected]
             assert [message for message, _ in runtime.seen] == [m for _, m in expected]
             assert summary.succeeded == len(expected)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from josi import ModelFileError
+from josi._io import read_jsonl
 from josi._progress import Progress
 from josi.cli import main
 from josi.export import write_manifest
@@ -85,7 +86,7 @@ def _run(gguf: Path, cases: Path, output: Path, *extra: str) -> int:
 
 
 def _ids(path: Path) -> list[str]:
-    return [json.loads(line)["id"] for line in path.read_text().splitlines()]
+    return [row["id"] for row in read_jsonl(path)]
 
 
 def _one_error_line(err: str) -> str:
@@ -126,6 +127,17 @@ def test_only_invalid_rows_leave_the_existing_output_untouched(tmp_path, capsys,
     assert output.read_text() == '{"id": "earlier"}\n'
     assert "no valid case" in _one_error_line(capsys.readouterr().err)
     assert not partial_path(output).exists() and not model
+
+
+def test_a_negative_limit_is_refused_before_anything_is_touched(tmp_path, capsys, model):
+    """``josi run ... --output results.jsonl --limit -1``: no case ran, and the existing
+    results.jsonl was truncated to 0 bytes."""
+    gguf, cases = _files(tmp_path)
+    output = tmp_path / "results.jsonl"
+    output.write_text("earlier\n")
+    assert _run(gguf, cases, output, "--limit", "-1") == 2
+    assert output.read_text() == "earlier\n"
+    assert "limit -1" in _one_error_line(capsys.readouterr().err) and not model
 
 
 def test_every_case_failing_leaves_the_existing_output_untouched(tmp_path):
