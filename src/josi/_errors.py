@@ -23,5 +23,9 @@ class ModelFileError(JosiError):
     """A GGUF or checkpoint is missing, truncated or not what its manifest says."""
 
 
+class InputEncodingError(JosiError, ValueError):
+    """An input file is not valid UTF-8; the message names the file and the byte offset."""
+
+
 class MissingDependencyError(JosiError, ImportError):
     """An optional heavy dependency is not installed."""

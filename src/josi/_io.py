@@ -1,4 +1,8 @@
-"""Atomic writes and hashing. A killed process never leaves a half-written file."""
+"""Atomic writes, strict UTF-8 reads and hashing.
+
+A killed process never leaves a half-written file, and an input file that is not
+UTF-8 is an error naming the file and the byte offset, never silently replaced text.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from josi._errors import InputEncodingError
 
 _CHUNK = 1 << 20
 
@@ -41,22 +47,51 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | N
     return atomic_write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False, sort_keys=False) + "\n")
 
 
+def jsonl_line(row: Any) -> str:
+    """One JSONL row with its newline, as every JSONL file here is written."""
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def atomic_write_jsonl(path: str | os.PathLike[str], rows: Iterable[Any]) -> Path:
-    lines = [json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in rows]
-    return atomic_write_text(path, "".join(line + "\n" for line in lines))
+    return atomic_write_text(path, "".join(jsonl_line(row) for row in rows))
+
+
+def decode_utf8(data: bytes, source: str | os.PathLike[str]) -> str:
+    """``data`` decoded as strict UTF-8; InputEncodingError names ``source``, byte and line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputEncodingError(
+            f"{source}: not valid UTF-8 at byte {exc.start} (line {line}): {exc.reason}"
+        ) from None
+
+
+def decode_utf8_replacing(data: bytes) -> tuple[str, int]:
+    """``data`` with each invalid UTF-8 sequence replaced by U+FFFD, and how many were replaced."""
+    text = data.decode("utf-8", errors="replace")
+    # EF BF BD can only ever decode as a genuine U+FFFD, so the rest are replacements.
+    return text, text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A text input file, decoded as strict UTF-8 (see decode_utf8)."""
+    with open(path, "rb") as handle:
+        return decode_utf8(handle.read(), path)
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> list[Any]:
     """Read JSONL; a malformed line raises ValueError naming file and line."""
     rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    # Split on newlines only: JSON strings may hold U+2028 and other characters that
+    # str.splitlines() would treat as line breaks.
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
     return rows
 
 

@@ -36,13 +36,26 @@ def build_app() -> typer.Typer:
     return app
 
 
+def error_line(exc: BaseException) -> str:
+    """One line for a user's mistake or an environment problem; never a traceback."""
+    if isinstance(exc, OSError) and not isinstance(exc, JosiError) and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+        if exc.filename2:
+            text += f" (and {exc.filename2})"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     app = build_app()
     try:
         # Without standalone mode click returns a command's exit code instead of exiting.
         code = app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
-    except JosiError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+    except (JosiError, OSError, UnicodeError) as exc:
+        # Bad input, a full disk, a read-only folder or a non-UTF-8 file: the user can act
+        # on one line; a traceback would bury it.
+        typer.secho(f"error: {error_line(exc)}", err=True, fg=typer.colors.RED)
         return 2
     except typer.Exit as exc:
         return exc.exit_code

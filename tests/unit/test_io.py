@@ -7,7 +7,15 @@ import stat
 
 import pytest
 
-from josi._io import atomic_write_jsonl, atomic_write_text, read_jsonl, sha256_file
+from josi._errors import InputEncodingError
+from josi._io import (
+    atomic_write_jsonl,
+    atomic_write_text,
+    decode_utf8_replacing,
+    read_jsonl,
+    read_text,
+    sha256_file,
+)
 
 
 def test_atomic_write_replaces_and_leaves_no_temp_files(tmp_path):
@@ -46,3 +54,24 @@ def test_jsonl_round_trip_and_bad_line(tmp_path):
     with pytest.raises(ValueError, match=r"rows.jsonl:2"):
         read_jsonl(path)
     assert len(sha256_file(path)) == 64
+
+
+def test_strict_utf8_names_the_file_byte_and_line(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"b": "caf\xe9"}\n')
+    message = r"rows.jsonl: not valid UTF-8 at byte 19 \(line 2\)"
+    with pytest.raises(InputEncodingError, match=message):
+        read_jsonl(path)
+    with pytest.raises(ValueError):  # callers that catch ValueError keep working
+        read_text(path)
+
+
+def test_replacing_counts_only_invalid_sequences():
+    text, replaced = decode_utf8_replacing("ok \ufffd ".encode() + b"\xe9\xff \xe2\x82")
+    assert text == "ok \ufffd \ufffd\ufffd \ufffd" and replaced == 3
+
+
+def test_jsonl_lines_split_on_newlines_only(tmp_path):
+    rows = [{"text": "a\u2028b\x85c\x0cd"}, {"text": "e"}]
+    path = atomic_write_jsonl(tmp_path / "rows.jsonl", rows)
+    assert read_jsonl(path) == rows

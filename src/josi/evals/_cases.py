@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from josi._errors import ContractError
-from josi._io import read_jsonl
+from josi._io import read_jsonl, read_text
 from josi._resources import resource_dir
 from josi.evals._metrics_registry import LAYERS
 
@@ -112,7 +112,7 @@ def cases_dir() -> Path:
 def load_presets(path: str | None = None) -> dict[str, dict[str, Any]]:
     file = Path(path) if path else cases_dir() / "presets.json"
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = json.loads(read_text(file))
     except (OSError, json.JSONDecodeError) as exc:
         raise ContractError(f"cannot read context presets {file}: {exc}") from exc
     return {k: v for k, v in data.items() if not k.startswith("_")}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from josi._errors import ContractError
+from josi._io import read_text
 from josi.evals._stats import mcnemar_exact, paired_difference_interval, smallest_detectable_difference
 
 
@@ -22,7 +23,7 @@ def load_results(path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         path = path / "results.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except (OSError, json.JSONDecodeError) as exc:
         raise ContractError(f"cannot read results {path}: {exc}") from exc
     if not isinstance(data, dict) or "records" not in data or "layers" not in data:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from josi._errors import ConfigError
+from josi._io import read_text
 from josi._resources import resource_dir
 from josi.evals._metrics_registry import METRICS, higher_is_better, metric_known
 
@@ -93,7 +94,7 @@ def _threshold_name(profile: str) -> str:
         return profile
     if model_profile.is_file():
         try:
-            name = tomllib.loads(model_profile.read_text(encoding="utf-8")).get("thresholds")
+            name = tomllib.loads(read_text(model_profile)).get("thresholds")
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"cannot read model profile {model_profile}: {exc}") from exc
         if isinstance(name, str) and name:
@@ -150,7 +151,7 @@ def load_thresholds(profile: str | Path = "nano") -> Thresholds:
                 + ", ".join(threshold_profiles())
             )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read thresholds {path}: {exc}") from exc
     where = str(path)

@@ -68,15 +68,32 @@ def register(app: typer.Typer) -> None:
         dest: Path = typer.Option(..., "--dest", help="Target file, or directory when using --manifest."),
         sha256: str = typer.Option(None, "--sha256", help="Expected sha256 of the file."),
         manifest: Path = typer.Option(None, "--manifest", help="Manifest naming the file, size and sha256."),
+        allow_unverified: bool = typer.Option(
+            False, "--allow-unverified",
+            help="Accept a file with no sha256 from a server that sends no Content-Length "
+                 "(a transfer that ends early then goes unnoticed)."),
     ) -> None:
         """Resumable, sha256-verified download; the previous file stays on any failure."""
         from josi._errors import ConfigError
+        from josi._progress import Progress
         from josi.export import download as fetch
         from josi.export import download_from_manifest
 
-        if manifest is not None:
-            typer.echo(str(download_from_manifest(manifest, dest, url)))
-            return
-        if not url:
-            raise ConfigError("give a URL or --manifest")
-        typer.echo(str(fetch(url, dest, sha256)))
+        bar = Progress(None, unit="MB", scale=1e6, per="s", plain_every_s=None, delay_s=1.0)
+
+        def progress(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done)
+
+        try:
+            if manifest is not None:
+                path = download_from_manifest(manifest, dest, url, progress=progress,
+                                              allow_unverified=allow_unverified)
+            elif not url:
+                raise ConfigError("give a URL or --manifest")
+            else:
+                path = fetch(url, dest, sha256, progress=progress,
+                             allow_unverified=allow_unverified)
+        finally:
+            bar.close()
+        typer.echo(str(path))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from josi._errors import ModelFileError
-from josi._io import atomic_write_json, sha256_file
-from josi._resources import repo_root, resource_dir
+from josi._io import atomic_write_json, read_text, sha256_file
+from josi._resources import cache_dir, repo_root, resource_dir
 
 MANIFEST_SUFFIX = ".manifest.json"
 REQUIRED = (
@@ -71,7 +72,7 @@ def write_manifest(artifact: str | os.PathLike[str], **fields: Any) -> Path:
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = manifest_path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except FileNotFoundError as exc:
         raise ModelFileError(f"manifest {path} does not exist") from exc
     except OSError as exc:
@@ -91,6 +92,21 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
+def plain_file_name(name: Any, manifest: str | os.PathLike[str]) -> str:
+    """``name`` if it is a plain file name, else ModelFileError.
+
+    A manifest's ``file`` is joined to a folder: a separator, ``..`` or an absolute path
+    would point outside it.
+    """
+    if (not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name
+            or "\0" in name or PureWindowsPath(name).drive):
+        raise ModelFileError(
+            f"manifest {manifest}: 'file' must be a bare file name (no folder, no '..', "
+            f"not absolute), got {name!r}"
+        )
+    return name
+
+
 def verify_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Check the artifact beside a manifest against its size and sha256; return the manifest.
 
@@ -98,11 +114,7 @@ def verify_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     mpath = manifest_path(path)
     data = read_manifest(mpath)
-    name = data["file"]
-    # An empty name would make with_name() raise ValueError.
-    if not isinstance(name, str) or not name or Path(name).name != name:
-        raise ModelFileError(f"manifest {mpath}: 'file' must be a bare file name, got {data['file']!r}")
-    artifact = mpath.with_name(data["file"])
+    artifact = mpath.with_name(plain_file_name(data["file"], mpath))
     if not artifact.is_file():
         raise ModelFileError(f"{artifact} named by {mpath.name} does not exist")
     size = artifact.stat().st_size
@@ -112,3 +124,47 @@ def verify_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     if digest != data["sha256"]:
         raise ModelFileError(f"{artifact.name}: sha256 {digest[:12]}... != manifest {str(data['sha256'])[:12]}...")
     return data
+
+
+def verify_before_load(artifact: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Verify ``artifact`` against the manifest beside it, if there is one (None if not).
+
+    Hashing a model takes seconds, so a success is remembered in the cache folder, keyed
+    by the artifact's resolved path, size and mtime_ns and the manifest's size and sha256:
+    a changed file or manifest is checked again. Raises ModelFileError on any mismatch.
+    """
+    artifact = Path(artifact)
+    mpath = manifest_path(artifact)
+    if not mpath.is_file():
+        return None
+    data = read_manifest(mpath)
+    if plain_file_name(data["file"], mpath) != artifact.name:
+        raise ModelFileError(f"manifest {mpath} describes {data['file']!r}, not {artifact.name!r}")
+    try:
+        stat = artifact.stat()
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {artifact}: {exc.strerror}") from exc
+    key = {"path": str(artifact.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+           "manifest_size": data["size"], "manifest_sha256": data["sha256"]}
+    record = _verified_record(key["path"])
+    if record is not None:
+        try:
+            if json.loads(read_text(record)) == key:
+                return data
+        except (OSError, ValueError):
+            pass  # an unreadable record only costs a fresh check
+    verify_manifest(mpath)
+    if record is not None:
+        try:
+            atomic_write_json(record, key)
+        except OSError:
+            pass  # a read-only cache only costs the next load a fresh check
+    return data
+
+
+def _verified_record(resolved: str) -> Path | None:
+    try:
+        folder = cache_dir() / "verified"
+    except OSError:
+        return None
+    return folder / (hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:32] + ".json")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from josi._errors import ConfigError
+from josi._errors import ConfigError, InputEncodingError
+from josi._io import read_text
 from josi.training._profile import CONFIDENCE_SOURCES
 
 Mode = Literal["interpreter", "coach"]
@@ -30,8 +31,8 @@ def read_manifest(gguf: str | os.PathLike[str]) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_text(path))
+    except (OSError, InputEncodingError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the model manifest ({exc})") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the model manifest must be a JSON object")
@@ -115,6 +116,9 @@ class RuntimeConfig:
     # batch slightly different logits than one decoded alone, so a near tie can flip a greedy
     # choice (tests/unit/runtime/test_jump_forward_model.py, benchmarks/jump_forward.py).
     jump_forward: bool = False
+    # Check the GGUF against the manifest beside it (size, sha256) before loading; a
+    # success is cached by file size and mtime, so the hash is paid once per file.
+    verify: bool = True
     n_batch: int = 512
     # None: the profile's choice, read through the manifest beside the GGUF (else "self").
     # "action_probability" replaces the model's confidence by P(chosen action) before

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from josi._errors import ConfigError
+from josi._io import read_text
 from josi._resources import resource_dir
 
 DTYPES = ("float32", "bfloat16", "float16")
@@ -187,7 +188,7 @@ def load_profile(name_or_path: str | Path = "nano", overrides: Iterable[str] = (
     """Load ``profiles/<name>.toml`` (or a TOML path) and apply ``key=value`` overrides."""
     path = _locate(name_or_path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     raw.setdefault("name", path.stem)
