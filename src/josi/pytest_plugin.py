@@ -325,18 +325,45 @@ def josi_record(request: pytest.FixtureRequest):
 # --- merging on the controller -----------------------------------------------------------
 
 
+PARTIAL_RECORDS = "records.partial.jsonl"
+
+
 class _Collector:
-    """Gathers records from test reports; on the controller these include every worker's."""
+    """Gathers records from test reports; on the controller these include every worker's.
+
+    Each record is also appended, flushed, to ``<report dir>/records.partial.jsonl`` as it
+    arrives, so a run that is killed keeps every case it finished; the file goes once
+    ``results.json`` is written.
+    """
 
     def __init__(self, state: _State) -> None:
         self.state = state
+        self._partial: Any = None
+
+    def _stream(self, record: dict[str, Any]) -> None:
+        if self.state.report_dir is None:
+            return
+        if self._partial is None:
+            self.state.report_dir.mkdir(parents=True, exist_ok=True)
+            self._partial = open(self.state.report_dir / PARTIAL_RECORDS, "a", encoding="utf-8")
+        self._partial.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._partial.flush()
+
+    def close(self, *, finished: bool) -> None:
+        if self._partial is not None:
+            self._partial.close()
+            self._partial = None
+            if finished:
+                (self.state.report_dir / PARTIAL_RECORDS).unlink(missing_ok=True)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
         for key, value in report.user_properties:
             if key == _RECORD:
-                self.state.records.append(json.loads(value) if isinstance(value, str) else value)
+                record = json.loads(value) if isinstance(value, str) else value
+                self.state.records.append(record)
+                self._stream(record)
 
 
 def eval_runtime_config(gguf: Path, n_threads: int | None = None):
@@ -416,6 +443,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.results["comparison"] = {k: v for k, v in state.comparison.items() if k != "layers"}
     if state.report_dir is not None:
         state.report_paths = write_report(state.results, state.report_dir, state.comparison)
+    collector = config.pluginmanager.get_plugin("josi-collector")
+    if collector is not None:
+        collector.close(finished=state.report_dir is not None)
     failed = bool(state.results["gates_failed"]) or bool(
         state.comparison and state.comparison["significant_regression"]
     )

@@ -9,13 +9,19 @@ X ~ Binomial(b + c, 1/2), capped at 1.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from josi._errors import ContractError
 from josi._io import read_text
-from josi.evals._stats import mcnemar_exact, paired_difference_interval, smallest_detectable_difference
+from josi.evals._stats import (
+    mcnemar_exact,
+    paired_difference_interval,
+    smallest_detectable_difference,
+    wilson,
+)
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
@@ -69,6 +75,7 @@ def compare_results(a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float 
         }
     p = mcnemar_exact(len(regressions), len(fixes))
     detectable = smallest_detectable_difference(len(shared), alpha)
+    distributions = distribution_agreement(a["records"], b["records"])
     return {
         "a": a.get("_path", a.get("run", {}).get("gguf", "A")),
         "b": b.get("_path", b.get("run", {}).get("gguf", "B")),
@@ -82,7 +89,35 @@ def compare_results(a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float 
         "smallest_detectable_difference": None if detectable is None else round(detectable, 4),
         "significant_regression": p < alpha and len(regressions) > len(fixes),
         "layers": layers,
+        "action_distribution": distributions,
     }
+
+
+def _kl(p: Mapping[str, float], q: Mapping[str, float], floor: float = 1e-6) -> float:
+    """KL(p || q) in nats over p's support; q is floored so a zero never gives infinity."""
+    return sum(pi * math.log(pi / max(q.get(k, 0.0), floor)) for k, pi in p.items() if pi > 0)
+
+
+def distribution_agreement(records_a: list[Mapping[str, Any]],
+                           records_b: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """How far two models' action distributions lie apart on the interpreter calls both scored.
+
+    Greedy outcomes hide a quantization's cost until a case flips; the distribution shows it
+    earlier: top-1 agreement (same most likely action) and the mean KL divergence from A
+    (the reference, e.g. the F16) to B, per case where both recorded P(action).
+    """
+    def probs(records: list[Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[str, float]]:
+        return {(r["layer"], r["id"]): r["facts"]["action_probs"] for r in records
+                if (r.get("facts") or {}).get("action_probs")}
+
+    pa, pb = probs(records_a), probs(records_b)
+    shared = sorted(set(pa) & set(pb))
+    if not shared:
+        return None
+    agree = sum(max(pa[k], key=pa[k].get) == max(pb[k], key=pb[k].get) for k in shared)
+    kls = [_kl(pa[k], pb[k]) for k in shared]
+    return {"cases": len(shared), "top1_agreement": wilson(agree, len(shared)).to_dict(),
+            "mean_kl": round(sum(kls) / len(kls), 6), "max_kl": round(max(kls), 6)}
 
 
 def _detectable_line(detectable: float | None, paired: int, alpha: float) -> str:
@@ -112,6 +147,12 @@ def format_comparison(cmp: Mapping[str, Any], *, max_cases: int = 20) -> str:
         lines.append(f"{layer:<11}{row['paired']:>7}{row['regressed']:>11}{row['fixed']:>11}"
                      f"{row['p_value']:>9.3g}{f'{diff:+.3f} [{low:+.3f}, {high:+.3f}]':>24}"
                      f"{'none' if detectable is None else f'{detectable:.3f}':>12}")
+    dist = cmp.get("action_distribution")
+    if dist:
+        top1 = dist["top1_agreement"]
+        lines.append(f"action distribution on {dist['cases']} interpreter calls: top-1 agreement "
+                     f"{top1['k']}/{top1['n']} [{top1['low']:.2f}, {top1['high']:.2f}], "
+                     f"mean KL(A||B) {dist['mean_kl']:.4g} nats (max {dist['max_kl']:.4g})")
     lines.append("")
     lines.append("metric deltas (B - A):")
     for layer, row in cmp["layers"].items():

@@ -101,3 +101,22 @@ def test_markers_are_registered_by_the_plugin(pytester):
     pytester.makepyfile(test_own="import pytest\n\n@pytest.mark.golden\n@pytest.mark.slow\ndef test_x():\n    pass\n")
     result = pytester.runpytest_subprocess("--strict-markers", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_a_killed_run_keeps_the_cases_it_finished(pytester):
+    """``pytest --josi-gguf model.gguf`` killed mid-run: records.partial.jsonl holds what ran."""
+    pytester.makepyfile(test_killed=FAKE_SUITE.replace(
+        "    josi_record(rec)\n",
+        "    josi_record(rec)\n    if case.id == CASES[3].id:\n        import os\n        os._exit(3)\n"))
+    (pytester.path / "model.gguf").write_bytes(b"GGUF fake")
+    killed = pytester.runpytest_subprocess("--josi-gguf", "model.gguf", "--josi-report", "out",
+                                           "-p", "no:cacheprovider")
+    assert killed.ret == 3
+    kept = [json.loads(line) for line in (pytester.path / "out" / "records.partial.jsonl").read_text().splitlines()]
+    assert len(kept) == 3 and not (pytester.path / "out" / "results.json").exists()
+
+
+def test_a_finished_run_leaves_no_partial_records(suite):
+    suite.runpytest_subprocess("--josi-gguf", "model.gguf", "--josi-report", "out", "-k", "schema-cw-run-45")
+    assert (suite.path / "out" / "results.json").is_file()
+    assert not (suite.path / "out" / "records.partial.jsonl").exists()
