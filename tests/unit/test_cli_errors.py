@@ -45,6 +45,8 @@ def _run_into_its_input(tmp_path: Path) -> list[str]:
 # A representative bad input per command; a new command must add one (see the first test).
 BAD_INPUT: dict[str, Callable[[Path], list[str]]] = {
     "bakeoff": lambda t: ["bakeoff", str(t / "missing.gguf"), "--out", str(t / "bake")],
+    "baseline update": lambda t: ["baseline", "update", _latin1(t, "results.json"), "--profile", "nano"],
+    "case add": lambda t: ["case", "add", "golden", "--from", _latin1(t, "results.json"), "--id", "x"],
     "chat": lambda t: ["chat", "--gguf", _gguf(t), "--context", _latin1(t, "ctx.json")],
     "compare": lambda t: ["compare", _latin1(t, "a.json"), _latin1(t, "b.json")],
     "data build": lambda t: ["data", "build", "--out", str(t / "out"), "--scale", "0"],

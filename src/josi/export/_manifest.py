@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
-from josi._errors import ModelFileError
+from josi._errors import InputEncodingError, ModelFileError
 from josi._io import atomic_write_json, read_text, sha256_file
 from josi._resources import cache_dir, repo_root, resource_dir
 
@@ -77,8 +77,9 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(f"manifest {path} does not exist") from exc
     except OSError as exc:
         raise ModelFileError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ModelFileError(f"manifest {path} is not UTF-8 (byte {exc.start})") from exc
+    except InputEncodingError as exc:
+        # A model-file error like any broken manifest, worded as every strict decode is.
+        raise ModelFileError(str(exc)) from exc
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"manifest {path} is not valid JSON ({exc.msg})") from exc
     # Nesting deeper than the recursion limit, or an integer of more than 4,300 digits.
