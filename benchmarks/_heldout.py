@@ -36,3 +36,14 @@ def split_rows(data_dir: Path, file_name: str, limit: int | None) -> list[dict[s
 
     rows = read_jsonl(path)
     return rows[:limit] if limit else rows
+
+
+def measure(config: Any, rows: list[dict[str, Any]], score_row: Any) -> list[dict[str, Any]]:
+    """``score_row(runtime, row)`` for every row, with one runtime loaded from ``config``."""
+    from josi.runtime import JosiRuntime
+
+    runtime = JosiRuntime(config)
+    try:
+        return [score_row(runtime, row) for row in rows]
+    finally:
+        runtime.close()

@@ -91,16 +91,12 @@ def _round(value: float | None) -> float | None:
 
 
 def _measure(gguf: Path, rows: list[dict[str, Any]], threads: int | None) -> list[dict[str, Any]]:
-    from josi.runtime import JosiRuntime, RuntimeConfig
+    from josi.runtime import RuntimeConfig
 
     # "self" serves the model's own number; both sources are read from the same call.
     config = RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=threads,
                            score_actions=True, confidence_source="self")
-    runtime = JosiRuntime(config)
-    try:
-        return [score_row(runtime, row) for row in rows]
-    finally:
-        runtime.close()
+    return heldout.measure(config, rows, score_row)
 
 
 def main(argv: list[str] | None = None) -> int:

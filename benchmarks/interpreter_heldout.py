@@ -85,13 +85,10 @@ def paired(first: list[dict[str, Any]], second: list[dict[str, Any]], view: str 
 
 
 def _measure(gguf: Path, rows: list[dict[str, Any]], threads: int | None) -> list[dict[str, Any]]:
-    from josi.runtime import JosiRuntime, RuntimeConfig
+    from josi.runtime import RuntimeConfig
 
-    runtime = JosiRuntime(RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=threads))
-    try:
-        return [score_row(runtime, row) for row in rows]
-    finally:
-        runtime.close()
+    config = RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=threads)
+    return heldout.measure(config, rows, score_row)
 
 
 def main(argv: list[str] | None = None) -> int:
