@@ -412,7 +412,8 @@ def run_coach(runtime: Any, case: Case) -> CaseRecord:
     record.prompt = runtime.messages("coach", case.context, case.message, history=history,
                                      interpreter_output=output)
     call = runtime.coach(case.context, case.message, output, history)
-    _stats(record, [call.stats])
+    _stats(record, [call.stats] if call.stats is not None else [])
+    record.reply_source = "coach" if call.source == "model" else call.source
     record.reply = call.text
     record.coach_ran = True
     if count_questions(call.text) > 1:

@@ -1,5 +1,6 @@
-"""Deterministic corrections after parsing: red flags, time, sport, clarify."""
+"""Deterministic corrections after parsing: red flags, time, sport, clarify; coach intents."""
 
+from josi.postprocess._intents import INTENTS, IntentHit, detect_coach_intent
 from josi.postprocess._post import CLARIFY_SPORT, PostResult, message_language, postprocess
 from josi.postprocess._redflags import (
     FAMILIES,
@@ -15,9 +16,12 @@ from josi.postprocess._time import extract_minutes
 __all__ = [
     "CLARIFY_SPORT",
     "FAMILIES",
+    "INTENTS",
+    "IntentHit",
     "SAFE_REPLY",
     "SPORTS",
     "PostResult",
+    "detect_coach_intent",
     "detect_red_flags",
     "extract_minutes",
     "find_sports",

@@ -109,6 +109,10 @@ class RuntimeConfig:
     use_grammar: bool = True  # constrain interpreter output with grammars/gatc_request.gbnf
     grammar_file: Path | None = None  # None: the committed GATCRequest grammar
     pin_free_text: bool = True  # fix free_text to the message in the grammar: the copy cannot drift or loop
+    # A coach-bound message that asks to change the plan or names an unrealistic goal gets the
+    # fixed reply from code (josi.routing.coach_contract_reply), as red flags do. Off only to
+    # measure what the model itself writes.
+    coach_contract_replies: bool = True
     prefix_cache: bool = True  # reuse the KV cache of the shared system-prompt prefix
     # Text the grammar forces (the JSON frame, key names, the pinned free_text) is evaluated in
     # one batch instead of one decode per token, and the sampler confirms every token. Off until

@@ -20,7 +20,7 @@ from josi.contracts import (
 )
 from josi.governor import guard_coach_text
 from josi.parsing import ParseResult
-from josi.routing import RouteDecision
+from josi.routing import RouteDecision, coach_contract_reply
 from josi.routing import message as app_message
 from josi.runtime import _core
 from josi.runtime._actions import score_actions
@@ -74,8 +74,10 @@ class CoachCall:
     raw: str
     text: str  # thinking stripped, governed, guarded: what the athlete would read
     garbled: bool
-    stats: CallStats
+    stats: CallStats | None  # None when code wrote the reply and the model did not run
     guard_dropped: tuple[str, ...] = ()  # sentences the output guard removed, with reasons
+    source: str = "model"  # "model", or "contract": a fixed reply from code (plan change, unrealistic goal)
+    intent: str | None = None  # the coach intent code answered, when source is "contract"
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ class TurnResult:
     changes: tuple[str, ...] = ()
     red_flags: tuple[str, ...] = ()
     guard_dropped: tuple[str, ...] = ()
-    # Who wrote the reply: "safety" (red flags), "coach", "fallback" (garbled coach output),
+    # Who wrote the reply: "safety" (red flags), "coach", "contract" (the coach step's fixed
+    # reply to a plan change or an unrealistic goal), "fallback" (garbled coach output),
     # "router" (denials, clarify, no chat) or "engine" (the engine's result is the answer).
     reply_source: str = "router"
     action_probs: dict[str, float] | None = None  # the interpreter call's, when scored
@@ -304,6 +307,11 @@ class JosiRuntime:
 
     def coach(self, ctx: dict[str, Any], message: str, interpreter_output: str,
               history: list[dict[str, Any]] | None = None) -> CoachCall:
+        if self.config.coach_contract_replies and isinstance(message, str):
+            fixed = coach_contract_reply(message, ctx, _core.language(message, ctx))
+            if fixed is not None:
+                return CoachCall(raw="", text=fixed.text, garbled=False, stats=None,
+                                 source="contract", intent=fixed.intent)
         messages = self.messages("coach", ctx, message, history=history,
                                  interpreter_output=interpreter_output)
         gen, stats = self._generate("coach", messages, grammar=None)
@@ -335,14 +343,15 @@ class JosiRuntime:
         elif decision.allowed and decision.needs_coach:
             output = interp.raw.strip() if interp.parse.ok else dumps_request(post.request)
             coach = self.coach(ctx, message, output, history)
-            calls.append(coach.stats)
+            if coach.stats is not None:
+                calls.append(coach.stats)
             coach_text = coach.text
             guard_dropped = coach.guard_dropped
             if coach.garbled:
                 fallbacks.append("coach_fallback")
                 reply, source = self._fallback_message(message, ctx), "fallback"
             else:
-                reply, source = coach.text, "coach"
+                reply, source = coach.text, ("coach" if coach.source == "model" else coach.source)
         else:
             reply = decision.reply or post.safe_reply or ""
             source = "router" if reply or not decision.engine_call else "engine"

@@ -66,6 +66,12 @@ def _turn(i: dict[str, Any]) -> Any:
     }
 
 
+def _coach_contract_reply(i: dict[str, Any]) -> Any:
+    """The coach step's fixed reply (or null: the model answers) for a coach-bound message."""
+    reply = routing.coach_contract_reply(i["message"], {"tier": i["tier"]}, i["lang"])
+    return None if reply is None else dataclasses.asdict(reply)
+
+
 @functools.cache
 def _vocab() -> Any:
     """The embedded SmolLM2 vocabulary (no weights): grammars compile against a vocabulary."""
@@ -105,6 +111,7 @@ FUNCTIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "postprocess.detect_red_flags": lambda i: list(postprocess.detect_red_flags(i["text"])),
     "routing.route": _route,
     "routing.cap_zone": lambda i: routing.cap_zone(i["zone"], i["level"]),
+    "routing.coach_contract_reply": _coach_contract_reply,
     "lang.detect_language": lambda i: lang.detect_language(i["text"]),
     "lang.normalize_for_matching": lambda i: lang.normalize_for_matching(
         i["text"], format_char_as=i.get("format_char_as", "")

@@ -68,3 +68,44 @@ def test_scripted_turns_do_not_depend_on_order(layer):
         return out
 
     assert routes(cases) == routes(list(reversed(cases)))
+
+
+def _explain_context() -> dict:
+    case = next(c for c in load_cases("golden") if c.request and c.request["action"] == "explain")
+    return dict(case.context, tier="coach")
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [("Can you make today's session harder? I feel great", "plan_change"),
+     ("I want to lose 12 kg in six weeks before my race", "unrealistic_goal")],
+)
+def test_the_coach_step_answers_plan_changes_and_unrealistic_goals_from_code(message: str, intent: str):
+    ctx = _explain_context()
+    runtime = JosiRuntime.scripted(dumps_request({"action": "answer_question", "free_text": message,
+                                                  "question": message, "confidence": 0.95}))
+    turn = runtime.turn(ctx, message)
+    assert runtime.engine.calls == ["interpreter"], "the coach model must not run"
+    assert turn.reply_source == "contract" and turn.coach_text == turn.reply
+    assert len(turn.calls) == 1
+    call = runtime.coach(ctx, message, "{}")
+    assert call.source == "contract" and call.intent == intent and call.stats is None
+
+
+def test_the_coach_model_writes_the_reply_when_code_replies_are_off():
+    ctx = _explain_context()
+    message = "Can you make today's session harder? I feel great"
+    runtime = JosiRuntime.scripted(dumps_request({"action": "answer_question", "free_text": message,
+                                                  "question": message, "confidence": 0.95}))
+    off = runtime.with_config(coach_contract_replies=False)
+    turn = off.turn(ctx, message)
+    assert turn.reply_source == "coach" and turn.reply.startswith(SCRIPTED_COACH_REPLY)
+
+
+def test_a_plan_change_routed_to_the_engine_is_served_by_the_engine():
+    ctx = _explain_context()
+    message = "Can you make today's session harder? I feel great"
+    runtime = JosiRuntime.scripted(dumps_request({"action": "replan", "free_text": message,
+                                                  "replan_type": "reduce_intensity", "confidence": 0.95}))
+    turn = runtime.turn(ctx, message)
+    assert turn.reply_source != "contract" and turn.route.engine_call

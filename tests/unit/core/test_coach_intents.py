@@ -1,0 +1,86 @@
+"""Coach intents that code answers (plan changes, unrealistic goals) and their fixed replies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from josi._errors import ConfigError
+from josi._io import read_jsonl
+from josi.contracts import load_tool_dispatch
+from josi.governor import count_questions
+from josi.postprocess import INTENTS, detect_coach_intent
+from josi.routing import coach_contract_reply
+from josi.scorers import i6_refusal, pushback
+
+CASES = read_jsonl(Path(__file__).with_name("coach_intent_cases.jsonl"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_message_intent(case: dict) -> None:
+    hit = detect_coach_intent(case["text"])
+    assert (hit.intent if hit else None) == case["intent"], hit
+
+
+def test_case_table_covers_both_languages_and_negatives() -> None:
+    for lang in ("en", "nl"):
+        for intent in (*INTENTS, None):
+            assert sum(c["lang"] == lang and c["intent"] == intent for c in CASES) >= 4, (lang, intent)
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, 42])
+def test_no_text_has_no_intent(text: object) -> None:
+    assert detect_coach_intent(text) is None  # type: ignore[arg-type]
+
+
+def test_a_negation_cancels_a_plan_change() -> None:
+    assert detect_coach_intent("swap the easy run for intervals") is not None
+    assert detect_coach_intent("no need to swap the easy run for intervals") is None
+
+
+def test_an_unrealistic_goal_outranks_a_plan_change() -> None:
+    hit = detect_coach_intent("double my volume this week please")
+    assert hit is not None and hit.intent == "unrealistic_goal"
+
+
+@pytest.mark.parametrize("tier", ["advisor", "coach"])
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("en", "Can you make today's ride harder?"), ("nl", "Kun je de training van vandaag zwaarder maken?")],
+)
+def test_the_fixed_plan_change_reply_is_an_i6_refusal(tier: str, lang: str, text: str) -> None:
+    reply = coach_contract_reply(text, {"tier": tier}, lang)
+    assert reply is not None and reply.intent == "plan_change"
+    assert reply.text == load_tool_dispatch()["messages"][f"plan_change_declined_{tier}"][lang]
+    assert i6_refusal(reply.text).passed, i6_refusal(reply.text).reason
+    assert count_questions(reply.text) == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("en", "I need to lose 12 kg in six weeks for my race"),
+     ("nl", "ik wil in vier weken 9 kilo afvallen voor de wedstrijd")],
+)
+def test_the_fixed_unrealistic_goal_reply_pushes_back(lang: str, text: str) -> None:
+    reply = coach_contract_reply(text, {"tier": "coach"}, lang)
+    assert reply is not None and reply.intent == "unrealistic_goal"
+    assert pushback(reply.text).passed, pushback(reply.text).reason
+    assert not any(ch.isdigit() for ch in reply.text), "a fixed reply must not carry numbers"
+
+
+def test_an_ordinary_question_is_left_to_the_model() -> None:
+    assert coach_contract_reply("Why is today an easy day?", {"tier": "coach"}, "en") is None
+
+
+def test_a_lexicon_with_an_unknown_macro_is_a_clear_error() -> None:
+    from josi.postprocess._rules import Patterns
+
+    with pytest.raises(ConfigError, match="coach_intents.toml: unknown macro <NOPE>"):
+        Patterns("coach_intents.toml", {}).compile("swap <NOPE>", "plan_change #1.match")
+
+
+def test_a_rule_needing_the_message_looks_beyond_its_sentence() -> None:
+    hit = detect_coach_intent("Can I run a marathon in 4 weeks? I have never run more than 5 km.")
+    assert hit is not None and hit.rule == "long_race_from_small_base"
+    assert detect_coach_intent("Can I run a marathon in 4 weeks? I ran one last spring.") is None
