@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
     rows = heldout.split_rows(data_dir, "coach.test.jsonl", args.rows)
-    base = JosiRuntime(RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=args.threads))
+    # Decoding is a property of the model's own replies, so the coach step's fixed code replies
+    # (plan changes, unrealistic goals) are off here; benchmarks.coach_contract_replies measures those.
+    base = JosiRuntime(RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=args.threads,
+                                     coach_contract_replies=False))
     started = time.perf_counter()
     try:
         per_setting: dict[str, list[dict[str, Any]]] = {}

@@ -213,7 +213,11 @@ def bench_modes(runtime: Any, cases: list[dict[str, Any]], rss: RssPeak) -> dict
     with rss.measure():
         for case, call in zip(cases, interpreted):
             coached.append(runtime.coach(case["context"], case["message"], call.raw.strip()))
+    # Latency is the model's: replies code writes (plan changes, unrealistic goals) cost nothing.
+    by_code = sum(c.stats is None for c in coached)
+    coached = [c for c in coached if c.stats is not None]
     out["coach"] = {**_summary([c.stats.latency_s for c in coached]),
+                    "answered_by_code": by_code,
                     "completion_tokens_mean": round(statistics.fmean(
                         c.stats.completion_tokens for c in coached), 1),
                     "garbled": sum(c.garbled for c in coached),
