@@ -84,3 +84,15 @@ def test_a_rule_needing_the_message_looks_beyond_its_sentence() -> None:
     hit = detect_coach_intent("Can I run a marathon in 4 weeks? I have never run more than 5 km.")
     assert hit is not None and hit.rule == "long_race_from_small_base"
     assert detect_coach_intent("Can I run a marathon in 4 weeks? I ran one last spring.") is None
+
+
+@pytest.mark.parametrize("key", ["plan_change_declined_coach", "plan_change_declined_advisor", "unrealistic_goal"])
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_every_fixed_reply_is_warm_enough_for_every_persona(key: str, lang: str) -> None:
+    from josi.knowledge import personas
+    from josi.scorers import brevity, warmth
+
+    text = load_tool_dispatch()["messages"][key][lang]
+    for persona in personas()["order"]:
+        assert warmth(text, persona).passed, (persona, warmth(text, persona).reason)
+    assert brevity(text).passed
