@@ -18,7 +18,8 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests"]
+nox.needs_version = ">=2025.2"  # nox.project.dependency_groups
+nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "none"
 
 ROOT = Path(__file__).resolve().parent
@@ -66,6 +67,14 @@ def tests(session: nox.Session) -> None:
     env = _env(session)
     args = session.posargs or ["-n", "2"]
     session.run(_bin("python"), "-m", "pytest", "--run-model", *args, env=env, external=True)
+
+
+@nox.session(venv_backend="venv")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check, with the ruff pinned in pyproject's lint group."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", *(session.posargs or ["."]))
+    session.run("ruff", "format", "--check", *(session.posargs or ["."]))
 
 
 @nox.session(default=False)
