@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from josi.evals._cases import Case
 from josi.scorers import Score
@@ -59,13 +60,13 @@ def _found(terms: Iterable[str], lowered: str) -> list[str]:
     return [t for t in terms if t.casefold() in lowered]
 
 
-def _mention_checks(want: dict, lowered: str) -> list[Score]:
+def _mention_checks(want: dict[str, Any], lowered: str) -> list[Score]:
     """The case's own words a reply must avoid or use."""
     checks = []
     if "newer_fact" in want:
         stale = _found(want["newer_fact"].get("avoid", []), lowered)
-        checks.append(Score.binary("newer_fact", not stale, f"mentions outdated {stale}" if stale else "no outdated fact",
-                                   found=tuple(stale)))
+        reason = f"mentions outdated {stale}" if stale else "no outdated fact"
+        checks.append(Score.binary("newer_fact", not stale, reason, found=tuple(stale)))
     if want.get("must_not_contain"):
         found = _found(want["must_not_contain"], lowered)
         checks.append(Score.binary("must_not_contain", not found, f"found {found}" if found else "none",
