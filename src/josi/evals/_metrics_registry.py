@@ -8,6 +8,7 @@ ConfigError instead of a gate that silently never fires.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 # The case's own verdict (``passed``: every check passed, no code guarantee broke), for
 # metrics that count cases rather than one scorer's results.
@@ -22,10 +23,10 @@ class Metric:
     number that failed. ``score`` None: computed apart (calibration, from the confidences).
     """
 
-    better: str  # "higher" | "lower"
+    better: Literal["higher", "lower"]
     description: str
     score: str | None = None
-    aggregate: str = "rate"
+    aggregate: Literal["rate", "mean", "failures"] = "rate"
 
 
 METRICS: dict[str, dict[str, Metric]] = {
