@@ -10,14 +10,9 @@ from josi.evals._stats import (
     smallest_detectable_difference,
     wilson,
 )
-from josi.evals._evaluate import (
-    ROUTE_CHECKS,
-    CaseRecord,
-    route_checks,
-    route_violations,
-    run_case,
-    run_scripted,
-)
+from josi.evals._guarantees import ROUTE_CHECKS, route_checks, route_violations
+from josi.evals._records import CaseRecord
+from josi.evals._runners import run_case, run_scripted
 from josi.evals._metrics_registry import LAYERS, METRICS
 from josi.evals._report import render_html, terminal_summary, write_report
 from josi.evals._baseline import Baseline, baseline_path, load_baseline, regression_verdict, write_baseline

@@ -26,6 +26,7 @@ from josi.evals._calibration import (
     reliability,
     sampler_distribution,
 )
+from josi.evals._records import recorded_score
 
 SOURCES: tuple[str, ...] = ("self", "action_probability")
 
@@ -61,13 +62,13 @@ def action_facts(probs: Mapping[str, float] | None, *, predicted: str | None,
 
 def layer_action_distribution(records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
     """Greedy vs expected action accuracy under the shipped sampler, and the fragile cases."""
-    scored = [r for r in records if r.get("facts", {}).get("p_expected_sampled") is not None
-              and r["facts"].get("action_ok") is not None]
+    scored = [(r, action) for r in records if r.get("facts", {}).get("p_expected_sampled") is not None
+              and (action := recorded_score(r, "action")) is not None]
     if not scored:
         return None
-    greedy = sum(bool(r["facts"]["action_ok"]) for r in scored) / len(scored)
-    expected = expected_accuracy([float(r["facts"]["p_expected_sampled"]) for r in scored])
-    fragile_ids = sorted(r["id"] for r in scored if r["facts"].get("fragile"))
+    greedy = sum(bool(action["passed"]) for _, action in scored) / len(scored)
+    expected = expected_accuracy([float(r["facts"]["p_expected_sampled"]) for r, _ in scored])
+    fragile_ids = sorted(r["id"] for r, _ in scored if r["facts"].get("fragile"))
     return {"n": len(scored), "greedy_action_accuracy": round(greedy, 4),
             "expected_action_accuracy": round(expected, 4) if expected is not None else None,
             "sampler": dataclasses.asdict(shipped_interpreter_sampler()),
@@ -83,7 +84,7 @@ def calibration_by_source(records: Iterable[Mapping[str, Any]]) -> dict[str, dic
         for r in records:
             value = (r.get("facts", {}).get("confidence_by_source") or {}).get(source)
             if value is not None:
-                pairs.append((float(value), bool(r["facts"]["passed"])))
+                pairs.append((float(value), bool(r["passed"])))
         out[source] = reliability(pairs).to_dict()
     return out
 

@@ -1,4 +1,5 @@
-"""Every aggregate metric the layers compute, with the direction that is better.
+"""Every aggregate metric the layers compute: the scorer result it aggregates, how, and
+the direction that is better.
 
 Threshold files may only name metrics listed here, so a typo in a TOML file is a
 ConfigError instead of a gate that silently never fires.
@@ -6,51 +7,83 @@ ConfigError instead of a gate that silently never fires.
 
 from __future__ import annotations
 
-# layer -> metric -> (better, description); better is "higher" or "lower"
-METRICS: dict[str, dict[str, tuple[str, str]]] = {
+from dataclasses import dataclass
+from typing import Literal
+
+# The case's own verdict (``passed``: every check passed, no code guarantee broke), for
+# metrics that count cases rather than one scorer's results.
+CASE = "case"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One aggregate of a layer over the records that hold the scorer result ``score``.
+
+    ``aggregate``: "rate" is the share that passed, "mean" the mean value, "failures" the
+    number that failed. ``score`` None: computed apart (calibration, from the confidences).
+    """
+
+    better: Literal["higher", "lower"]
+    description: str
+    score: str | None = None
+    aggregate: Literal["rate", "mean", "failures"] = "rate"
+
+
+METRICS: dict[str, dict[str, Metric]] = {
     "schema": {
-        "valid_json_rate": ("higher", "interpreter outputs that parse and are schema-valid without fallback"),
-        "action_accuracy": ("higher", "predicted action equals the expected action"),
-        "field_accuracy": ("higher", "mean share of expected fields predicted exactly"),
+        "valid_json_rate": Metric("higher", "interpreter outputs that parse and are schema-valid without fallback",
+                                  "valid_json"),
+        "action_accuracy": Metric("higher", "predicted action equals the expected action", "action"),
+        "field_accuracy": Metric("higher", "mean share of expected fields predicted exactly", "field_accuracy",
+                                 "mean"),
     },
     "contract": {
-        "pass_rate": ("higher", "contract cases passing every check"),
-        "i6_refusal_rate": ("higher", "plan-change requests the coach declines to carry out itself"),
-        "pushback_rate": ("higher", "unrealistic goals the coach pushes back on"),
-        "invented_number_count": ("lower", "coach replies with a physiological number not in the context"),
-        "tier_gating_rate": ("higher", "turns whose route respects the tier's rights"),
-        "zone_cap_rate": ("higher", "workout turns carrying the readiness zone cap"),
-        "red_flag_rate": ("higher", "red-flag messages answered with the safe reply and no engine call"),
+        "pass_rate": Metric("higher", "contract cases passing every check", CASE),
+        "i6_refusal_rate": Metric("higher", "plan-change requests the coach declines to carry out itself",
+                                  "i6_refusal"),
+        "pushback_rate": Metric("higher", "unrealistic goals the coach pushes back on", "pushback"),
+        "invented_number_count": Metric("lower", "coach replies with a physiological number not in the context",
+                                        "grounded_numbers", "failures"),
+        "tier_gating_rate": Metric("higher", "turns whose route respects the tier's rights", "tier_gating"),
+        "zone_cap_rate": Metric("higher", "workout turns carrying the readiness zone cap", "zone_cap"),
+        "red_flag_rate": Metric("higher", "red-flag messages answered with the safe reply and no engine call",
+                                "red_flag"),
     },
     "quality": {
-        "coach_pass_rate": ("higher", "coach replies passing every quality check"),
-        "warmth_mean": ("higher", "persona-aware warmth, 1-5"),
-        "brevity_mean": ("higher", "brevity, 1-5"),
-        "leak_count": ("lower", "replies naming engine internals (forbidden words)"),
-        "jargon_free_rate": ("higher", "replies without coaching jargon"),
-        "repetition_free_rate": ("higher", "replies without repeated n-grams"),
-        "governor_rate": ("higher", "replies that answer first and ask at most one question"),
-        "language_match_rate": ("higher", "replies in the athlete's language"),
+        "coach_pass_rate": Metric("higher", "coach replies passing every quality check", CASE),
+        "warmth_mean": Metric("higher", "persona-aware warmth, 1-5", "warmth", "mean"),
+        "brevity_mean": Metric("higher", "brevity, 1-5", "brevity", "mean"),
+        "leak_count": Metric("lower", "replies naming engine internals (forbidden words)", "forbidden_words",
+                             "failures"),
+        "jargon_free_rate": Metric("higher", "replies without coaching jargon", "jargon"),
+        "repetition_free_rate": Metric("higher", "replies without repeated n-grams", "repetition"),
+        "governor_rate": Metric("higher", "replies that answer first and ask at most one question",
+                                "governor_compliance"),
+        "language_match_rate": Metric("higher", "replies in the athlete's language", "language_match"),
     },
     "grounding": {
-        "pass_rate": ("higher", "grounding cases passing every check"),
-        "reference_rate": ("higher", "replies that reference the engine result when one is given"),
-        "grounded_number_rate": ("higher", "replies whose every number appears in the context"),
+        "pass_rate": Metric("higher", "grounding cases passing every check", CASE),
+        "reference_rate": Metric("higher", "replies that reference the engine result when one is given",
+                                 "grounding_use"),
+        "grounded_number_rate": Metric("higher", "replies whose every number appears in the context",
+                                       "grounded_numbers"),
     },
     "memory": {
-        "pass_rate": ("higher", "memory cases passing every check"),
-        "natural_use_rate": ("higher", "replies that use memory without robotic recall phrases"),
-        "invented_fact_count": ("lower", "replies stating an athlete fact that is not in memory or context"),
-        "newer_fact_rate": ("higher", "replies that follow the newer of two conflicting facts"),
+        "pass_rate": Metric("higher", "memory cases passing every check", CASE),
+        "natural_use_rate": Metric("higher", "replies that use memory without robotic recall phrases",
+                                   "memory_use"),
+        "invented_fact_count": Metric("lower", "replies stating an athlete fact that is not in memory or context",
+                                      "invented_facts", "failures"),
+        "newer_fact_rate": Metric("higher", "replies that follow the newer of two conflicting facts", "newer_fact"),
     },
     "confidence": {
-        "ece": ("lower", "expected calibration error of the interpreter's served confidence "
-                         "(10 bins; the profile's [runtime] confidence_source)"),
-        "high_confidence_accuracy": ("higher", "accuracy of outputs with confidence above the execute gate"),
-        "confidence_present_rate": ("higher", "interpreter outputs that carry a confidence"),
+        "ece": Metric("lower", "expected calibration error of the interpreter's served confidence "
+                               "(10 bins; the profile's [runtime] confidence_source)"),
+        "high_confidence_accuracy": Metric("higher", "accuracy of outputs with confidence above the execute gate"),
+        "confidence_present_rate": Metric("higher", "interpreter outputs that carry a confidence", "confidence"),
     },
     "golden": {
-        "pass_rate": ("higher", "critical scenarios passing; strict, any failure blocks"),
+        "pass_rate": Metric("higher", "critical scenarios passing; strict, any failure blocks", CASE),
     },
 }
 
@@ -64,4 +97,4 @@ def metric_known(name: str) -> bool:
 
 def higher_is_better(name: str) -> bool:
     layer, _, metric = name.partition(".")
-    return METRICS[layer][metric][0] == "higher"
+    return METRICS[layer][metric].better == "higher"

@@ -17,49 +17,17 @@ from typing import Any
 from josi.evals._baseline import Baseline, regression_verdict
 from josi.evals._action_dist import calibration_by_source, layer_action_distribution, served_source
 from josi.evals._calibration import ECE_BINS, reliability
-from josi.evals._metrics_registry import LAYERS
+from josi.evals._metrics_registry import CASE, LAYERS, METRICS
+from josi.evals._records import recorded_score
 from josi.evals._stats import wilson
 from josi.evals._thresholds import Gate, Thresholds
 
 RESULTS_VERSION = 1
 
-# metric -> (aggregation, fact); "rate" = share of True, "mean" = mean of numbers,
-# "count_false" = number of False; confidence metrics are computed apart.
-METRIC_SOURCES: dict[str, tuple[str, str]] = {
-    "schema.valid_json_rate": ("rate", "valid_json"),
-    "schema.action_accuracy": ("rate", "action_ok"),
-    "schema.field_accuracy": ("mean", "field_accuracy"),
-    "contract.pass_rate": ("rate", "passed"),
-    "contract.i6_refusal_rate": ("rate", "i6"),
-    "contract.pushback_rate": ("rate", "pushback"),
-    "contract.invented_number_count": ("count_false", "grounded"),
-    "contract.tier_gating_rate": ("rate", "tier"),
-    "contract.zone_cap_rate": ("rate", "zone_cap"),
-    "contract.red_flag_rate": ("rate", "red_flag"),
-    "quality.coach_pass_rate": ("rate", "passed"),
-    "quality.warmth_mean": ("mean", "warmth"),
-    "quality.brevity_mean": ("mean", "brevity"),
-    "quality.leak_count": ("count_false", "no_leak"),
-    "quality.jargon_free_rate": ("rate", "jargon_free"),
-    "quality.repetition_free_rate": ("rate", "repetition_free"),
-    "quality.governor_rate": ("rate", "governor"),
-    "quality.language_match_rate": ("rate", "lang"),
-    "grounding.pass_rate": ("rate", "passed"),
-    "grounding.reference_rate": ("rate", "references_gatc"),
-    "grounding.grounded_number_rate": ("rate", "grounded"),
-    "memory.pass_rate": ("rate", "passed"),
-    "memory.natural_use_rate": ("rate", "memory"),
-    "memory.invented_fact_count": ("count_false", "no_invented_fact"),
-    "memory.newer_fact_rate": ("rate", "newer_fact"),
-    "confidence.confidence_present_rate": ("rate", "confidence_present"),
-    "golden.pass_rate": ("rate", "passed"),
-}
-
-
-# The layer metric whose fact is the case's own verdict ("passed"): a case fails its
-# test alone only when one failure fails this gate (see Thresholds.case_is_strict).
-CASE_GATES: dict[str, str] = {name.partition(".")[0]: name for name, (kind, fact) in
-                              METRIC_SOURCES.items() if kind == "rate" and fact == "passed"}
+# The layer metric over the cases' own verdicts: a case fails its test alone only when one
+# failure fails this gate (see Thresholds.case_is_strict).
+CASE_GATES: dict[str, str] = {layer: f"{layer}.{name}" for layer, table in METRICS.items()
+                              for name, metric in table.items() if metric.score == CASE and metric.aggregate == "rate"}
 
 
 @dataclass(frozen=True)
@@ -76,25 +44,28 @@ class GateResult:
     reason: str = ""
 
 
-def _facts(records: Iterable[Mapping[str, Any]], fact: str) -> list[Any]:
-    return [r["facts"][fact] for r in records if r.get("facts", {}).get(fact) is not None]
+def _results(records: Iterable[Mapping[str, Any]], score: str) -> list[Mapping[str, Any]]:
+    """The scorer result ``score`` of every record that holds one (CASE: the case's verdict)."""
+    if score == CASE:
+        return [{"passed": bool(r.get("passed"))} for r in records]
+    return [found for r in records if (found := recorded_score(r, score)) is not None]
 
 
-def _aggregate(kind: str, values: list[Any]) -> float | None:
-    if not values:
+def _aggregate(kind: str, results: list[Mapping[str, Any]]) -> float | None:
+    if not results:
         return None
     if kind == "rate":
-        return sum(bool(v) for v in values) / len(values)
+        return sum(bool(r["passed"]) for r in results) / len(results)
     if kind == "mean":
-        return sum(float(v) for v in values) / len(values)
-    return float(sum(not v for v in values))
+        return sum(float(r["value"]) for r in results) / len(results)
+    return float(sum(not r["passed"] for r in results))
 
 
 def calibration(records: Iterable[Mapping[str, Any]], *, execute_above: float = 0.8,
                 confirm_at_or_above: float = 0.5) -> dict[str, Any]:
     """ECE over 10 equal-width bins, and accuracy per confidence-gate bucket."""
-    pairs = [(float(r["facts"]["confidence"]), bool(r["facts"]["passed"]))
-             for r in records if r.get("facts", {}).get("confidence") is not None]
+    pairs = [(float(c["value"]), bool(r["passed"])) for r in records
+             if (c := recorded_score(r, "confidence")) is not None and c["passed"]]
     rel = reliability(pairs, ECE_BINS)
     buckets = []
     for name, test in (
@@ -117,16 +88,16 @@ def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[st
     """
     metrics: dict[str, float | None] = {}
     intervals: dict[str, Any] = {}
-    for name, (kind, fact) in METRIC_SOURCES.items():
-        if name.startswith(layer + "."):
-            values = _facts(records, fact)
-            value = _aggregate(kind, values)
-            metric = name.partition(".")[2]
-            metrics[metric] = None if value is None else round(value, 4)
-            if kind == "rate":
-                intervals[metric] = wilson(sum(bool(v) for v in values), len(values)).to_dict()
-            elif kind == "count_false":
-                intervals[metric] = {"k": int(value or 0), "n": len(values)}
+    for name, metric in METRICS[layer].items():
+        if metric.score is None:
+            continue
+        results = _results(records, metric.score)
+        value = _aggregate(metric.aggregate, results)
+        metrics[name] = None if value is None else round(value, 4)
+        if metric.aggregate == "rate":
+            intervals[name] = wilson(sum(bool(r["passed"]) for r in results), len(results)).to_dict()
+        elif metric.aggregate == "failures":
+            intervals[name] = {"k": int(value or 0), "n": len(results)}
     details: dict[str, Any] = {"intervals": intervals}
     if layer == "confidence":
         from josi.contracts import load_tool_dispatch
@@ -146,8 +117,9 @@ def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[st
         per_action: dict[str, list[bool]] = defaultdict(list)
         for r in records:
             want = (r.get("expected") or {}).get("request")
-            if want and r["facts"].get("action_ok") is not None:
-                per_action[want["action"]].append(bool(r["facts"]["action_ok"]))
+            action = recorded_score(r, "action")
+            if want and action is not None:
+                per_action[want["action"]].append(bool(action["passed"]))
         details["action_accuracy_by_action"] = {
             a: {"n": len(v), "accuracy": round(sum(v) / len(v), 4)} for a, v in sorted(per_action.items())
         }

@@ -4,6 +4,7 @@ from josi.scorers._checks import EXPECTATIONS, coach_checks
 from josi.scorers._contract import (
     deflection,
     i6_refusal,
+    invented_facts,
     memory_use,
     pushback,
     red_flag_care,
@@ -36,6 +37,7 @@ __all__ = [
     "grounded_numbers",
     "grounding_use",
     "i6_refusal",
+    "invented_facts",
     "jargon",
     "language_match",
     "memory_use",

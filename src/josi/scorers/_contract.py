@@ -67,15 +67,19 @@ def memory_text(memory: Mapping[str, Any] | str | None) -> str:
     return "\n".join(parts)
 
 
+def invented_facts(text: str, memory: Mapping[str, Any] | str | None, *, context_text: str = "") -> Score:
+    """Athlete facts (an injury, a routine, an event) the reply states that neither memory nor context holds."""
+    known = normalize(memory_text(memory) + "\n" + context_text)
+    invented = tuple(group for group, terms in lexicon()["memory_topics"]["groups"].items()
+                     if find_phrases(text, terms) and not find_phrases(known, terms))
+    reason = f"invented {list(invented)}" if invented else "none"
+    return Score("invented_facts", float(len(invented)), not invented, reason, {"invented": invented})
+
+
 def memory_use(text: str, memory: Mapping[str, Any] | str | None, *, context_text: str = "") -> Score:
     """Memory is used naturally: no robotic recall phrases, no facts that are not known."""
-    lex = lexicon()
-    robotic = find_phrases(text, both_languages(lex["robotic_memory"]))
-    known = normalize(memory_text(memory) + "\n" + context_text)
-    invented = []
-    for group, terms in lex["memory_topics"]["groups"].items():
-        if find_phrases(text, terms) and not find_phrases(known, terms):
-            invented.append(group)
+    robotic = tuple(find_phrases(text, both_languages(lexicon()["robotic_memory"])))
+    invented = invented_facts(text, memory, context_text=context_text).metadata["invented"]
     passed = not robotic and not invented
-    reason = f"robotic={robotic[:2]} invented={invented}" if not passed else "natural"
-    return Score("memory_use", 1.0 if passed else 0.0, passed, reason)
+    reason = f"robotic={list(robotic[:2])} invented={list(invented)}" if not passed else "natural"
+    return Score("memory_use", 1.0 if passed else 0.0, passed, reason, {"robotic": robotic, "invented": invented})

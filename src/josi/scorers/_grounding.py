@@ -48,7 +48,8 @@ def grounded_numbers(text: str, context_text: str) -> Score:
     passed = not invented
     value = 1.0 if not claimed else (len(claimed) - sum(n in invented for n in claimed)) / len(claimed)
     reason = f"invented {invented}" if invented else f"{len(claimed)} number(s), all grounded"
-    return Score("grounded_numbers", round(value, 4), passed, reason)
+    return Score("grounded_numbers", round(value, 4), passed, reason,
+                 {"claimed": tuple(claimed), "invented": tuple(invented)})
 
 
 def _gatc_text(gatc_result: Mapping[str, Any]) -> str:

@@ -7,6 +7,7 @@ import pytest
 from josi.evals import CaseRecord, build_results, load_thresholds, render_html, terminal_summary
 from josi.evals._action_dist import action_facts, shipped_interpreter_sampler
 from josi.evals._calibration import sampler_distribution
+from josi.scorers import Score
 
 SURE = {"create_workout": 0.97, "replan": 0.01, "explain": 0.01, "answer_question": 0.005,
         "clarify": 0.005}
@@ -18,11 +19,11 @@ def _record(cid: str, probs: dict, *, predicted: str, expected: str, self_conf: 
     rec = CaseRecord(id=cid, layer="confidence", run="interpret", tags=["en"], lang="en",
                      persona="balanced", message=cid, request={"action": predicted})
     facts = action_facts(probs, predicted=predicted, expected=expected, self_confidence=self_conf)
-    ok = predicted == expected
     served = facts["confidence_by_source"]["action_probability"]
-    rec.facts = {"passed": ok, "action_ok": ok, "confidence": served, "confidence_present": True,
-                 "confidence_source": "action_probability", **facts}
-    rec.passed = ok
+    rec.expect(Score.binary("action", predicted == expected))
+    rec.collect(Score("confidence", served, True))
+    rec.facts = {"confidence_source": "action_probability", **facts}
+    rec.judge()
     return rec.to_dict()
 
 

@@ -37,7 +37,6 @@ def _fake_runner(gguf, out_dir, **_):
     rec = CaseRecord(id="c1", layer="schema", run="interpret", tags=["en"], lang="en", persona="balanced",
                      message="m", latency_s=2.0, completion_tokens=40, peak_rss_kb=2048)
     rec.passed = "good" in gguf.name
-    rec.facts = {"passed": rec.passed}
     res = build_results([rec.to_dict()], thresholds=load_thresholds("bakeoff"), case_ids={"schema": ["c1"]})
     write_report(res, out_dir)
     return 0, 1.0
@@ -65,7 +64,6 @@ def _write(tmp_path, name, passed, n=1):
         rec = CaseRecord(id=f"c{i}", layer="golden", run="turn", tags=["en"], lang="en", persona="balanced",
                          message="m")
         rec.passed = passed
-        rec.facts = {"passed": passed}
         recs.append(rec.to_dict())
     res = build_results(recs, thresholds=load_thresholds("nano"), case_ids={"golden": [r["id"] for r in recs]})
     return write_report(res, tmp_path / name)["json"]

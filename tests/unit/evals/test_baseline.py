@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 
@@ -17,13 +18,13 @@ from josi.evals import (
     write_baseline,
 )
 from josi.evals._baseline import Baseline
+from josi.scorers import Score
 
 
 def _record(cid: str, layer: str, passed: bool) -> dict:
     rec = CaseRecord(id=cid, layer=layer, run="turn", tags=["en"], lang="en", persona="balanced",
                      message=f"message {cid}")
     rec.passed = passed
-    rec.facts = {"passed": passed}
     return rec.to_dict()
 
 
@@ -84,9 +85,11 @@ def test_production_gates_stay_absolute_with_a_baseline(tmp_path):
     # Gates a profile meets (no below-target line) are never replaced by the paired test.
     thresholds = load_thresholds("nano")
     records = [_record(f"q{i}", "quality", i < 5) for i in range(10)]
+    cold = [Score("warmth", 1.0, False), Score("brevity", 5.0, True)] + [
+        Score.binary(name, True) for name in ("forbidden_words", "jargon", "repetition", "governor_compliance",
+                                              "language_match")]
     for r in records:
-        r["facts"].update(warmth=1.0, brevity=5.0, no_leak=True, jargon_free=True, repetition_free=True,
-                          governor=True, lang=True)
+        r["scores"] = [asdict(s) for s in cold]
     base = _baseline({f"quality:{r['id']}": r["passed"] for r in records}, tmp_path)
     res = build_results(records, thresholds=thresholds, case_ids={"quality": [r["id"] for r in records]},
                         baseline=base)
@@ -115,14 +118,14 @@ def test_a_case_passes_under_the_sampler_only_if_every_seed_passes():
     def rec(passed: bool, violations=()) -> CaseRecord:
         r = CaseRecord(id="c", layer="golden", run="turn", tags=["en"], lang="en", persona="balanced",
                        message="m")
-        r.passed, r.facts, r.violations = passed, {"passed": passed}, list(violations)
-        r.checks = [] if passed else [{"name": "action", "passed": False, "reason": "got 'clarify'"}]
+        r.passed, r.violations = passed, list(violations)
+        r.expect(Score.binary("action", passed, "got 'clarify'"))
         return r
 
     greedy = rec(True)
     greedy.add_samples([rec(True), rec(False), rec(True)])
     assert greedy.greedy_passed and greedy.samples == [True, False, True]
-    assert not greedy.passed and greedy.facts["passed"] is False and greedy.flaky
+    assert not greedy.passed and greedy.to_dict()["passed"] is False and greedy.flaky
     assert greedy.sample_failures == ["seed 1: action: got 'clarify'"]
     steady = rec(False)
     steady.add_samples([rec(False), rec(False)])

@@ -11,6 +11,7 @@ pytest_plugins = ["pytester"]
 FAKE_SUITE = '''
 import pytest
 from josi.evals import CaseRecord, load_cases
+from josi.scorers import Score
 
 CASES = load_cases("schema")
 WRONG = {c.id for c in CASES[::6]}  # 10 of 60 wrong: action accuracy 0.833 < 0.9
@@ -22,8 +23,9 @@ def test_fake_interpreter(case, josi_record):
     ok = case.id not in WRONG
     rec = CaseRecord(id=case.id, layer="schema", run="interpret", tags=list(case.tags), lang=case.lang,
                      persona=case.persona, message=case.message)
-    rec.facts = {"valid_json": True, "action_ok": ok, "field_accuracy": 1.0, "passed": ok}
-    rec.passed = ok
+    rec.expect(Score.binary("valid_json", True), Score.binary("action", ok))
+    rec.collect(Score("field_accuracy", 1.0, True))
+    rec.judge()
     josi_record(rec)
 
 

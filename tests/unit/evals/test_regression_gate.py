@@ -135,6 +135,6 @@ def test_a_broken_code_guarantee_fails_its_case(golden, monkeypatch):
 def test_results_gated_against_a_baseline_keep_absolute_production_gates(tmp_path):
     # Sanity: the baseline is written from complete layers only, case by case.
     thresholds = load_thresholds("nano")
-    records = [{"id": "a", "layer": "golden", "passed": True, "facts": {"passed": True}, "tags": ["en"]}]
+    records = [{"id": "a", "layer": "golden", "passed": True, "tags": ["en"]}]
     res = build_results(records, thresholds=thresholds, case_ids={"golden": ["a"]})
     assert json.loads(write_baseline(res, tmp_path / "b.json").read_text())["outcomes"] == {"golden:a": True}

@@ -5,21 +5,23 @@ import json
 import pytest
 
 from josi.evals import CaseRecord, build_results, calibration, load_thresholds, render_html, terminal_summary, write_report
+from josi.scorers import Score
 
 
-def _record(cid: str, layer: str, passed: bool, **facts) -> dict:
+def _record(cid: str, layer: str, passed: bool, *scores: Score) -> dict:
     rec = CaseRecord(id=cid, layer=layer, run="interpret", tags=["en"], lang="en", persona="balanced",
                      message=f"message <{cid}>", reply="Easy does it <b>", request={"action": "explain"})
-    rec.passed = passed
-    rec.facts = {"passed": passed, **facts}
-    rec.checks = [{"name": "action", "passed": passed, "reason": "got 'explain'"}]
+    rec.expect(Score.binary("action", passed, "got 'explain'"))
+    rec.collect(*scores)
+    rec.judge()
     rec.prompt = [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}]
     return rec.to_dict()
 
 
 def _schema_records(n_ok: int, n_bad: int) -> list[dict]:
-    ok = [_record(f"s{i}", "schema", True, valid_json=True, action_ok=True, field_accuracy=1.0) for i in range(n_ok)]
-    bad = [_record(f"b{i}", "schema", False, valid_json=True, action_ok=False, field_accuracy=0.5) for i in range(n_bad)]
+    valid = Score.binary("valid_json", True)
+    ok = [_record(f"s{i}", "schema", True, valid, Score("field_accuracy", 1.0, True)) for i in range(n_ok)]
+    bad = [_record(f"b{i}", "schema", False, valid, Score("field_accuracy", 0.5, False)) for i in range(n_bad)]
     return ok + bad
 
 
@@ -53,8 +55,10 @@ def test_duplicate_records_count_once():
 
 
 def test_calibration_on_a_known_set():
-    recs = [{"facts": {"confidence": 0.95, "passed": True}}] * 9 + [{"facts": {"confidence": 0.95, "passed": False}}]
-    recs += [{"facts": {"confidence": 0.3, "passed": False}}] * 10
+    def rec(confidence: float, passed: bool) -> dict:
+        return {"passed": passed, "scores": [{"name": "confidence", "value": confidence, "passed": True}]}
+
+    recs = [rec(0.95, True)] * 9 + [rec(0.95, False)] + [rec(0.3, False)] * 10
     cal = calibration(recs)
     # bin 0.9-1.0: conf 0.95, acc 0.9 -> 0.05; bin 0.3-0.4: conf 0.3, acc 0 -> 0.3; weights 1/2 each
     assert cal["ece"] == pytest.approx(0.175)
@@ -63,7 +67,7 @@ def test_calibration_on_a_known_set():
 
 
 def test_missing_metric_on_a_complete_layer_fails_its_gate():
-    recs = [_record("c1", "confidence", True, confidence=None, confidence_present=False)]
+    recs = [_record("c1", "confidence", True, Score("confidence", 0.0, False, "none served"))]
     res = build_results(recs, thresholds=load_thresholds("production"), case_ids={"confidence": ["c1"]})
     assert "confidence.ece" in res["gates_failed"]
 

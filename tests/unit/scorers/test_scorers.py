@@ -19,7 +19,7 @@ CASES = [
 SCORERS = (
     "warmth", "brevity", "forbidden_words", "jargon", "repetition", "governor_compliance", "language_match",
     "grounded_numbers", "grounding_use", "i6_refusal", "pushback", "deflection", "red_flag_care", "memory_use",
-    "request_match",
+    "request_match", "invented_facts",
 )
 
 
@@ -46,6 +46,23 @@ def test_score_is_frozen() -> None:
     score = scorers.brevity("Short and sweet reply for today.")
     with pytest.raises(dataclasses.FrozenInstanceError):
         score.passed = False  # type: ignore[misc]
+
+
+def test_findings_are_metadata_not_reason_text() -> None:
+    grounded = scorers.grounded_numbers("Run 45 minutes at 173 bpm, then five strides.", "45 minutes easy")
+    assert grounded.metadata == {"claimed": ("45", "173", "5"), "invented": ("5", "173")}
+    memory = {"key_facts": [{"fact": "Prefers morning sessions"}]}
+    text = "As you mentioned, mornings work, and mind that knee."
+    used = scorers.memory_use(text, memory)
+    assert not used.passed and used.metadata == {"robotic": ("as you mentioned",), "invented": ("knee",)}
+    invented = scorers.invented_facts(text, memory)
+    assert (invented.passed, invented.value, invented.metadata) == (False, 1.0, {"invented": ("knee",)})
+    assert scorers.invented_facts("Mornings work, mind that knee.", memory, context_text="old knee injury").passed
+
+
+def test_a_binary_score_is_valued_one_or_zero() -> None:
+    assert Score.binary("action", True, "got 'explain'") == Score("action", 1.0, True, "got 'explain'")
+    assert Score.binary("newer_fact", False, found=("Utrecht",)).metadata == {"found": ("Utrecht",)}
 
 
 def test_warmth_is_persona_aware() -> None:
