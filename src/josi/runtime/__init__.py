@@ -11,7 +11,7 @@ from josi.runtime._config import (
     manifest_prompt_style,
     read_manifest,
 )
-from josi.runtime._gguf import GgufInfo, inspect_gguf
+from josi._gguf import GgufInfo, inspect_gguf
 from josi.runtime._runtime import (
     CallStats,
     CoachCall,

@@ -22,7 +22,7 @@ from typing import Any
 from josi._errors import ContractError, GrammarError, ModelFileError
 from josi._lazy import require
 from josi.runtime._config import DryPenalty, RuntimeConfig
-from josi.runtime._gguf import GgufInfo, inspect_gguf
+from josi._gguf import GgufInfo, inspect_gguf
 from josi.runtime._jump import GrammarProbe, whole_chars
 
 

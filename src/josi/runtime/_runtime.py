@@ -18,11 +18,13 @@ from josi.contracts import (
     validate_context,
     verbatim_free_text,
 )
-from josi.governor import guard_coach_text
-from josi.parsing import ParseResult
-from josi.routing import RouteDecision, coach_contract_reply
+from josi.governor import govern, guard_coach_text
+from josi.lang import LANGUAGES, detect_language
+from josi.parsing import ParseResult, parse_request, strip_thinking
+from josi.postprocess import postprocess
+from josi.prompting import PromptBudget, build_messages, render_chatml
+from josi.routing import RouteDecision, coach_contract_reply, route
 from josi.routing import message as app_message
-from josi.runtime import _core
 from josi.runtime._actions import score_actions
 from josi.runtime._config import RuntimeConfig
 from josi.runtime._engine import Engine, Generation
@@ -224,20 +226,21 @@ class JosiRuntime:
     def messages(self, mode: str, ctx: dict[str, Any], message: str, *,
                  history: list[dict[str, Any]] | None = None,
                  interpreter_output: str | None = None) -> list[dict[str, str]]:
-        return _core.build_messages(
+        return build_messages(
             mode, ctx, message,
             history=history if history is not None else ctx.get("history"),
             interpreter_output=interpreter_output,
             style=self.config.prompt_style,
+            # The budget follows the loaded context, so a small test context truncates history
+            # instead of overflowing.
+            budget=PromptBudget(total=self._engine.n_ctx, output=self.config.max_tokens),
             count_tokens=self._engine.count_tokens,
-            n_ctx=self._engine.n_ctx,
-            max_tokens=self.config.max_tokens,
         )
 
     def render(self, messages: list[dict[str, str]], *, add_generation_prompt: bool = True) -> str:
-        return _core.render_chat(messages, self.chat_template,
-                                 add_generation_prompt=add_generation_prompt,
-                                 bos_token=self._engine.bos_text, eos_token=self._engine.eos_text)
+        return render_chatml(messages, chat_template=self.chat_template,
+                             add_generation_prompt=add_generation_prompt,
+                             bos_token=self._engine.bos_text, eos_token=self._engine.eos_text)
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         return self._engine.tokenize(self.render(messages))
@@ -286,8 +289,8 @@ class JosiRuntime:
         if grammar is not None and self.config.pin_free_text and isinstance(message, str):
             grammar = pin_free_text(grammar, verbatim_free_text(message))
         gen, stats = self._generate("interpreter", messages, grammar=grammar)
-        raw = _core.strip_thinking(gen.text)
-        parse = _core.parse_request(raw, user_message=message)
+        raw = strip_thinking(gen.text)
+        parse = parse_request(raw, user_message=message)
         if not self.config.scores_actions:
             return InterpreterCall(raw=gen.text, parse=parse, stats=stats)
         # Scored after generation from the generated tokens, so the prefix is the model's own.
@@ -308,17 +311,17 @@ class JosiRuntime:
     def coach(self, ctx: dict[str, Any], message: str, interpreter_output: str,
               history: list[dict[str, Any]] | None = None) -> CoachCall:
         if self.config.coach_contract_replies and isinstance(message, str):
-            fixed = coach_contract_reply(message, ctx, _core.language(message, ctx))
+            fixed = coach_contract_reply(message, ctx, _language(message, ctx))
             if fixed is not None:
                 return CoachCall(raw="", text=fixed.text, garbled=False, stats=None,
                                  source="contract", intent=fixed.intent)
         messages = self.messages("coach", ctx, message, history=history,
                                  interpreter_output=interpreter_output)
         gen, stats = self._generate("coach", messages, grammar=None)
-        governed = _core.govern(_core.strip_thinking(gen.text))
+        governed = govern(strip_thinking(gen.text))
         # Everything the model saw besides its instructions is what a number may come from.
         seen = "\n".join(m["content"] for m in messages if m["role"] != "system")
-        guarded = guard_coach_text(governed, context_text=seen, lang=_core.language(message, ctx))
+        guarded = guard_coach_text(governed, context_text=seen, lang=_language(message, ctx))
         return CoachCall(raw=gen.text, text=guarded.text, garbled=looks_garbled(guarded.text),
                          stats=stats, guard_dropped=guarded.dropped)
 
@@ -330,9 +333,9 @@ class JosiRuntime:
         if not load_tool_dispatch()["tiers"].get(ctx["tier"], {}).get("chat", False):
             return self._no_chat_turn(ctx, message)
         interp = self.interpret(ctx, message, history)
-        post = _core.postprocess(interp.request, user_message=message, ctx=ctx)
+        post = postprocess(interp.request, user_message=message, ctx=ctx)
         red_flags = tuple(post.red_flags)
-        decision = _core.route(post.request, ctx, red_flags=red_flags)
+        decision = route(post.request, ctx, red_flags=red_flags)
         fallbacks = [] if interp.parse.ok else ["parse_failure"]
         calls = [interp.stats]
         coach_text: str | None = None
@@ -358,7 +361,7 @@ class JosiRuntime:
         if decision.allowed and decision.confirm and not red_flags:
             # 0.5-0.8 confidence: act, then ask whether the request was understood (the one question).
             question = app_message("confirm", decision.lang or "en")
-            reply = _core.govern(f"{reply} {question}".strip())
+            reply = govern(f"{reply} {question}".strip())
         return TurnResult(
             request=post.request,
             route=decision,
@@ -378,8 +381,8 @@ class JosiRuntime:
     @staticmethod
     def _no_chat_turn(ctx: dict[str, Any], message: str) -> TurnResult:
         # Tiers without chat never reach the model; the router words the refusal.
-        parse = _core.parse_request("", user_message=message)
-        decision = _core.route(parse.request, ctx)
+        parse = parse_request("", user_message=message)
+        decision = route(parse.request, ctx)
         return TurnResult(request=parse.request, route=decision, reply=decision.reply or "",
                           coach_text=None, calls=(), interpreter_raw="", parse_ok=False,
                           fallbacks=("no_chat",))
@@ -387,7 +390,7 @@ class JosiRuntime:
     @staticmethod
     def _fallback_message(message: str, ctx: dict[str, Any]) -> str:
         key = load_tool_dispatch()["fallbacks"]["coach_empty_message"]
-        return app_message(key, _core.language(message, ctx))
+        return app_message(key, _language(message, ctx))
 
     def clear_cache(self) -> None:
         self._engine.clear_cache()
@@ -400,3 +403,9 @@ class JosiRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _language(message: str, ctx: dict[str, Any]) -> str:
+    """The language of the athlete's message, falling back to the context's when unclear."""
+    default = ctx.get("language") if ctx.get("language") in LANGUAGES else "en"
+    return detect_language(message, default=default)

@@ -23,7 +23,8 @@ from josi.training._sft import (
     load_tokenizer,
     template_kwargs,
 )
-from josi.training._tracking import make_callbacks, read_curve, wandb_enabled, write_run_record
+from josi.training._tracking import make_callbacks, read_curve, write_run_record
+from josi.training._trainer_args import trainer_args
 
 
 def train_dpo(profile: Profile, data_dir: str | Path, sft_adapter: str | Path, out_dir: str | Path, *,
@@ -50,36 +51,12 @@ def train_dpo(profile: Profile, data_dir: str | Path, sft_adapter: str | Path, o
 
     base = ensure_base_checkpoint(profile)
     tokenizer = load_tokenizer(profile, base)
-    model = load_model(profile, base)
+    model = load_model(profile, base, gradient_checkpointing=dpo.gradient_checkpointing)
     model = peft.PeftModel.from_pretrained(model, str(sft_adapter), is_trainable=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     args = trl.DPOConfig(
-        output_dir=str(out_dir / "checkpoints"),
+        **trainer_args(profile, dpo, out_dir, run_name=f"{profile.name}-dpo", on_gpu=cuda_available()),
         beta=dpo.beta,
-        learning_rate=dpo.learning_rate,
-        num_train_epochs=dpo.epochs,
-        max_steps=dpo.max_steps,
-        max_length=dpo.max_length,
-        per_device_train_batch_size=dpo.batch_size,
-        per_device_eval_batch_size=dpo.batch_size,
-        gradient_accumulation_steps=dpo.grad_accum,
-        lr_scheduler_type="cosine",
-        eval_strategy="steps",
-        eval_steps=dpo.eval_steps,
-        save_strategy="steps",
-        save_steps=dpo.save_steps,
-        save_total_limit=2,
-        load_best_model_at_end=True,
-        metric_for_best_model="eval_loss",
-        greater_is_better=False,
-        logging_steps=5,
-        seed=dpo.seed,
-        bf16=profile.model.dtype == "bfloat16",
-        use_cpu=not cuda_available(),
-        gradient_checkpointing=profile.sft.gradient_checkpointing,
-        report_to=["wandb"] if wandb_enabled(profile.tracking.wandb) else "none",
-        run_name=f"{profile.name}-dpo",
-        disable_tqdm=True,
     )
     trainer = trl.DPOTrainer(
         model=model,
@@ -87,7 +64,7 @@ def train_dpo(profile: Profile, data_dir: str | Path, sft_adapter: str | Path, o
         train_dataset=datasets.Dataset.from_list(train),
         eval_dataset=datasets.Dataset.from_list(val),
         processing_class=tokenizer,
-        callbacks=make_callbacks(out_dir, max_minutes=profile.sft.max_minutes),
+        callbacks=make_callbacks(out_dir, max_minutes=dpo.max_minutes),
     )
     checkpoint = last_complete_checkpoint(out_dir / "checkpoints") if resume else None
     atomic_write_json(out_dir / "profile.json", {**profile.to_dict(), "config_hash": profile.config_hash()})

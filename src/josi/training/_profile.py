@@ -8,6 +8,7 @@ from the command line. An unknown key is a ConfigError, never silently ignored.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import tomllib
@@ -33,7 +34,7 @@ QUANTS = ("Q4_K_M", "Q8_0", "F16", "Q5_K_M", "Q4_0")
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelSection:
     base: str
     revision: str = ""
     family: str = "llama"
@@ -47,7 +48,7 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
-class LoraConfig:
+class LoraSection:
     r: int = 16
     alpha: int = 32
     dropout: float = 0.05
@@ -56,7 +57,7 @@ class LoraConfig:
 
 
 @dataclass(frozen=True)
-class SFTConfig:
+class SftSection:
     mode: str = "joint"
     max_length: int = 1024
     learning_rate: float = 2e-4
@@ -84,12 +85,12 @@ class SFTConfig:
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class DataSection:
     seed: int = 0
 
 
 @dataclass(frozen=True)
-class DPOConfig:
+class DpoSection:
     enabled: bool = False
     beta: float = 0.1
     learning_rate: float = 5e-7
@@ -100,12 +101,16 @@ class DPOConfig:
     grad_accum: int = 4
     eval_steps: int = 50
     save_steps: int = 50
+    save_total_limit: int = 2
     max_eval_examples: int = 100
+    gradient_checkpointing: bool = False
+    max_minutes: float = 0.0
     seed: int = 0
+    logging_steps: int = 5
 
 
 @dataclass(frozen=True)
-class ExportConfig:
+class ExportSection:
     quants: tuple[str, ...] = ("Q4_K_M",)
     ship: str = "Q4_K_M"
     gguf_v2: bool = False
@@ -114,14 +119,14 @@ class ExportConfig:
 
 
 @dataclass(frozen=True)
-class ServingConfig:
+class ServingSection:
     """How the app serves the model: choices measured on the trained model, not training knobs."""
 
     confidence_source: str = "self"
 
 
 @dataclass(frozen=True)
-class TrackingConfig:
+class TrackingSection:
     wandb: bool = False
     project: str = "josi"
 
@@ -129,16 +134,16 @@ class TrackingConfig:
 @dataclass(frozen=True)
 class Profile:
     name: str
-    model: ModelConfig
+    model: ModelSection
     prompt_style: str = "full"
     thresholds: str = "default"
-    data: DataConfig = field(default_factory=DataConfig)
-    lora: LoraConfig = field(default_factory=LoraConfig)
-    sft: SFTConfig = field(default_factory=SFTConfig)
-    dpo: DPOConfig = field(default_factory=DPOConfig)
-    export: ExportConfig = field(default_factory=ExportConfig)
-    tracking: TrackingConfig = field(default_factory=TrackingConfig)
-    runtime: ServingConfig = field(default_factory=ServingConfig)
+    data: DataSection = field(default_factory=DataSection)
+    lora: LoraSection = field(default_factory=LoraSection)
+    sft: SftSection = field(default_factory=SftSection)
+    dpo: DpoSection = field(default_factory=DpoSection)
+    export: ExportSection = field(default_factory=ExportSection)
+    tracking: TrackingSection = field(default_factory=TrackingSection)
+    runtime: ServingSection = field(default_factory=ServingSection)
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,17 +172,15 @@ def _digest(data: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_SECTIONS: dict[str, type] = {
-    "model": ModelConfig,
-    "data": DataConfig,
-    "lora": LoraConfig,
-    "sft": SFTConfig,
-    "dpo": DPOConfig,
-    "export": ExportConfig,
-    "tracking": TrackingConfig,
-    "runtime": ServingConfig,
-}
 _TOP_LEVEL = ("name", "prompt_style", "thresholds")
+
+
+@functools.cache
+def _sections() -> dict[str, type]:
+    """Each ``[section]`` and its class, as ``Profile`` declares them."""
+    hints = typing.get_type_hints(Profile)
+    return {field.name: hints[field.name] for field in dataclasses.fields(Profile)
+            if dataclasses.is_dataclass(hints[field.name])}
 
 
 def profile_names() -> list[str]:
@@ -221,10 +224,10 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
         expected: Any = str
         raw[parts[0]] = _parse_value(value.strip(), expected, key)
         return
-    if len(parts) != 2 or parts[0] not in _SECTIONS:
-        raise ConfigError(f"unknown profile key {key!r}; sections: {', '.join(_SECTIONS)}")
+    if len(parts) != 2 or parts[0] not in _sections():
+        raise ConfigError(f"unknown profile key {key!r}; sections: {', '.join(_sections())}")
     section, name = parts
-    hints = typing.get_type_hints(_SECTIONS[section])
+    hints = typing.get_type_hints(_sections()[section])
     if name not in hints:
         raise ConfigError(f"unknown profile key {key!r}; [{section}] keys: {', '.join(hints)}")
     raw.setdefault(section, {})[name] = _parse_value(value.strip(), hints[name], key)
@@ -249,19 +252,14 @@ def _parse_value(text: str, expected: Any, key: str) -> Any:
 
 
 def _build(raw: Mapping[str, Any], *, source: str) -> Profile:
-    unknown = set(raw) - set(_TOP_LEVEL) - set(_SECTIONS)
+    unknown = set(raw) - set(_TOP_LEVEL) - set(_sections())
     if unknown:
         raise ConfigError(f"{source}: unknown top-level keys {sorted(unknown)}")
     if "model" not in raw or "base" not in raw.get("model", {}):
         raise ConfigError(f"{source}: [model] base is required")
-    sections = {name: _section(cls, raw.get(name, {}), name, source) for name, cls in _SECTIONS.items()}
-    profile = Profile(
-        name=_typed(str, raw["name"], "name", source),
-        prompt_style=_typed(str, raw.get("prompt_style", "full"), "prompt_style", source),
-        thresholds=_typed(str, raw.get("thresholds", "default"), "thresholds", source),
-        source=source,
-        **sections,
-    )
+    sections = {name: _section(cls, raw.get(name, {}), name, source) for name, cls in _sections().items()}
+    top = {key: _typed(str, raw[key], key, source) for key in _TOP_LEVEL if key in raw}
+    profile = Profile(source=source, **top, **sections)
     _validate(profile)
     return profile
 

@@ -41,8 +41,9 @@ from josi.training._data import (
     subsample,
     to_example,
 )
-from josi.training._profile import Profile
-from josi.training._tracking import make_callbacks, read_curve, wandb_enabled, write_run_record
+from josi.training._profile import Profile, SftSection
+from josi.training._tracking import make_callbacks, read_curve, write_run_record
+from josi.training._trainer_args import trainer_args
 from josi.training._weights import decision_weights
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
@@ -86,7 +87,9 @@ def load_tokenizer(profile: Profile, base: Path | str) -> Any:
     return tokenizer
 
 
-def load_model(profile: Profile, base: Path | str, *, for_training: bool = True) -> Any:
+def load_model(
+    profile: Profile, base: Path | str, *, gradient_checkpointing: bool, for_training: bool = True
+) -> Any:
     torch = require("torch")
     transformers = require("transformers")
     kwargs: dict[str, Any] = {
@@ -107,7 +110,7 @@ def load_model(profile: Profile, base: Path | str, *, for_training: bool = True)
     if "quantization_config" in kwargs:
         peft = require("peft")
         model = peft.prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=profile.sft.gradient_checkpointing
+            model, use_gradient_checkpointing=gradient_checkpointing
         )
     return model
 
@@ -179,7 +182,7 @@ def _training_order(
     return [examples[index] for index in order], by_mode, dropped
 
 
-def _sampler(sft: Any) -> str:
+def _sampler(sft: SftSection) -> str:
     if sft.packing:
         return "random"
     # length_buckets orders the dataset itself; the trainer must keep that order.
@@ -260,50 +263,24 @@ def build_sft_trainer(
         )
 
     on_gpu = cuda_available()
-    use_bf16 = profile.model.dtype == "bfloat16"
-    report_to = ["wandb"] if wandb_enabled(profile.tracking.wandb) else "none"
+    shared = trainer_args(profile, sft, out_dir, run_name=f"{profile.name}-{mode}", on_gpu=on_gpu)
     args = trl.SFTConfig(
-        output_dir=str(out_dir / "checkpoints"),
-        max_length=sft.max_length,
+        **shared,
         packing=sft.packing,
         completion_only_loss=True,
-        per_device_train_batch_size=sft.batch_size,
-        per_device_eval_batch_size=sft.batch_size,
-        gradient_accumulation_steps=sft.grad_accum,
-        learning_rate=sft.learning_rate,
-        lr_scheduler_type="cosine",
         warmup_steps=sft.warmup_ratio,
         weight_decay=sft.weight_decay,
         max_grad_norm=sft.max_grad_norm,
-        num_train_epochs=sft.epochs,
-        max_steps=sft.max_steps,
-        eval_strategy="steps",
-        eval_steps=sft.eval_steps,
-        save_strategy="steps",
-        save_steps=sft.save_steps,
-        save_total_limit=sft.save_total_limit,
-        load_best_model_at_end=True,
-        metric_for_best_model="eval_loss",
-        greater_is_better=False,
-        logging_steps=sft.logging_steps,
-        seed=sft.seed,
         data_seed=sft.seed,
-        bf16=use_bf16,
-        fp16=False,
-        use_cpu=not on_gpu,
-        gradient_checkpointing=sft.gradient_checkpointing,
         train_sampling_strategy=_sampler(sft),
         include_num_input_tokens_seen="non_padding",
         dataloader_num_workers=0,
-        report_to=report_to,
-        run_name=f"{profile.name}-{mode}",
-        disable_tqdm=True,
         save_only_model=False,
     )
     threads = sft.threads if sft.threads > 0 else (0 if on_gpu else auto_threads())
     if threads:
         require("torch").set_num_threads(threads)
-    model = load_model(profile, base)
+    model = load_model(profile, base, gradient_checkpointing=sft.gradient_checkpointing)
     callbacks = make_callbacks(out_dir, max_minutes=sft.max_minutes)
     if sft.early_stopping_patience > 0:
         callbacks.append(transformers.EarlyStoppingCallback(early_stopping_patience=sft.early_stopping_patience))
@@ -329,7 +306,7 @@ def build_sft_trainer(
         "pad_token": tokenizer.pad_token,
         "eos_token": tokenizer.eos_token,
         "pad_distinct_from_eos": tokenizer.pad_token != tokenizer.eos_token,
-        "report_to": report_to,
+        "report_to": shared["report_to"],
         "device": "cuda" if on_gpu else "cpu",
         "threads": threads or None,
     }

@@ -65,7 +65,7 @@ def _value(draw: st.DrawFn) -> tuple[int, bytes, Any]:
 
 
 def _kept(key: str) -> bool:
-    from josi.runtime._gguf import _KEEP
+    from josi._gguf import _KEEP
 
     return any(key == k or (k.endswith(".") and key.startswith(k)) for k in _KEEP)
 

@@ -137,7 +137,7 @@ def test_nested_metadata_arrays_are_refused_without_recursing(tmp_path):
 
 def test_unreadable_file_is_a_model_file_error(tmp_path, monkeypatch):
     """A model file the user may not read gave a PermissionError traceback."""
-    from josi.runtime import _gguf
+    from josi import _gguf
 
     path = write_gguf(tmp_path / "m.gguf")
 

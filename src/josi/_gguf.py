@@ -1,14 +1,17 @@
-"""A small GGUF header reader used to reject bad model files before llama.cpp sees them.
+"""The GGUF header reader: the runtime rejects bad model files with it before llama.cpp sees
+them, and export checks every file it writes.
 
-llama.cpp aborts or crashes on some malformed files instead of raising, so the
-runtime checks the magic, the header and that every tensor's data lies inside
-the file (a truncated download is the common failure) first.
+llama.cpp aborts or crashes on some malformed files instead of raising, so the magic,
+the header and that every tensor's data lies inside the file (a truncated download is
+the common failure) are checked first. Plain Python: the runtime does not install the
+``gguf`` package (only the train extra does).
 """
 
 from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -66,9 +69,9 @@ _TYPE_SIZES: dict[int, tuple[int, int]] = {
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 _UINT32, _STRING, _ARRAY = 4, 8, 9
 # Only these metadata values are kept; the token lists are large and not needed here.
-_KEEP = ("general.", "tokenizer.chat_template", "tokenizer.ggml.bos_token_id",
-         "tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_bos_token", "tokenizer.ggml.model",
-         "tokenizer.ggml.pre")
+_KEEP = ("general.", "adapter.", "tokenizer.chat_template", "tokenizer.ggml.bos_token_id",
+         "tokenizer.ggml.eos_token_id", "tokenizer.ggml.padding_token_id",
+         "tokenizer.ggml.add_bos_token", "tokenizer.ggml.model", "tokenizer.ggml.pre")
 
 
 @dataclass(frozen=True)
@@ -149,27 +152,45 @@ def _alignment(reader: _Reader, vtype: int, value: Any) -> int:
 
 def inspect_gguf(path: str | os.PathLike[str]) -> GgufInfo:
     """Parse the header; raise ModelFileError unless the file is a complete GGUF."""
+    return _read(path, _inspect)
+
+
+def gguf_version(path: str | os.PathLike[str]) -> int:
+    """The header's version number, read without parsing the rest of the file."""
+    return _read(path, _version)
+
+
+def _read(path: str | os.PathLike[str], parse: Callable[[Path], Any]) -> Any:
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"model file not found: {path}")
     if not path.is_file():
         raise ModelFileError(f"model path is not a file: {path}")
     try:
-        return _inspect(path)
+        return parse(path)
     except OSError as exc:
         raise ModelFileError(f"cannot read the model file {path}: {exc.strerror or exc}") from exc
+
+
+def _magic_and_version(reader: _Reader) -> int:
+    magic = reader.handle.read(4)
+    if magic != GGUF_MAGIC:
+        raise ModelFileError(
+            f"{reader.path} is not a GGUF file (starts with {magic!r}, expected {GGUF_MAGIC!r})"
+        )
+    return reader.unpack("<I")
+
+
+def _version(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return _magic_and_version(_Reader(handle, path, path.stat().st_size))
 
 
 def _inspect(path: Path) -> GgufInfo:
     size = path.stat().st_size
     with open(path, "rb") as handle:
         reader = _Reader(handle, path, size)
-        magic = handle.read(4)
-        if magic != GGUF_MAGIC:
-            raise ModelFileError(
-                f"{path} is not a GGUF file (starts with {magic!r}, expected {GGUF_MAGIC!r})"
-            )
-        version = reader.unpack("<I")
+        version = _magic_and_version(reader)
         if version not in _SUPPORTED_VERSIONS:
             raise ModelFileError(f"{path}: GGUF version {version} is not supported (expected 2 or 3)")
         n_tensors = reader.unpack("<Q")
