@@ -422,8 +422,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = config.stash[_STATE]
     if not state.records:
         return
-    from josi.evals import build_results, compare_results, load_cases, load_results, load_thresholds, write_report
-    from josi.evals._metrics_registry import LAYERS
+    from josi.evals import (
+        LAYERS,
+        build_results,
+        compare_results,
+        load_cases,
+        load_results,
+        load_thresholds,
+        write_report,
+    )
 
     thresholds = load_thresholds(state.profile)
     layers = {r["layer"] for r in state.records}

@@ -63,7 +63,7 @@ _EMOJI_RE = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 def _meaning(text: str) -> tuple[Any, ...]:
     from josi.lang import detect_language
     from josi.postprocess import detect_red_flags, extract_minutes
-    from josi.postprocess._sport import find_sports
+    from josi.postprocess import find_sports
 
     return extract_minutes(text), find_sports(text), detect_red_flags(text), detect_language(text)
 

@@ -81,9 +81,9 @@ def _rambling(rng: random.Random, lang: str) -> list[str]:
 
 
 def _strip_question(text: str) -> str:
-    from josi.scorers._text import sentences
+    from josi.lang import split_sentences
 
-    return " ".join(s for s in sentences(text) if not s.endswith("?"))
+    return " ".join(s for s in split_sentences(text) if not s.endswith("?"))
 
 
 def _reject(category: str, rng: random.Random, row: dict[str, Any], seen: str) -> tuple[str, Callable[[str], Score]] | None:

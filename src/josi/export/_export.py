@@ -22,8 +22,7 @@ from josi._resources import cache_dir
 from josi.export._gguf import patch_gguf_v2, read_gguf
 from josi.export._llamacpp import llama_cpp_version, quantize, run_converter
 from josi.export._manifest import manifest_path, prompt_hashes, read_manifest, source_revision, write_manifest
-from josi.training._base import WHEEL_PREFIX, ensure_base_checkpoint, resolve_gguf
-from josi.training._profile import QUANTS, Profile
+from josi.training import QUANTS, WHEEL_PREFIX, Profile, ensure_base_checkpoint, resolve_gguf
 
 _ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
 

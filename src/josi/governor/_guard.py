@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from josi.governor._govern import split_sentences
+from josi.lang import split_sentences
 
 
 @dataclass(frozen=True)

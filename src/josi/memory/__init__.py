@@ -1,4 +1,9 @@
-"""Athlete memory: extraction from conversations and the prompt's MEMORY block."""
+"""Athlete memory: extraction from conversations and the prompt's MEMORY block.
+
+The block is rendered by ``josi.prompting``, which owns the prompt's other blocks and
+their budgets; it stays reachable here as ``josi.memory.render_memory``, the name the
+conformance vectors give it.
+"""
 
 from josi.memory._extract import (
     MAX_FACTS,
@@ -8,7 +13,7 @@ from josi.memory._extract import (
     fact_key,
     memory_errors,
 )
-from josi.memory._render import render_memory
+from josi.prompting import render_memory
 
 __all__ = [
     "MAX_FACTS",

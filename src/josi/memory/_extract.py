@@ -18,8 +18,7 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
-from josi.postprocess._sport import normalize_sport
-from josi.postprocess._time import extract_minutes
+from josi.postprocess import extract_minutes, normalize_sport
 
 MAX_FACTS, MAX_PATTERNS, MAX_NOTES = 15, 5, 5
 MAX_TEXT = 160

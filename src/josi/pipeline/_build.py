@@ -114,7 +114,7 @@ def base_fingerprint(base: Path | str) -> str:
     """
     if isinstance(base, str):
         return f"hub:{base}"
-    from josi.training._base import BASE_MARKER
+    from josi.training import BASE_MARKER
 
     digest = hashlib.sha256()
     _hash_tree(digest, base, base, frozenset({BASE_MARKER}))

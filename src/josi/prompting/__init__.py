@@ -1,7 +1,9 @@
-"""Prompt building: system prompts, the context block, messages, ChatML, neutralizing."""
+"""Prompt building: system prompts, the context block, the MEMORY block, messages, ChatML,
+neutralizing."""
 
 from josi.prompting._chatml import DEFAULT_CHAT_TEMPLATE, render_chatml
 from josi.prompting._context import build_context_block, build_v6_context, render_gatc_result
+from josi.prompting._memory import render_memory
 from josi.prompting._messages import INTERPRETER_MARK, build_messages, build_prompt
 from josi.prompting._neutralize import BLOCK_HEADERS, neutralize, neutralize_inline
 from josi.prompting._system import MODES, PERSONAS, STYLES, persona_voice, prompt_file, system_prompt
@@ -26,6 +28,7 @@ __all__ = [
     "persona_voice",
     "prompt_file",
     "render_chatml",
+    "render_memory",
     "render_gatc_result",
     "system_prompt",
 ]

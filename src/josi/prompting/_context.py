@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from josi._errors import ContractError
+from josi.prompting._memory import render_memory
 from josi.prompting._neutralize import neutralize_inline
 from josi.prompting._tokens import estimate_tokens
 
@@ -87,8 +88,6 @@ def build_context_block(
     count_tokens: Callable[[str], int] | None = None,
 ) -> str:
     """v6 context lines, then MEMORY and GATC RESULT blocks when present."""
-    from josi.memory._render import render_memory
-
     block = build_v6_context(ctx)
     block += render_memory(ctx.get("memory"), max_tokens=memory_tokens, count_tokens=count_tokens)
     block += render_gatc_result(

@@ -8,6 +8,7 @@ from typing import Any
 from josi._errors import ContractError
 from josi.prompting._chatml import render_chatml
 from josi.prompting._context import build_v6_context, render_gatc_result
+from josi.prompting._memory import render_memory
 from josi.prompting._neutralize import neutralize
 from josi.prompting._system import MODES, system_prompt
 from josi.prompting._tokens import PromptBudget, TokenCounter, estimate_tokens, message_tokens
@@ -89,8 +90,6 @@ def build_messages(
     if mode == "coach":
         tail = INTERPRETER_MARK + neutralize(interpreter_output.strip())
     head = neutralize(user_message) + "\n\n"
-
-    from josi.memory._render import render_memory
 
     memory_limit, gatc_limit = budget.memory, budget.gatc
     memory = render_memory(ctx.get("memory"), max_tokens=memory_limit, count_tokens=count)

@@ -21,7 +21,7 @@ from typing import Any
 from josi._errors import ContractError
 from josi.contracts import ACTIONS, load_tool_dispatch
 from josi.lang import detect_language
-from josi.postprocess._redflags import red_flag_reply
+from josi.postprocess import red_flag_reply
 from josi.routing._zones import zone_cap as _zone_cap
 
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from josi._errors import ConfigError, InputEncodingError
 from josi._io import read_text
-from josi.training._profile import CONFIDENCE_SOURCES
+from josi.training import CONFIDENCE_SOURCES
 
 Mode = Literal["interpreter", "coach"]
 MODES: tuple[str, ...] = ("interpreter", "coach")
@@ -60,7 +60,7 @@ def manifest_confidence_source(gguf: str | os.PathLike[str]) -> str:
     name = (read_manifest(gguf) or {}).get("profile")
     if not name:
         return DEFAULT_CONFIDENCE_SOURCE
-    from josi.training._profile import load_profile, profile_names
+    from josi.training import load_profile, profile_names
 
     if name not in profile_names():
         return DEFAULT_CONFIDENCE_SOURCE

@@ -174,7 +174,7 @@ class JosiRuntime:
     def __init__(self, config: RuntimeConfig, *, _engine: Engine | None = None) -> None:
         self.config = config
         if _engine is None and config.verify:
-            from josi.export._manifest import verify_before_load
+            from josi.export import verify_before_load
 
             verify_before_load(config.gguf)
         self._engine = _engine if _engine is not None else Engine(config)

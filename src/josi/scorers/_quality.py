@@ -6,9 +6,9 @@ from collections import Counter
 
 from josi._errors import ContractError
 from josi.knowledge import lexicon, limits, personas
-from josi.scorers._lang import detect
+from josi.lang import count_questions, detect_language, split_sentences
 from josi.scorers._score import Score
-from josi.scorers._text import both_languages, find_phrases, normalize, sentences, word_count, words
+from josi.scorers._text import both_languages, find_phrases, normalize, word_count, words
 
 
 def _persona(persona: str):
@@ -61,7 +61,7 @@ def forbidden_words(text: str, lang: str | None = None) -> Score:
     """
     spec = lexicon()["forbidden"]
     terms = tuple(spec["terms"])
-    if (lang or detect(text)) == "en":
+    if (lang or detect_language(text)) == "en":
         terms += tuple(spec.get("terms_en", ()))
     return _term_score("forbidden_words", text, terms)
 
@@ -80,7 +80,7 @@ def repetition(text: str) -> Score:
     repeated = sum(c - 1 for c in counts.values() if c > 1)
     ratio = repeated / len(grams) if grams else 0.0
     worst = max(counts.values(), default=0)
-    sent = Counter(normalize(s) for s in sentences(text))
+    sent = Counter(normalize(s) for s in split_sentences(text))
     sent_worst = max(sent.values(), default=0)
     passed = (
         worst <= cfg["max_repeats"]
@@ -91,27 +91,11 @@ def repetition(text: str) -> Score:
     return Score("repetition", round(1.0 - ratio, 4), passed, reason)
 
 
-def count_questions(text: str) -> int:
-    try:
-        from josi.governor import count_questions as shared
-    except ImportError:
-        return text.count("?")
-    return shared(text)
-
-
-def _sentences(text: str) -> list[str]:
-    try:
-        from josi.governor import split_sentences
-    except ImportError:
-        return sentences(text)
-    return split_sentences(text)
-
-
 def governor_compliance(text: str) -> Score:
     """Answer first (the reply does not open with a question) and at most one question."""
     limit = limits()["coach"]["max_questions"]
     questions = count_questions(text)
-    parts = _sentences(text)
+    parts = split_sentences(text)
     opens_with_question = bool(parts) and parts[0].rstrip().endswith("?")
     passed = questions <= limit and not opens_with_question and bool(parts)
     reason = f"{questions} question(s) (max {limit}); opens with a question: {opens_with_question}"
@@ -119,6 +103,6 @@ def governor_compliance(text: str) -> Score:
 
 
 def language_match(text: str, lang: str) -> Score:
-    detected = detect(text)
+    detected = detect_language(text)
     return Score("language_match", 1.0 if detected == lang else 0.0, detected == lang,
                  f"detected {detected}, expected {lang}")

@@ -1,4 +1,4 @@
-"""Text helpers shared by the scorers: normalisation, phrase search, words, sentences."""
+"""Text helpers shared by the scorers: normalisation, phrase search, words."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from functools import cache
 from josi.lang import normalize_for_matching
 
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def normalize(text: str) -> str:
@@ -24,11 +23,6 @@ def words(text: str) -> list[str]:
 
 def word_count(text: str) -> int:
     return len(words(text))
-
-
-def sentences(text: str) -> list[str]:
-    parts = [p.strip() for p in _SENTENCE_END.split(text.strip())]
-    return [p for p in parts if p]
 
 
 @cache

@@ -19,8 +19,8 @@ def _names(package: str) -> set[str]:
     [
         # The dataset's noise check calls the post-processor, the language detector and the scorers.
         ("data", {"data", "postprocess", "lang", "scorers", "prompting", "contracts"}),
-        # Every training example is rendered by josi.prompting, which calls the memory renderer.
-        ("training", {"training", "prompting", "memory", "contracts"}),
+        # Every training example, its MEMORY block included, is rendered by josi.prompting.
+        ("training", {"training", "prompting"}),
         ("export", {"export", "training", "prompting"}),
     ],
     ids=["data", "training", "export"],
