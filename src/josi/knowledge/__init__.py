@@ -8,7 +8,6 @@ from josi.knowledge._loader import (
     readiness,
     sport_from_name,
     sports,
-    zone_cap,
     zones,
 )
 
@@ -20,6 +19,5 @@ __all__ = [
     "readiness",
     "sport_from_name",
     "sports",
-    "zone_cap",
     "zones",
 ]

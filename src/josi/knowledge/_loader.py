@@ -26,7 +26,7 @@ _FILES = {
 }
 _REQUIRED_KEYS = {
     "zones": ("order", "zones"),
-    "readiness": ("levels", "aliases", "states"),
+    "readiness": ("levels", "states"),
     "phases": ("order", "phases"),
     "sports": ("order", "sports"),
     "personas": ("order", "personas"),
@@ -67,7 +67,11 @@ def zones() -> Any:
 
 
 def readiness() -> Any:
-    """Readiness levels Green/Yellow/Orange/Red with states, caps and wording."""
+    """Readiness levels Green/Yellow/Orange/Red with states and wording.
+
+    Zone caps and level aliases are part of the contract shared with the app, so they live in
+    tool_dispatch.json and are read through ``josi.routing.zone_cap`` / ``normalize_level``.
+    """
     return _load("readiness")
 
 
@@ -93,15 +97,6 @@ def lexicon() -> Any:
 def limits() -> Any:
     """Per-reply limits (words, questions, repetition, grounding)."""
     return _load("limits")
-
-
-def zone_cap(level: str) -> str:
-    data = readiness()
-    level = data["aliases"].get(level, level)
-    try:
-        return data["levels"][level]["cap"]
-    except KeyError as exc:
-        raise ContractError(f"unknown readiness level {level!r}") from exc
 
 
 def sport_from_name(name: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Readiness levels and the zone caps the engine enforces (from tool_dispatch.json)."""
+"""Readiness levels and zone caps (tool_dispatch.json): the one lookup the router and the data generator share."""
 
 from __future__ import annotations
 
