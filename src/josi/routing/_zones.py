@@ -1,4 +1,8 @@
-"""Readiness levels and zone caps (tool_dispatch.json): the one lookup the router and the data generator share."""
+"""Readiness levels and zone caps from tool_dispatch.json.
+
+The one lookup both the router and the data generator use, so a dataset cannot teach other caps
+than the engine enforces.
+"""
 
 from __future__ import annotations
 
