@@ -1,8 +1,9 @@
-"""Coaching knowledge: zones, readiness, phases, sports, personas, lexicon, limits."""
+"""Coaching knowledge: zones, readiness, phases, sports, personas, lexicons, limits."""
 
 from josi.knowledge._loader import (
     lexicon,
     limits,
+    memory_lexicon,
     personas,
     phases,
     readiness,
@@ -14,6 +15,7 @@ from josi.knowledge._loader import (
 __all__ = [
     "lexicon",
     "limits",
+    "memory_lexicon",
     "personas",
     "phases",
     "readiness",

@@ -22,15 +22,18 @@ _FILES = {
     "sports": "sports.json",
     "personas": "personas.json",
     "lexicon": "lexicon.json",
+    "memory": "memory.toml",
     "limits": "limits.toml",
 }
 _REQUIRED_KEYS = {
     "zones": ("order", "zones"),
     "readiness": ("levels", "states"),
     "phases": ("order", "phases"),
-    "sports": ("order", "sports"),
+    "sports": ("order", "sports", "not_a_sport"),
     "personas": ("order", "personas"),
     "lexicon": ("forbidden", "jargon", "warmth", "cold"),
+    "memory": ("sport", "time_of_day", "availability", "injury", "lifestyle", "goal", "patterns",
+               "notes"),
     "limits": ("coach", "repetition"),
 }
 
@@ -80,7 +83,8 @@ def phases() -> Any:
 
 
 def sports() -> Any:
-    """Sports with app profile names and en/nl synonyms."""
+    """Sports: app profile names, the generator's en/nl phrases, the detector's en/nl mentions
+    and the names memory facts use."""
     return _load("sports")
 
 
@@ -92,6 +96,11 @@ def personas() -> Any:
 def lexicon() -> Any:
     """Forbidden words, jargon, warmth/cold markers, refusal and memory phrases."""
     return _load("lexicon")
+
+
+def memory_lexicon() -> Any:
+    """English and Dutch words and patterns memory extraction reads in the athlete's turns."""
+    return _load("memory")
 
 
 def limits() -> Any:
