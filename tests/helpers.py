@@ -1,4 +1,4 @@
-"""Shared test helpers: load case files from fixtures/."""
+"""Shared test helpers: JSONL fixture files, a read-only folder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from josi._io import read_jsonl
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
-def load_cases(relative: str) -> list[dict[str, Any]]:
+def load_jsonl_fixture(relative: str) -> list[dict[str, Any]]:
     cases = read_jsonl(FIXTURES / relative)
     ids = [case["id"] for case in cases]
     duplicates = {i for i in ids if ids.count(i) > 1}

@@ -7,8 +7,8 @@ import random
 from typing import Any
 
 from josi.knowledge import readiness, sports, zones
+from josi.routing import LEVELS, normalize_level, zone_cap
 
-LEVELS = ("Green", "Yellow", "Orange", "Red")
 _LEVEL_WEIGHTS = (0.4, 0.25, 0.2, 0.15)
 _DATA_TIERS = ("Minimal", "Basic", "Standard", "Good", "Full", "Enhanced")
 PHASES = ("base", "build", "peak", "taper", "recovery")
@@ -32,7 +32,7 @@ _STRUCTURES: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {
 
 
 def level_cap_index(level: str) -> int:
-    return ZONE_ORDER.index(readiness()["levels"][level]["cap"])
+    return ZONE_ORDER.index(zone_cap(level))
 
 
 def pick_level(rng: random.Random) -> str:
@@ -126,8 +126,7 @@ def make_context(
 
 
 def canonical_level(ctx: dict[str, Any]) -> str:
-    level = ctx["readiness"]["level"]
-    return readiness()["aliases"].get(level, level)
+    return normalize_level(ctx["readiness"]["level"])
 
 
 def zone_label(zone: str, lang: str) -> str:

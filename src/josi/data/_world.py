@@ -10,6 +10,7 @@ from josi.contracts import dumps_request
 from josi.data._contexts import ZONE_ORDER, canonical_level
 from josi.data._templates import templates
 from josi.knowledge import limits, phases, readiness, sports, zones
+from josi.routing import zone_cap
 
 PERSONAS = ("balanced", "direct", "technical", "encouraging")
 MEMORY_KINDS = ("morning", "evening", "knee", "half_marathon", "night_shift", "kids")
@@ -120,7 +121,7 @@ def make_gatc_result(rng: random.Random, ctx: dict[str, Any], lang: str, sport: 
     bullets.append(extra[0].upper() + extra[1:])
     rng.shuffle(bullets)
     result: dict[str, Any] = {"workout_summary": summary, "rationale_bullets": bullets[: rng.choice((2, 3))]}
-    cap = spec["cap"]
+    cap = zone_cap(level)
     if level != "Green" and ZONE_ORDER.index(zone) <= ZONE_ORDER.index(cap) and rng.random() < 0.7:
         word = level_word(ctx, lang)
         result["safety_caps_applied"] = (

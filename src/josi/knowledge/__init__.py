@@ -1,25 +1,25 @@
-"""Coaching knowledge: zones, readiness, phases, sports, personas, lexicon, limits."""
+"""Coaching knowledge: zones, readiness, phases, sports, personas, lexicons, limits."""
 
 from josi.knowledge._loader import (
     lexicon,
     limits,
+    memory_lexicon,
     personas,
     phases,
     readiness,
     sport_from_name,
     sports,
-    zone_cap,
     zones,
 )
 
 __all__ = [
     "lexicon",
     "limits",
+    "memory_lexicon",
     "personas",
     "phases",
     "readiness",
     "sport_from_name",
     "sports",
-    "zone_cap",
     "zones",
 ]

@@ -22,15 +22,18 @@ _FILES = {
     "sports": "sports.json",
     "personas": "personas.json",
     "lexicon": "lexicon.json",
+    "memory": "memory.toml",
     "limits": "limits.toml",
 }
 _REQUIRED_KEYS = {
     "zones": ("order", "zones"),
-    "readiness": ("levels", "aliases", "states"),
+    "readiness": ("levels", "states"),
     "phases": ("order", "phases"),
-    "sports": ("order", "sports"),
+    "sports": ("order", "sports", "not_a_sport"),
     "personas": ("order", "personas"),
     "lexicon": ("forbidden", "jargon", "warmth", "cold"),
+    "memory": ("sport", "time_of_day", "availability", "injury", "lifestyle", "goal", "patterns",
+               "notes"),
     "limits": ("coach", "repetition"),
 }
 
@@ -67,7 +70,11 @@ def zones() -> Any:
 
 
 def readiness() -> Any:
-    """Readiness levels Green/Yellow/Orange/Red with states, caps and wording."""
+    """Readiness levels Green/Yellow/Orange/Red with states and wording.
+
+    Zone caps and level aliases are part of the contract shared with the app, so they live in
+    tool_dispatch.json and are read through ``josi.routing.zone_cap`` / ``normalize_level``.
+    """
     return _load("readiness")
 
 
@@ -76,7 +83,8 @@ def phases() -> Any:
 
 
 def sports() -> Any:
-    """Sports with app profile names and en/nl synonyms."""
+    """Sports: app profile names, the generator's en/nl phrases, the detector's en/nl mentions
+    and the names memory facts use."""
     return _load("sports")
 
 
@@ -90,18 +98,14 @@ def lexicon() -> Any:
     return _load("lexicon")
 
 
+def memory_lexicon() -> Any:
+    """English and Dutch words and patterns memory extraction reads in the athlete's turns."""
+    return _load("memory")
+
+
 def limits() -> Any:
     """Per-reply limits (words, questions, repetition, grounding)."""
     return _load("limits")
-
-
-def zone_cap(level: str) -> str:
-    data = readiness()
-    level = data["aliases"].get(level, level)
-    try:
-        return data["levels"][level]["cap"]
-    except KeyError as exc:
-        raise ContractError(f"unknown readiness level {level!r}") from exc
 
 
 def sport_from_name(name: str) -> str | None:

@@ -1,4 +1,8 @@
-"""Readiness levels and the zone caps the engine enforces (from tool_dispatch.json)."""
+"""Readiness levels and zone caps from tool_dispatch.json.
+
+The one lookup both the router and the data generator use, so a dataset cannot teach other caps
+than the engine enforces.
+"""
 
 from __future__ import annotations
 

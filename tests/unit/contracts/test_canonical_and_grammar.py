@@ -21,10 +21,10 @@ from josi.contracts import (
 )
 from josi.contracts._gbnf import GbnfMatcher
 from josi._errors import ContractError, GrammarError
-from tests.helpers import load_cases
+from tests.helpers import load_jsonl_fixture
 
-CANONICAL_CASES = load_cases("contracts/canonical.jsonl")
-VALID_REQUESTS = [c for c in load_cases("contracts/gatc_requests.jsonl") if c["valid"]]
+CANONICAL_CASES = load_jsonl_fixture("contracts/canonical.jsonl")
+VALID_REQUESTS = [c for c in load_jsonl_fixture("contracts/gatc_requests.jsonl") if c["valid"]]
 GRAMMAR = GbnfMatcher(grammar_text())
 
 

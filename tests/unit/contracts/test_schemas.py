@@ -9,9 +9,9 @@ from jsonschema import Draft202012Validator
 
 from josi.contracts import ACTIONS, context_errors, load_schema, load_tool_dispatch, request_errors
 from josi._resources import resource_dir
-from tests.helpers import load_cases
+from tests.helpers import load_jsonl_fixture
 
-REQUEST_CASES = load_cases("contracts/gatc_requests.jsonl")
+REQUEST_CASES = load_jsonl_fixture("contracts/gatc_requests.jsonl")
 
 
 @pytest.mark.parametrize("name", ["gatc_request.schema.json", "chat_context.schema.json"])
