@@ -1,4 +1,5 @@
-"""Athlete memory from conversations (English and Dutch), as the product plan's phase 8 ("Athlete Memory Integration", docs/glossary.md).
+"""Athlete memory from conversations (English and Dutch), as the product plan's phase 8
+("Athlete Memory Integration", docs/glossary.md).
 
 Only the athlete's own turns are read. Each rule (``_rules``, its words in the
 knowledge base's memory.toml) turns a statement into a short canonical English
