@@ -10,7 +10,8 @@ Each model-backed case test hands a scored record to ``josi_record``; the record
 travels on the test report (``user_properties``), so with pytest-xdist every
 worker's records reach the controller, which merges them, computes the layer
 aggregates, applies ``thresholds/<profile>.toml``, writes ``results.json`` and
-``report.html`` and fails the session when a gate fails.
+``report.html`` and fails the session when a gate fails. Under ``--junitxml`` each case's
+testcase carries ``josi_layer``, ``josi_case`` and, when it fails, ``josi_reason``.
 """
 
 from __future__ import annotations
