@@ -1,4 +1,8 @@
-"""Render a results document: a self-contained HTML page and a terminal summary."""
+"""Render a results document: a self-contained HTML page and a terminal summary.
+
+The page is the autoescaped Jinja2 template ``templates/report.html.j2``; the figures it lays out
+come from ``josi.evals._sections`` and the layer data, never from the template itself.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from josi.evals._action_dist import distribution_text, summary_lines
 from josi.evals._sections import action_confusion, case_reason, comparison_flips, reliability_diagrams
 
 BELOW = "below production target"
+TEMPLATE = "report.html.j2"
 
 
 def _fmt(value: Any) -> str:
@@ -123,9 +128,6 @@ def regression_lines(regression: Mapping[str, Any] | None, *, max_cases: int = 1
     return lines
 
 
-TEMPLATE = "report.html.j2"
-
-
 def _text(value: Any) -> str:
     """A string as it is; any other value as indented JSON, as the report always showed them."""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
@@ -141,23 +143,29 @@ def _environment() -> Any:
         # Case text and model output reach every part of the page: escape all of it.
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=True),
     )
-    # A field an older results file lacks reads as unknown, as it always did.
-    env.filters.update(fmt=lambda v: _fmt(None if isinstance(v, jinja2.Undefined) else v), text=_text, distribution=distribution_text,
-                       compact_json=lambda v: json.dumps(v, ensure_ascii=False))
+
+    def fmt(value: Any) -> str:
+        # A field an older results file lacks reads as unknown, as it always did.
+        return _fmt(None if isinstance(value, jinja2.Undefined) else value)
+
+    env.filters.update(fmt=fmt, text=_text, distribution=distribution_text,
+                       compact_json=lambda value: json.dumps(value, ensure_ascii=False))
     return env
 
 
-def _gate_rows(layer: str, data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _gate_rows(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The layer's gates with their interval and note, then its metrics that no gate reads."""
     intervals = data.get("details", {}).get("intervals", {})
     gates = []
     for g in data["gates"]:
         note = ""
         if g["below_production"]:
-            note = f"{BELOW} (production {g['production']})" + ("; TODO: not measured yet" if g["todo"] else "")
+            note = (f"{BELOW} (production {g['production']})"
+                    + ("; TODO: not measured yet" if g["todo"] else ""))
         elif g.get("reason"):
             note = g["reason"]
-        gates.append(dict(g, note=note, interval=_interval_text(intervals.get(g["metric"].partition(".")[2]))))
+        interval = _interval_text(intervals.get(g["metric"].partition(".")[2]))
+        gates.append(dict(g, note=note, interval=interval))
     gated = {g["metric"].partition(".")[2] for g in data["gates"]}
     ungated = [{"metric": m, "value": v, "interval": _interval_text(intervals.get(m))}
                for m, v in data["metrics"].items() if m not in gated]
@@ -167,7 +175,7 @@ def _gate_rows(layer: str, data: Mapping[str, Any]) -> tuple[list[dict[str, Any]
 def _layer_view(layer: str, data: Mapping[str, Any], records: list[Mapping[str, Any]]) -> dict[str, Any]:
     details = data.get("details", {})
     mine = sorted((r for r in records if r["layer"] == layer), key=lambda r: (bool(r.get("passed")), r["id"]))
-    gates, ungated = _gate_rows(layer, data)
+    gates, ungated = _gate_rows(data)
     sampling = "\n".join(line.strip() for line in sampling_lines(details.get("sampling"), max_cases=500))
     return {"name": layer, "data": data, "gates": gates, "ungated": ungated, "sampling_text": sampling,
             "confusion": action_confusion(mine), "reliability": reliability_diagrams(details),
@@ -183,7 +191,7 @@ def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None
 
         comparison_text = format_comparison(comparison, max_cases=200)
     run = results.get("run", {})
-    page = _environment().get_template(TEMPLATE).render(
+    return _environment().get_template(TEMPLATE).render(
         results=results,
         run=run,
         model=str(run.get("gguf", "?")),
@@ -195,7 +203,6 @@ def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None
         flips=comparison_flips(comparison or results.get("comparison"), records),
         comparison_text=comparison_text,
     )
-    return page
 
 
 def write_report(results: Mapping[str, Any], out_dir: str | Path,

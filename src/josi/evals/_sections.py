@@ -118,7 +118,8 @@ def action_confusion(records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | N
             "accuracy": round(correct / len(pairs), 4)}
 
 
-def _flip_rows(keys: Iterable[str], records: Mapping[tuple[str, str], Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _flip_rows(keys: Iterable[str],
+               records: Mapping[tuple[str, str], Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for key in keys:
         layer, _, cid = key.partition(":")

@@ -48,7 +48,8 @@ def test_confusion_counts_expected_against_predicted_with_recall():
     assert list(rows) == ["create_workout", "replan"]
     assert [c["n"] for c in rows["replan"]["cells"]] == [0, 2, 1, 0]
     assert [c["n"] for c in rows["create_workout"]["cells"]] == [1, 0, 0, 1]
-    assert rows["replan"]["recall"] == pytest.approx(2 / 3, abs=1e-4) and rows["create_workout"]["recall"] == 0.5
+    assert rows["replan"]["recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert rows["create_workout"]["recall"] == 0.5
     assert [c["diagonal"] for c in rows["replan"]["cells"]] == [False, True, False, False]
     assert (cm["n"], cm["correct"]) == (5, 3)
 
@@ -59,11 +60,13 @@ def test_confusion_recall_is_the_layers_action_accuracy():
     res = build_results(records, thresholds=load_thresholds("nano"), case_ids={"schema": list("abcd")})
     by_action = res["layers"]["schema"]["details"]["action_accuracy_by_action"]
     cm = action_confusion(res["records"])
-    assert {row["expected"]: row["recall"] for row in cm["rows"]} == {a: v["accuracy"] for a, v in by_action.items()}
+    recall = {row["expected"]: row["recall"] for row in cm["rows"]}
+    assert recall == {a: v["accuracy"] for a, v in by_action.items()}
 
 
 def test_no_scored_interpreter_case_gives_no_confusion():
-    assert action_confusion([{"layer": "quality", "id": "q", "expected": {}, "facts": {"passed": True}}]) is None
+    coach_only = [{"layer": "quality", "id": "q", "expected": {}, "facts": {"passed": True}}]
+    assert action_confusion(coach_only) is None
 
 
 CAL = {"confidence_source": "action_probability",
