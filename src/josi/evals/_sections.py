@@ -118,14 +118,15 @@ def action_confusion(records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | N
             "accuracy": round(correct / len(pairs), 4)}
 
 
-def _flip_rows(keys: Iterable[str],
-               records: Mapping[tuple[str, str], Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _flip_rows(keys: Iterable[str], records: Mapping[tuple[str, str], Mapping[str, Any]], *,
+               failing: bool) -> list[dict[str, Any]]:
     rows = []
     for key in keys:
         layer, _, cid = key.partition(":")
         record = records.get((layer, cid), {})
+        # A case that passes now may still carry checks its verdict does not count: no reason.
         rows.append({"layer": layer, "id": cid, "message": record.get("message", ""),
-                     "reason": case_reason(record) if record else ""})
+                     "reason": case_reason(record) if failing and record else ""})
     return rows
 
 
@@ -148,5 +149,5 @@ def comparison_flips(comparison: Mapping[str, Any] | None,
             "p_value": comparison.get("p_value"), "alpha": comparison.get("alpha"),
             "significant_regression": bool(comparison.get("significant_regression")),
             "layers": layers,
-            "regressed": _flip_rows(comparison.get("regressed", []), by_key),
-            "fixed": _flip_rows(comparison.get("fixed", []), by_key)}
+            "regressed": _flip_rows(comparison.get("regressed", []), by_key, failing=True),
+            "fixed": _flip_rows(comparison.get("fixed", []), by_key, failing=False)}

@@ -119,6 +119,8 @@ def test_flips_list_both_directions_with_the_paired_figures():
     f16 = _run({"g1": True, "g2": True, "g3": False, "g4": True})
     quant = _run({"g1": False, "g2": True, "g3": True, "g4": True})
     cmp = compare_results(f16, quant)
+    g3 = next(r for r in quant["records"] if r["id"] == "g3")
+    g3["checks"].append({"name": "warmth", "passed": False, "reason": "not counted by the verdict"})
     flips = comparison_flips(cmp, quant["records"])
     assert [(f["layer"], f["id"], f["message"], f["reason"]) for f in flips["regressed"]] == [
         ("golden", "g1", "message of g1", "route: engine not called")]
