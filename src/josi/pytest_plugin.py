@@ -10,7 +10,8 @@ Each model-backed case test hands a scored record to ``josi_record``; the record
 travels on the test report (``user_properties``), so with pytest-xdist every
 worker's records reach the controller, which merges them, computes the layer
 aggregates, applies ``thresholds/<profile>.toml``, writes ``results.json`` and
-``report.html`` and fails the session when a gate fails.
+``report.html`` and fails the session when a gate fails. Under ``--junitxml`` each case's
+testcase carries ``josi_layer``, ``josi_case`` and, when it fails, ``josi_reason``.
 """
 
 from __future__ import annotations
@@ -315,9 +316,17 @@ def josi_record(request: pytest.FixtureRequest):
     """Call with a CaseRecord before asserting, so failing cases still count in the aggregates."""
 
     def record(case_record: Any) -> None:
+        from josi.evals._sections import case_reason
+
         payload = case_record.to_dict() if hasattr(case_record, "to_dict") else dict(case_record)
         payload["worker"] = os.environ.get("PYTEST_XDIST_WORKER", "main")
         request.node.user_properties.append((_RECORD, json.dumps(payload, ensure_ascii=False)))
+        # What a CI test view shows per testcase (--junitxml writes user properties); the full
+        # record stays out of it (_Collector takes it off the report).
+        request.node.user_properties += [("josi_layer", payload["layer"]), ("josi_case", payload["id"])]
+        reason = case_reason(payload)
+        if reason:
+            request.node.user_properties.append(("josi_reason", reason))
 
     return record
 
@@ -356,14 +365,20 @@ class _Collector:
             if finished:
                 (self.state.report_dir / PARTIAL_RECORDS).unlink(missing_ok=True)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        records = [value for key, value in report.user_properties if key == _RECORD]
+        if not records:
+            return
+        # The record is a few kilobytes of prompt and context that results.json already keeps;
+        # taken off before --junitxml (which runs later) copies every user property per testcase.
+        report.user_properties = [(k, v) for k, v in report.user_properties if k != _RECORD]
         if report.when != "call":
             return
-        for key, value in report.user_properties:
-            if key == _RECORD:
-                record = json.loads(value) if isinstance(value, str) else value
-                self.state.records.append(record)
-                self._stream(record)
+        for value in records:
+            record = json.loads(value) if isinstance(value, str) else value
+            self.state.records.append(record)
+            self._stream(record)
 
 
 def eval_runtime_config(gguf: Path, n_threads: int | None = None):

@@ -1,17 +1,23 @@
-"""Render a results document: a self-contained HTML page and a terminal summary."""
+"""Render a results document: a self-contained HTML page and a terminal summary.
+
+The page is the autoescaped Jinja2 template ``templates/report.html.j2``; the figures it lays out
+come from ``josi.evals._sections`` and the layer data, never from the template itself.
+"""
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from josi._io import atomic_write_json, atomic_write_text
 from josi.evals._action_dist import distribution_text, summary_lines
+from josi.evals._sections import action_confusion, case_reason, comparison_flips, reliability_diagrams
 
 BELOW = "below production target"
+TEMPLATE = "report.html.j2"
 
 
 def _fmt(value: Any) -> str:
@@ -73,8 +79,7 @@ def terminal_summary(results: Mapping[str, Any], *, max_failures: int = 10) -> l
     if failed:
         lines.append(f"failed cases ({len(failed)}):")
         for r in failed[:max_failures]:
-            why = "; ".join(r.get("violations", []) + [f"{c['name']}: {c['reason']}" for c in r.get("checks", []) if not c["passed"]])
-            lines.append(f"    {r['layer']}:{r['id']}: {why[:160]}")
+            lines.append(f"    {r['layer']}:{r['id']}: {case_reason(r)[:160]}")
         if len(failed) > max_failures:
             lines.append(f"    ... {len(failed) - max_failures} more in the report")
     below = results.get("below_production_target", [])
@@ -123,172 +128,81 @@ def regression_lines(regression: Mapping[str, Any] | None, *, max_cases: int = 1
     return lines
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1d2330;max-width:1200px}
-h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccd}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccd;padding:.25rem .5rem;text-align:left;font-size:.9rem}
-th{background:#eef}.pass{color:#176b2c;font-weight:600}.fail{color:#b3261e;font-weight:600}.na{color:#7a5c00;font-weight:600}
-.below{background:#fff4d6}details{margin:.2rem 0;border:1px solid #dde;border-radius:4px;padding:.2rem .5rem}
-summary{cursor:pointer}pre{white-space:pre-wrap;background:#f6f7fb;padding:.5rem;font-size:.82rem;margin:.3rem 0}
-.meta{color:#556;font-size:.9rem}
-"""
+def _text(value: Any) -> str:
+    """A string as it is; any other value as indented JSON, as the report always showed them."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
 
 
-def _esc(value: Any) -> str:
-    return html.escape(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1))
+@cache
+def _environment() -> Any:
+    """The template environment, built on first render so importing the report costs nothing."""
+    import jinja2
 
-
-def _status_class(status: str) -> str:
-    return {"pass": "pass", "fail": "fail"}.get(status, "na")
-
-
-def _record_html(r: Mapping[str, Any]) -> str:
-    status = "pass" if r.get("passed") else "fail"
-    parts = [
-        f"<details><summary><span class='{status}'>{status.upper()}</span> {_esc(r['id'])} "
-        f"<span class='meta'>[{_esc(', '.join(r.get('tags', [])))}] {_esc(r['message'][:90])}</span></summary>",
-    ]
-    if r.get("samples"):
-        seeds = ", ".join(f"seed {i}: {'pass' if ok else 'fail'}" for i, ok in enumerate(r["samples"]))
-        parts.append(f"<p class='meta'>greedy: {'pass' if r.get('greedy_passed') else 'fail'}; shipped sampler: "
-                     f"{_esc(seeds)}{' (flaky)' if r.get('flaky') else ''}</p>")
-    if r.get("violations"):
-        parts.append("<p class='fail'>code-guarantee violations: " + _esc("; ".join(r["violations"])) + "</p>")
-    rows = "".join(
-        f"<tr><td>{_esc(c['name'])}</td><td class='{'pass' if c['passed'] else 'fail'}'>{'pass' if c['passed'] else 'fail'}</td>"
-        f"<td>{_esc(c['reason'])}</td></tr>"
-        for c in r.get("checks", [])
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("josi.evals", "templates"),
+        # Case text and model output reach every part of the page: escape all of it.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=True),
     )
-    if rows:
-        parts.append(f"<table><tr><th>check</th><th></th><th>reason</th></tr>{rows}</table>")
-    if r.get("scores"):
-        srows = "".join(
-            f"<tr><td>{_esc(s['name'])}</td><td>{_fmt(s['value'])}</td><td>{'pass' if s['passed'] else 'fail'}</td><td>{_esc(s['reason'])}</td></tr>"
-            for s in r["scores"]
-        )
-        parts.append(f"<table><tr><th>score</th><th>value</th><th></th><th>reason</th></tr>{srows}</table>")
-    if r.get("history"):
-        parts.append("<b>history</b><pre>" + _esc("\n".join(f"{t['role']}: {t['message']}" for t in r["history"])) + "</pre>")
-    prompt = r.get("prompt") or []
-    if prompt:
-        shown = "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in prompt)
-        parts.append(f"<b>prompt</b><pre>{_esc(shown)}</pre>")
-    if r.get("interpreter_raw"):
-        parts.append(f"<b>interpreter output</b><pre>{_esc(r['interpreter_raw'])}</pre>")
-    facts = r.get("facts") or {}
-    if facts.get("action_probs"):
-        p = facts.get("p_expected_sampled")
-        sampled = "" if p is None else (f"; expected action under the shipped sampler {p:.3f}"
-                                         + (" (fragile)" if facts.get("fragile") else ""))
-        shown = distribution_text(facts["action_probs"])
-        parts.append(f"<b>action distribution</b><pre>{_esc(shown)}{_esc(sampled)}</pre>")
-    if r.get("request") is not None:
-        parts.append(f"<b>request</b><pre>{_esc(json.dumps(r['request'], ensure_ascii=False))}</pre>")
-    if r.get("expected"):
-        parts.append(f"<b>expected</b><pre>{_esc(json.dumps(r['expected'], ensure_ascii=False))}</pre>")
-    if r.get("route"):
-        parts.append(f"<b>route</b><pre>{_esc(json.dumps(r['route'], ensure_ascii=False))}</pre>")
-    if r.get("reply"):
-        parts.append(f"<b>reply</b><pre>{_esc(r['reply'])}</pre>")
-    parts.append(
-        f"<p class='meta'>latency {_fmt(r.get('latency_s'))} s, prompt {r.get('prompt_tokens')} tok, "
-        f"completion {r.get('completion_tokens')} tok</p></details>"
-    )
-    return "".join(parts)
+
+    def fmt(value: Any) -> str:
+        # A field an older results file lacks reads as unknown, as it always did.
+        return _fmt(None if isinstance(value, jinja2.Undefined) else value)
+
+    env.filters.update(fmt=fmt, text=_text, distribution=distribution_text,
+                       compact_json=lambda value: json.dumps(value, ensure_ascii=False))
+    return env
+
+
+def _gate_rows(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The layer's gates with their interval and note, then its metrics that no gate reads."""
+    intervals = data.get("details", {}).get("intervals", {})
+    gates = []
+    for g in data["gates"]:
+        note = ""
+        if g["below_production"]:
+            note = (f"{BELOW} (production {g['production']})"
+                    + ("; TODO: not measured yet" if g["todo"] else ""))
+        elif g.get("reason"):
+            note = g["reason"]
+        interval = _interval_text(intervals.get(g["metric"].partition(".")[2]))
+        gates.append(dict(g, note=note, interval=interval))
+    gated = {g["metric"].partition(".")[2] for g in data["gates"]}
+    ungated = [{"metric": m, "value": v, "interval": _interval_text(intervals.get(m))}
+               for m, v in data["metrics"].items() if m not in gated]
+    return gates, ungated
+
+
+def _layer_view(layer: str, data: Mapping[str, Any], records: list[Mapping[str, Any]]) -> dict[str, Any]:
+    details = data.get("details", {})
+    mine = sorted((r for r in records if r["layer"] == layer), key=lambda r: (bool(r.get("passed")), r["id"]))
+    gates, ungated = _gate_rows(data)
+    sampling = "\n".join(line.strip() for line in sampling_lines(details.get("sampling"), max_cases=500))
+    return {"name": layer, "data": data, "gates": gates, "ungated": ungated, "sampling_text": sampling,
+            "confusion": action_confusion(mine), "reliability": reliability_diagrams(details),
+            "records": mine}
 
 
 def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None = None) -> str:
-    run = results.get("run", {})
-    out = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Josi eval report: {_esc(results['profile'])}</title><style>{_CSS}</style></head><body>",
-        "<h1>Josi eval report</h1>",
-        f"<p class='meta'>model {_esc(str(run.get('gguf', '?')))} | profile {_esc(results['profile'])} | "
-        f"thresholds {_esc(results['thresholds_file'])} | {_esc(results['created'])} | "
-        f"wall {_fmt(run.get('wall_s'))} s | workers {_fmt(run.get('workers'))}</p>",
-    ]
-    verdict = "GATES FAILED: " + ", ".join(results["gates_failed"]) if results["gates_failed"] else "all evaluated gates passed"
-    out.append(f"<p class='{'fail' if results['gates_failed'] else 'pass'}'>{_esc(verdict)}</p>")
-    if results.get("regression"):
-        out.append("<h2>Against the baseline</h2><pre>"
-                   + _esc("\n".join(regression_lines(results["regression"], max_cases=500))) + "</pre>")
-    if results.get("below_production_target"):
-        out.append(f"<p class='below'>{BELOW}: " + _esc(", ".join(b["metric"] for b in results["below_production_target"])) + "</p>")
-    out.append("<h2>Layers</h2><table><tr><th>layer</th><th>cases</th><th>passed</th><th>violations</th><th>complete</th></tr>")
-    for layer, d in results["layers"].items():
-        out.append(f"<tr><td><a href='#{layer}'>{layer}</a></td><td>{d['cases_run']}/{d['cases_total']}</td>"
-                   f"<td>{d['passed']}</td><td>{d['violations']}</td>"
-                   f"<td class='{'pass' if d['complete'] else 'na'}'>{'yes' if d['complete'] else 'partial'}</td></tr>")
-    out.append("</table>")
-    for layer, d in results["layers"].items():
-        out.append(f"<h2 id='{layer}'>{layer}</h2>")
-        if not d["complete"]:
-            out.append(f"<p class='na'>partial run ({d['cases_run']} of {d['cases_total']} cases): gates not evaluated</p>")
-        intervals = d.get("details", {}).get("intervals", {})
-        out.append("<table><tr><th>metric</th><th>value</th><th>n, 95% interval</th><th>gate</th>"
-                   "<th>status</th><th>note</th></tr>")
-        for g in d["gates"]:
-            note = ""
-            if g["below_production"]:
-                note = f"{BELOW} (production {g['production']})" + ("; TODO: not measured yet" if g["todo"] else "")
-            elif g.get("reason"):
-                note = g["reason"]
-            cls = " class='below'" if g["below_production"] else ""
-            span = _interval_text(intervals.get(g["metric"].partition(".")[2]))
-            out.append(f"<tr{cls}><td>{_esc(g['metric'])}</td><td>{_fmt(g['value'])}</td><td>{_esc(span)}</td>"
-                       f"<td>{_esc(g['bound'])}</td>"
-                       f"<td class='{_status_class(g['status'])}'>{_esc(g['status'])}</td><td>{_esc(note)}</td></tr>")
-        gated = {g["metric"].partition(".")[2] for g in d["gates"]}
-        for m, v in d["metrics"].items():
-            if m not in gated:
-                out.append(f"<tr><td>{layer}.{_esc(m)}</td><td>{_fmt(v)}</td>"
-                           f"<td>{_esc(_interval_text(intervals.get(m)))}</td><td></td><td></td><td>not gated</td></tr>")
-        out.append("</table>")
-        det = d.get("details", {})
-        if det.get("sampling"):
-            out.append("<pre>" + _esc("\n".join(line.strip() for line in
-                                                sampling_lines(det["sampling"], max_cases=500))) + "</pre>")
-        if det.get("action_accuracy_by_action"):
-            out.append("<table><tr><th>expected action</th><th>n</th><th>action accuracy</th></tr>")
-            for a, row in det["action_accuracy_by_action"].items():
-                out.append(f"<tr><td>{_esc(a)}</td><td>{row['n']}</td><td>{_fmt(row['accuracy'])}</td></tr>")
-            out.append("</table>")
-        if det.get("action_distribution"):
-            dist = det["action_distribution"]
-            fragile = f"{len(dist['fragile'])}: {', '.join(dist['fragile'])}"
-            below = f"{dist['fragile_below']:g}"
-            out.append("<table><tr><th>greedy action accuracy</th><th>expected under the shipped "
-                       f"sampler</th><th>n</th><th>fragile (P &lt; {below})</th></tr>"
-                       f"<tr><td>{_fmt(dist['greedy_action_accuracy'])}</td>"
-                       f"<td>{_fmt(dist['expected_action_accuracy'])}</td><td>{dist['n']}</td>"
-                       f"<td>{_esc(fragile)}</td></tr></table>")
-        if det.get("calibration_by_source"):
-            served = _esc(str(det.get("confidence_source")))
-            out.append(f"<p class='meta'>served confidence source: {served} (the gated ECE and the "
-                       "reliability table below are the served source's)</p>"
-                       "<table><tr><th>confidence source</th><th>n</th><th>ECE</th></tr>")
-            for source, c in det["calibration_by_source"].items():
-                out.append(f"<tr><td>{_esc(source)}</td><td>{c['n']}</td>"
-                           f"<td>{_fmt(c['ece'])}</td></tr>")
-            out.append("</table>")
-        if det.get("calibration"):
-            cal = det["calibration"]
-            out.append("<table><tr><th>confidence bucket</th><th>n</th><th>accuracy</th></tr>")
-            for b in cal["buckets"]:
-                out.append(f"<tr><td>{_esc(b['bucket'])}</td><td>{b['n']}</td><td>{_fmt(b['accuracy'])}</td></tr>")
-            out.append("</table><table><tr><th>bin</th><th>n</th><th>mean confidence</th><th>accuracy</th></tr>")
-            for b in cal["bins"]:
-                out.append(f"<tr><td>{b['range']}</td><td>{b['n']}</td><td>{_fmt(b['confidence'])}</td><td>{_fmt(b['accuracy'])}</td></tr>")
-            out.append("</table>")
-        recs = [r for r in results["records"] if r["layer"] == layer]
-        recs.sort(key=lambda r: (bool(r.get("passed")), r["id"]))
-        out.append("".join(_record_html(r) for r in recs))
+    """The self-contained HTML report; ``comparison`` is a ``compare_results`` against this run."""
+    records = results["records"]
+    comparison_text = ""
     if comparison:
         from josi.evals._compare import format_comparison
 
-        out.append(f"<h2>Comparison</h2><pre>{_esc(format_comparison(comparison, max_cases=200))}</pre>")
-    out.append("</body></html>")
-    return "\n".join(out)
+        comparison_text = format_comparison(comparison, max_cases=200)
+    run = results.get("run", {})
+    return _environment().get_template(TEMPLATE).render(
+        results=results,
+        run=run,
+        model=str(run.get("gguf", "?")),
+        below=BELOW,
+        regression_text="\n".join(regression_lines(results.get("regression"), max_cases=500)),
+        layers=[_layer_view(layer, data, records) for layer, data in results["layers"].items()],
+        # A results file keeps the comparison without its per-layer rows: re-rendered, the
+        # overall flips still show.
+        flips=comparison_flips(comparison or results.get("comparison"), records),
+        comparison_text=comparison_text,
+    )
 
 
 def write_report(results: Mapping[str, Any], out_dir: str | Path,

@@ -122,3 +122,44 @@ def test_a_finished_run_leaves_no_partial_records(suite):
     suite.runpytest_subprocess("--josi-gguf", "model.gguf", "--josi-report", "out", "-k", "schema-cw-run-45")
     assert (suite.path / "out" / "results.json").is_file()
     assert not (suite.path / "out" / "records.partial.jsonl").exists()
+
+
+JUNIT_SUITE = '''
+import pytest
+from josi.evals import CaseRecord, load_cases
+
+CASES = load_cases("schema")[:6]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_fake_interpreter(case, josi_verdict):
+    ok = case.id != CASES[1].id
+    rec = CaseRecord(id=case.id, layer="schema", run="interpret", tags=list(case.tags), lang=case.lang,
+                     persona=case.persona, message=case.message)
+    rec.facts = {"valid_json": True, "action_ok": ok, "field_accuracy": 1.0, "passed": ok}
+    rec.checks = [{"name": "action", "passed": ok, "reason": "ok" if ok else "got 'explain', want 'replan'"}]
+    rec.passed = ok
+    josi_verdict(rec)
+'''
+
+
+def test_junitxml_names_each_case_with_its_layer_and_reason_not_its_whole_record(pytester):
+    import xml.etree.ElementTree as ET
+
+    pytester.makepyfile(test_junit=JUNIT_SUITE)
+    (pytester.path / "model.gguf").write_bytes(b"GGUF fake")
+    result = pytester.runpytest_subprocess("--josi-gguf", "model.gguf", "--josi-report", "out", "-n", "2",
+                                           "-p", "xdist", "--junitxml", "junit.xml", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5, xfailed=1)
+    cases = {tc.get("name"): tc for tc in ET.parse(pytester.path / "junit.xml").iter("testcase")}
+    assert len(cases) == 6
+    props = {name: {p.get("name"): p.get("value") for p in tc.iter("property")} for name, tc in cases.items()}
+    wrong = "test_fake_interpreter[schema-cw-bike-60-steady]"
+    assert props[wrong] == {"josi_layer": "schema", "josi_case": "schema-cw-bike-60-steady",
+                            "josi_reason": "action: got 'explain', want 'replan'"}
+    assert "got 'explain', want 'replan'" in cases[wrong].find("skipped").get("message")
+    right = "test_fake_interpreter[schema-cw-run-45]"
+    assert props[right] == {"josi_layer": "schema", "josi_case": "schema-cw-run-45"}
+    # The records still reach results.json from both workers.
+    assert len(json.loads((pytester.path / "out" / "results.json").read_text())["records"]) == 6
