@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from josi.evals._records import recorded_score
+
 NO_REQUEST = "(no valid request)"
 
 # Reliability-diagram geometry in SVG user units: a square plot with room for the axis labels.
@@ -71,11 +73,12 @@ def reliability_diagrams(details: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _predicted_action(record: Mapping[str, Any], expected: str) -> str:
-    facts = record.get("facts") or {}
-    if facts.get("action_ok"):
+    action = recorded_score(record, "action")
+    if action is not None and action["passed"]:
         return expected
+    valid = recorded_score(record, "valid_json")
     request = record.get("request")
-    if facts.get("valid_json") is False or not isinstance(request, Mapping) or not request.get("action"):
+    if (valid is not None and not valid["passed"]) or not isinstance(request, Mapping) or not request.get("action"):
         return NO_REQUEST
     return str(request["action"])
 
@@ -94,13 +97,13 @@ def action_confusion(records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | N
     """Expected against predicted ``action`` over the cases whose interpreter output was scored.
 
     The cases are those ``action_accuracy_by_action`` counts (an expected request and an
-    ``action_ok`` fact), so each row's recall is that table's accuracy. A request that was
+    ``action`` score), so each row's recall is that table's accuracy. A request that was
     not valid is its own column. None when no case qualifies.
     """
     pairs = []
     for r in records:
         want = ((r.get("expected") or {}).get("request") or {}).get("action")
-        if want and (r.get("facts") or {}).get("action_ok") is not None:
+        if want and recorded_score(r, "action") is not None:
             pairs.append((want, _predicted_action(r, want)))
     if not pairs:
         return None

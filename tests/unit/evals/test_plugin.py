@@ -127,6 +127,7 @@ def test_a_finished_run_leaves_no_partial_records(suite):
 JUNIT_SUITE = '''
 import pytest
 from josi.evals import CaseRecord, load_cases
+from josi.scorers import Score
 
 CASES = load_cases("schema")[:6]
 
@@ -137,9 +138,10 @@ def test_fake_interpreter(case, josi_verdict):
     ok = case.id != CASES[1].id
     rec = CaseRecord(id=case.id, layer="schema", run="interpret", tags=list(case.tags), lang=case.lang,
                      persona=case.persona, message=case.message)
-    rec.facts = {"valid_json": True, "action_ok": ok, "field_accuracy": 1.0, "passed": ok}
-    rec.checks = [{"name": "action", "passed": ok, "reason": "ok" if ok else "got 'explain', want 'replan'"}]
-    rec.passed = ok
+    rec.expect(Score.binary("valid_json", True),
+               Score.binary("action", ok, "ok" if ok else "got 'explain', want 'replan'"))
+    rec.collect(Score("field_accuracy", 1.0, True))
+    rec.judge()
     josi_verdict(rec)
 '''
 

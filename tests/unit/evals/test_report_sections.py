@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from josi.evals import CaseRecord, build_results, compare_results, load_thresholds, render_html
+from josi.scorers import Score
 from josi.evals._sections import (
     NO_REQUEST,
     action_confusion,
@@ -20,9 +21,10 @@ def _interp(cid: str, expected: str, predicted: str | None, *, valid: bool = Tru
     rec = CaseRecord(id=cid, layer=layer, run="interpret", tags=["en"], lang="en", persona="balanced",
                      message=message, expected={"request": {"action": expected}},
                      request=None if predicted is None else {"action": predicted})
-    rec.facts = {"valid_json": valid, "action_ok": ok, "field_accuracy": 1.0, "passed": ok}
-    rec.checks = [{"name": "action", "passed": ok, "reason": f"got {predicted!r}, want {expected!r}"}]
-    rec.passed = ok
+    rec.expect(Score.binary("valid_json", valid),
+               Score.binary("action", ok, f"got {predicted!r}, want {expected!r}"))
+    rec.collect(Score("field_accuracy", 1.0, True))
+    rec.judge()
     return rec.to_dict()
 
 
@@ -108,9 +110,8 @@ def _run(outcomes: dict[str, bool]) -> dict:
     for cid, ok in outcomes.items():
         rec = CaseRecord(id=cid, layer="golden", run="turn", tags=["en"], lang="en", persona="balanced",
                          message=f"message of {cid}")
-        rec.passed = ok
-        rec.facts = {"passed": ok}
-        rec.checks = [{"name": "route", "passed": ok, "reason": "ok" if ok else "engine not called"}]
+        rec.expect(Score.binary("route", ok, "ok" if ok else "engine not called"))
+        rec.judge()
         records.append(rec.to_dict())
     return build_results(records, thresholds=load_thresholds("nano"), case_ids={"golden": list(outcomes)})
 
@@ -145,24 +146,25 @@ def test_case_text_and_model_output_render_escaped():
                      request={"action": HOSTILE}, expected={"request": {"action": "explain"}},
                      history=[{"role": "user", "message": HOSTILE}],
                      prompt=[{"role": "user", "content": HOSTILE}])
-    rec.facts = {"valid_json": True, "action_ok": False, "field_accuracy": 0.0, "passed": False}
-    rec.checks = [{"name": HOSTILE, "passed": False, "reason": HOSTILE}]
-    rec.scores = [{"name": "warmth", "value": 1.0, "passed": False, "reason": HOSTILE}]
+    rec.expect(Score.binary("valid_json", True), Score.binary("action", False),
+               Score.binary(HOSTILE, False, HOSTILE))
+    rec.collect(Score("warmth", 1.0, False, HOSTILE))
     rec.violations = [HOSTILE]
+    rec.judge()
     res = build_results([rec.to_dict()], thresholds=load_thresholds("nano"), case_ids={"schema": [rec.id]})
     page = render_html(res)
     assert "<script" not in page
     # Every field above shows, escaped: the id, the tag, the message, the violation, the check's
-    # name and reason, the score's reason, the history, the prompt, the raw output, the request,
-    # the reply, and the confusion table's predicted column.
-    assert page.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") == 13
+    # name and reason (in the checks and again in the scores, which hold every scorer result),
+    # the warmth score's reason, the history, the prompt, the raw output, the request, the reply,
+    # and the confusion table's predicted column.
+    assert page.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") == 15
 
 
 def test_sections_show_only_when_their_data_exists():
     coach = CaseRecord(id="q1", layer="quality", run="coach", tags=["en"], lang="en", persona="balanced",
                        message="m", reply="Easy does it.")
-    coach.passed = True
-    coach.facts = {"passed": True}
+    coach.judge()
     plain = render_html(build_results([coach.to_dict()], thresholds=load_thresholds("nano"),
                                       case_ids={"quality": ["q1"]}))
     assert "Expected against predicted action" not in plain and "<svg" not in plain
