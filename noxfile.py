@@ -45,11 +45,20 @@ def _env(session: nox.Session) -> dict[str, str]:
         session.run(python, "-m", "venv", "--clear", str(ENV), external=True)
         session.run(_bin("python"), "-m", "pip", "install", "-q", "--upgrade", "pip", external=True)
         # torch first, pinned: it takes the CPU build on disk, never an open-range CUDA build.
-        torch_pin = next(d for d in PYPROJECT["project"]["optional-dependencies"]["train"] if d.startswith("torch"))
+        torch_pin = next(
+            d
+            for d in PYPROJECT["project"]["optional-dependencies"]["train"]
+            if d.startswith("torch")
+        )
         session.run(_bin("python"), "-m", "pip", "install", "-q", torch_pin, external=True)
-        session.run(_bin("python"), "-m", "pip", "install", "-q", "-e", f"{ROOT}[all]", external=True)
+        session.run(
+            _bin("python"), "-m", "pip", "install", "-q", "-e", f"{ROOT}[all]", external=True
+        )
         STAMP.write_text(_install_stamp())
-    env = {"VIRTUAL_ENV": str(ENV), "PATH": f"{Path(_bin('python')).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        "VIRTUAL_ENV": str(ENV),
+        "PATH": f"{Path(_bin('python')).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     return env
 
@@ -88,21 +97,48 @@ def grammar(session: nox.Session) -> None:
 def data(session: nox.Session) -> None:
     """Build the dataset (deterministic, cached by content)."""
     env = _env(session)
-    session.run(_bin("josi"), "pipeline", "build", "--until", "data", *session.posargs, env=env, external=True)
+    session.run(
+        _bin("josi"),
+        "pipeline",
+        "build",
+        "--until",
+        "data",
+        *session.posargs,
+        env=env,
+        external=True,
+    )
 
 
 @nox.session(default=False)
 def train(session: nox.Session) -> None:
     """Data -> SFT (and DPO when the profile enables it); reuses a finished identical run."""
     env = _env(session)
-    session.run(_bin("josi"), "pipeline", "build", "--until", "train", *session.posargs, env=env, external=True)
+    session.run(
+        _bin("josi"),
+        "pipeline",
+        "build",
+        "--until",
+        "train",
+        *session.posargs,
+        env=env,
+        external=True,
+    )
 
 
 @nox.session(default=False)
 def export(session: nox.Session) -> None:
     """Train (cached) -> merge -> GGUF F16 -> Q4_K_M + adapter GGUF + manifests."""
     env = _env(session)
-    session.run(_bin("josi"), "pipeline", "build", "--until", "export", *session.posargs, env=env, external=True)
+    session.run(
+        _bin("josi"),
+        "pipeline",
+        "build",
+        "--until",
+        "export",
+        *session.posargs,
+        env=env,
+        external=True,
+    )
 
 
 @nox.session(default=False)

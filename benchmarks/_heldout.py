@@ -8,8 +8,12 @@ from typing import Any
 
 
 def parser(doc: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)")
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)"
+    )
     parser.add_argument("--data", type=Path, help="dataset directory (default: the nano build's)")
     parser.add_argument("--out", type=Path, required=True, help="JSON results file")
     parser.add_argument("--rows", type=int, default=None, help="first N held-out rows only")

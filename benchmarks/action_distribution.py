@@ -63,10 +63,16 @@ def summarize(scored: list[dict[str, Any]]) -> dict[str, Any]:
     settings = shipped_interpreter_sampler()
     with_probs = [s for s in scored if s["probs"]]
     p_right = [sampler_distribution(s["probs"], settings)[s["expected"]] for s in with_probs]
-    self_pairs = [(float(s["self_confidence"]), s["action"] == s["expected"])
-                  for s in scored if s["self_confidence"] is not None]
-    prob_pairs = [(round_confidence(s["probs"][s["action"]]), s["action"] == s["expected"])
-                  for s in with_probs if s["action"] in s["probs"]]
+    self_pairs = [
+        (float(s["self_confidence"]), s["action"] == s["expected"])
+        for s in scored
+        if s["self_confidence"] is not None
+    ]
+    prob_pairs = [
+        (round_confidence(s["probs"][s["action"]]), s["action"] == s["expected"])
+        for s in with_probs
+        if s["action"] in s["probs"]
+    ]
     greedy = [s["action"] == s["expected"] for s in with_probs]
     argmax = [max(s["probs"], key=s["probs"].get) == s["action"] for s in with_probs]
     masses = [s["candidate_mass"] for s in with_probs]
@@ -76,12 +82,16 @@ def summarize(scored: list[dict[str, Any]]) -> dict[str, Any]:
         "greedy_action_accuracy": round(statistics.fmean(greedy), 4) if greedy else None,
         "expected_action_accuracy": _round(expected_accuracy(p_right)),
         "fragile_share": _round(statistics.fmean(fragile(p) for p in p_right)) if p_right else None,
-        "fragile_right_greedily": sum(fragile(p) and ok for p, ok in zip(p_right, greedy)),
+        "fragile_right_greedily": sum(fragile(p) and ok for p, ok in zip(p_right, greedy, strict=False)),
         "greedy_is_argmax": round(statistics.fmean(argmax), 4) if argmax else None,
-        "candidate_mass": {"mean": _round(statistics.fmean(masses)) if masses else None,
-                           "min": _round(min(masses, default=None))},
-        "calibration": {"self": reliability(self_pairs).to_dict(),
-                        "action_probability": reliability(prob_pairs).to_dict()},
+        "candidate_mass": {
+            "mean": _round(statistics.fmean(masses)) if masses else None,
+            "min": _round(min(masses, default=None)),
+        },
+        "calibration": {
+            "self": reliability(self_pairs).to_dict(),
+            "action_probability": reliability(prob_pairs).to_dict(),
+        },
         "sampler": dataclasses.asdict(settings),
     }
 
@@ -94,8 +104,14 @@ def _measure(gguf: Path, rows: list[dict[str, Any]], threads: int | None) -> lis
     from josi.runtime import RuntimeConfig
 
     # "self" serves the model's own number; both sources are read from the same call.
-    config = RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=threads,
-                           score_actions=True, confidence_source="self")
+    config = RuntimeConfig(
+        gguf=gguf,
+        deterministic=True,
+        seed=0,
+        n_threads=threads,
+        score_actions=True,
+        confidence_source="self",
+    )
     return heldout.measure(config, rows, score_row)
 
 
@@ -112,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": {"path": str(gguf), "sha256": sha256_file(gguf)},
         "data": {"dir": str(data_dir)},
         "decoding": "greedy (deterministic=True), seed 0, shipped runtime defaults (grammar, "
-                    "pinned free_text); action distribution scored after each call",
+        "pinned free_text); action distribution scored after each call",
         "outcome": "the model's action equals the expected action",
         "splits": {},
     }
@@ -122,11 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarize(scored)
         results["splits"][split] = {"file": SPLIT_FILES[split], "summary": summary, "rows": scored}
         cal = summary["calibration"]
-        print(f"{split}: {summary['rows']} rows, greedy {summary['greedy_action_accuracy']} vs "
-              f"expected under the shipped sampler {summary['expected_action_accuracy']}, fragile "
-              f"{summary['fragile_share']}; ECE self {cal['self']['ece']} (n={cal['self']['n']}), "
-              f"P(action) {cal['action_probability']['ece']} (n={cal['action_probability']['n']})",
-              file=sys.stderr)
+        print(
+            f"{split}: {summary['rows']} rows, greedy {summary['greedy_action_accuracy']} vs "
+            f"expected under the shipped sampler {summary['expected_action_accuracy']}, fragile "
+            f"{summary['fragile_share']}; ECE self {cal['self']['ece']} (n={cal['self']['n']}), "
+            f"P(action) {cal['action_probability']['ece']} (n={cal['action_probability']['n']})",
+            file=sys.stderr,
+        )
     results["wall_s"] = round(time.perf_counter() - started, 1)
     results["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     atomic_write_json(args.out, results)

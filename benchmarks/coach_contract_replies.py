@@ -37,15 +37,21 @@ def detection(rows: list[dict[str, Any]]) -> dict[str, Any]:
         for category, intent in CATEGORY_INTENT.items():
             positives = [r for r in picked if r["category"] == category]
             hits = [detect_coach_intent(r["user"]) for r in positives]
-            block[intent] = {"rows": len(positives), "answered_by_code": sum(h is not None for h in hits),
-                             "as_this_intent": sum(h is not None and h.intent == intent for h in hits)}
+            block[intent] = {
+                "rows": len(positives),
+                "answered_by_code": sum(h is not None for h in hits),
+                "as_this_intent": sum(h is not None and h.intent == intent for h in hits),
+            }
         others = [r for r in picked if r["category"] not in CATEGORY_INTENT]
         fired = [(r, detect_coach_intent(r["user"])) for r in others]
         block["other_messages"] = {
             "rows": len(others),
             "fired": sum(h is not None for _, h in fired),
-            "examples": [{"category": r["category"], "message": r["user"], "rule": h.rule}
-                         for r, h in fired if h is not None][:20],
+            "examples": [
+                {"category": r["category"], "message": r["user"], "rule": h.rule}
+                for r, h in fired
+                if h is not None
+            ][:20],
         }
         out[lang] = block
     return out
@@ -54,12 +60,19 @@ def detection(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def score_reply(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
     from josi.scorers import all_passed, coach_checks
 
-    call = runtime.coach(row["context"], row["user"], row["interpreter_output"], row["history"] or None)
+    call = runtime.coach(
+        row["context"], row["user"], row["interpreter_output"], row["history"] or None
+    )
     expect = (EXPECTED_SCORE[row["category"]],)
-    checks = coach_checks(call.text, persona=row["persona"], lang=row["lang"],
-                          context_text=row["messages"][-1]["content"],
-                          memory=row["context"].get("memory"), gatc_result=row["context"].get("gatc_result"),
-                          expect=expect)
+    checks = coach_checks(
+        call.text,
+        persona=row["persona"],
+        lang=row["lang"],
+        context_text=row["messages"][-1]["content"],
+        memory=row["context"].get("memory"),
+        gatc_result=row["context"].get("gatc_result"),
+        expect=expect,
+    )
     return {
         "source": call.source,
         "expected_behaviour": next(c.passed for c in checks if c.name == expect[0]),
@@ -83,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     interp_rows = heldout.split_rows(data_dir, "interpreter.test.jsonl", args.rows)
     for row in interp_rows:
         row.setdefault("user", row.get("message") or row["messages"][-2]["content"])
-    answered = [r for r in coach_rows if r["category"] in CATEGORY_INTENT and detect_coach_intent(r["user"])]
+    answered = [
+        r for r in coach_rows if r["category"] in CATEGORY_INTENT and detect_coach_intent(r["user"])
+    ]
     started = time.perf_counter()
     base = JosiRuntime(RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=args.threads))
     try:
@@ -98,24 +113,39 @@ def main(argv: list[str] | None = None) -> int:
         paired[measure] = {
             "served": round(statistics.fmean(s[measure] for s in served), 4) if served else None,
             "model_alone": round(statistics.fmean(m[measure] for m in model), 4) if model else None,
-            "served_only": gained, "model_only": lost,
+            "served_only": gained,
+            "model_only": lost,
             "mcnemar_p": float(f"{mcnemar_exact(gained, lost):.3g}"),
         }
     results = {
         "model": {"path": str(gguf), "sha256": sha256_file(gguf)},
         "data": {"dir": str(data_dir), "files": ["interpreter.test.jsonl", "coach.test.jsonl"]},
         "detection": detection(interp_rows + coach_rows),
-        "served_replies": {"rows": len(answered), "decoding": "greedy (deterministic=True), seed 0",
-                           "paired": paired},
-        "rows": [{"id": r["id"], "lang": r["lang"], "category": r["category"], "served": s, "model_alone": m}
-                 for r, s, m in zip(answered, served, model, strict=True)],
+        "served_replies": {
+            "rows": len(answered),
+            "decoding": "greedy (deterministic=True), seed 0",
+            "paired": paired,
+        },
+        "rows": [
+            {
+                "id": r["id"],
+                "lang": r["lang"],
+                "category": r["category"],
+                "served": s,
+                "model_alone": m,
+            }
+            for r, s, m in zip(answered, served, model, strict=True)
+        ],
         "wall_s": round(time.perf_counter() - started, 1),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     atomic_write_json(args.out, results)
     for measure, block in paired.items():
-        print(f"{measure}: served {block['served']} vs model alone {block['model_alone']} "
-              f"(+{block['served_only']}/-{block['model_only']}, p={block['mcnemar_p']})", file=sys.stderr)
+        print(
+            f"{measure}: served {block['served']} vs model alone {block['model_alone']} "
+            f"(+{block['served_only']}/-{block['model_only']}, p={block['mcnemar_p']})",
+            file=sys.stderr,
+        )
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

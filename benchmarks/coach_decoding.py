@@ -31,10 +31,17 @@ MEASURES = ("raw_loop_free", "loop_free", "coach_checks_pass")
 def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
     from josi.scorers import all_passed, coach_checks, repetition
 
-    call = runtime.coach(row["context"], row["user"], row["interpreter_output"], row["history"] or None)
-    checks = coach_checks(call.text, persona=row["persona"], lang=row["lang"],
-                          context_text=row["messages"][-1]["content"],
-                          memory=row["context"].get("memory"), gatc_result=row["context"].get("gatc_result"))
+    call = runtime.coach(
+        row["context"], row["user"], row["interpreter_output"], row["history"] or None
+    )
+    checks = coach_checks(
+        call.text,
+        persona=row["persona"],
+        lang=row["lang"],
+        context_text=row["messages"][-1]["content"],
+        memory=row["context"].get("memory"),
+        gatc_result=row["context"].get("gatc_result"),
+    )
     return {
         "raw_loop_free": repetition(call.raw).passed,
         "loop_free": repetition(call.text).passed,
@@ -46,7 +53,9 @@ def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def summarize(rows: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def summarize(
+    rows: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
     from josi.evals import mcnemar_exact
 
     out: dict[str, Any] = {}
@@ -54,16 +63,23 @@ def summarize(rows: list[dict[str, Any]], results: dict[str, list[dict[str, Any]
         picked = [i for i, r in enumerate(rows) if lang == "all" or r["lang"] == lang]
         block: dict[str, Any] = {"rows": len(picked)}
         for name, scored in results.items():
-            block[name] = {m: round(statistics.fmean(scored[i][m] for i in picked), 4) for m in MEASURES}
-            block[name]["tokens_mean"] = round(statistics.fmean(scored[i]["tokens"] for i in picked), 1)
+            block[name] = {
+                m: round(statistics.fmean(scored[i][m] for i in picked), 4) for m in MEASURES
+            }
+            block[name]["tokens_mean"] = round(
+                statistics.fmean(scored[i]["tokens"] for i in picked), 1
+            )
             block[name]["hit_budget"] = sum(scored[i]["hit_budget"] for i in picked)
         shipped, off = results["shipped"], results["dry_off"]
         block["paired"] = {}
         for m in MEASURES:
             gained = sum(1 for i in picked if shipped[i][m] and not off[i][m])
             lost = sum(1 for i in picked if off[i][m] and not shipped[i][m])
-            block["paired"][m] = {"shipped_only": gained, "dry_off_only": lost,
-                                  "mcnemar_p": float(f"{mcnemar_exact(gained, lost):.3g}")}
+            block["paired"][m] = {
+                "shipped_only": gained,
+                "dry_off_only": lost,
+                "mcnemar_p": float(f"{mcnemar_exact(gained, lost):.3g}"),
+            }
         out[lang] = block
     return out
 
@@ -79,8 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     rows = heldout.split_rows(data_dir, "coach.test.jsonl", args.rows)
     # Decoding is a property of the model's own replies, so the coach step's fixed code replies
     # (plan changes, unrealistic goals) are off here; benchmarks.coach_contract_replies measures those.
-    base = JosiRuntime(RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=args.threads,
-                                     coach_contract_replies=False))
+    base = JosiRuntime(
+        RuntimeConfig(
+            gguf=gguf,
+            deterministic=True,
+            seed=0,
+            n_threads=args.threads,
+            coach_contract_replies=False,
+        )
+    )
     started = time.perf_counter()
     try:
         per_setting: dict[str, list[dict[str, Any]]] = {}
@@ -94,12 +117,20 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "model": {"path": str(gguf), "sha256": sha256_file(gguf)},
         "data": {"dir": str(data_dir), "file": "coach.test.jsonl", "rows": len(rows)},
-        "settings": {"shipped": {"dry": dataclasses.asdict(shipped_dry) if shipped_dry else None},
-                     "dry_off": {"dry": None}},
+        "settings": {
+            "shipped": {"dry": dataclasses.asdict(shipped_dry) if shipped_dry else None},
+            "dry_off": {"dry": None},
+        },
         "decoding": "greedy (deterministic=True), seed 0; replies governed and guarded as served",
         "summary": summarize(rows, per_setting),
-        "rows": [{"id": row["id"], "lang": row["lang"], **{name: per_setting[name][i] for name in per_setting}}
-                 for i, row in enumerate(rows)],
+        "rows": [
+            {
+                "id": row["id"],
+                "lang": row["lang"],
+                **{name: per_setting[name][i] for name in per_setting},
+            }
+            for i, row in enumerate(rows)
+        ],
         "wall_s": round(time.perf_counter() - started, 1),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

@@ -42,7 +42,9 @@ def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
 
     call = runtime.interpret(row["context"], row["user"], history=row.get("history") or None)
     model = call.request or {}
-    served = postprocess(model, user_message=row["user"], ctx=row["context"]).request if model else {}
+    served = (
+        postprocess(model, user_message=row["user"], ctx=row["context"]).request if model else {}
+    )
     out: dict[str, Any] = {"expected": row["expected"]["action"], "parse_ok": bool(call.parse.ok)}
     for view, request in (("model", model), ("served", served)):
         right, total = field_hits(row["expected"], request)
@@ -54,34 +56,52 @@ def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[
     out: dict[str, Any] = {}
     actions = sorted({s["expected"] for s in scored})
     for lang in ("all", *sorted({r["lang"] for r in rows})):
-        picked = [s for r, s in zip(rows, scored) if lang == "all" or r["lang"] == lang]
-        block: dict[str, Any] = {"rows": len(picked), "parse_ok": round(statistics.fmean(s["parse_ok"] for s in picked), 4)}
+        picked = [s for r, s in zip(rows, scored, strict=False) if lang == "all" or r["lang"] == lang]
+        block: dict[str, Any] = {
+            "rows": len(picked),
+            "parse_ok": round(statistics.fmean(s["parse_ok"] for s in picked), 4),
+        }
         for view in VIEWS:
             recall = {}
             for action in actions:
                 of_action = [s for s in picked if s["expected"] == action]
                 if of_action:
-                    recall[action] = round(sum(s[view]["action"] == action for s in of_action) / len(of_action), 4)
+                    recall[action] = round(
+                        sum(s[view]["action"] == action for s in of_action) / len(of_action), 4
+                    )
             fields = sum(s[view]["fields"] for s in picked)
             block[view] = {
-                "action_accuracy": round(statistics.fmean(s[view]["action"] == s["expected"] for s in picked), 4),
+                "action_accuracy": round(
+                    statistics.fmean(s[view]["action"] == s["expected"] for s in picked), 4
+                ),
                 "mean_recall": round(statistics.fmean(recall.values()), 4),
                 "recall": recall,
-                "field_accuracy": round(sum(s[view]["fields_right"] for s in picked) / fields, 4) if fields else None,
+                "field_accuracy": round(sum(s[view]["fields_right"] for s in picked) / fields, 4)
+                if fields
+                else None,
                 "predicted": dict(Counter(str(s[view]["action"]) for s in picked).most_common()),
             }
         out[lang] = block
     return out
 
 
-def paired(first: list[dict[str, Any]], second: list[dict[str, Any]], view: str = "model") -> dict[str, Any]:
+def paired(
+    first: list[dict[str, Any]], second: list[dict[str, Any]], view: str = "model"
+) -> dict[str, Any]:
     """Rows only one model gets right (action), with the exact McNemar p."""
     from josi.evals import mcnemar_exact
 
-    only_first = sum(1 for a, b in zip(first, second) if a[view]["action"] == a["expected"] != b[view]["action"])
-    only_second = sum(1 for a, b in zip(first, second) if b[view]["action"] == b["expected"] != a[view]["action"])
-    return {"first_only": only_first, "second_only": only_second,
-            "mcnemar_p": float(f"{mcnemar_exact(only_first, only_second):.3g}")}
+    only_first = sum(
+        1 for a, b in zip(first, second, strict=False) if a[view]["action"] == a["expected"] != b[view]["action"]
+    )
+    only_second = sum(
+        1 for a, b in zip(first, second, strict=False) if b[view]["action"] == b["expected"] != a[view]["action"]
+    )
+    return {
+        "first_only": only_first,
+        "second_only": only_second,
+        "mcnemar_p": float(f"{mcnemar_exact(only_first, only_second):.3g}"),
+    }
 
 
 def _measure(gguf: Path, rows: list[dict[str, Any]], threads: int | None) -> list[dict[str, Any]]:
@@ -93,7 +113,9 @@ def _measure(gguf: Path, rows: list[dict[str, Any]], threads: int | None) -> lis
 
 def main(argv: list[str] | None = None) -> int:
     parser = heldout.parser(__doc__)
-    parser.add_argument("--against", type=Path, help="a second GGUF measured on the same rows in the same run")
+    parser.add_argument(
+        "--against", type=Path, help="a second GGUF measured on the same rows in the same run"
+    )
     args = parser.parse_args(argv)
 
     from josi._io import atomic_write_json, sha256_file
@@ -109,22 +131,36 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "data": {"dir": str(data_dir), "file": "interpreter.test.jsonl", "rows": len(rows)},
         "decoding": "greedy (deterministic=True), seed 0, shipped runtime defaults (grammar, pinned free_text)",
-        "models": [{"path": str(path), "sha256": sha256_file(path), "summary": summarize(rows, per_row)}
-                   for path, per_row in zip(models, scored)],
+        "models": [
+            {"path": str(path), "sha256": sha256_file(path), "summary": summarize(rows, per_row)}
+            for path, per_row in zip(models, scored, strict=False)
+        ],
     }
     if args.against:
         results["paired_action"] = {view: paired(scored[0], scored[1], view) for view in VIEWS}
-    results["rows"] = [{"id": row["id"], "lang": row["lang"], "expected": row["expected"]["action"],
-                        "models": [{view: per_row[i][view]["action"] for view in VIEWS} for per_row in scored]}
-                       for i, row in enumerate(rows)]
+    results["rows"] = [
+        {
+            "id": row["id"],
+            "lang": row["lang"],
+            "expected": row["expected"]["action"],
+            "models": [{view: per_row[i][view]["action"] for view in VIEWS} for per_row in scored],
+        }
+        for i, row in enumerate(rows)
+    ]
     results["wall_s"] = round(time.perf_counter() - started, 1)
     results["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     atomic_write_json(args.out, results)
     for model in results["models"]:
         block = model["summary"]["all"]
-        print(f"{Path(model['path']).name}: " + ", ".join(
-            f"{view} action {block[view]['action_accuracy']} mean recall {block[view]['mean_recall']} "
-            f"fields {block[view]['field_accuracy']}" for view in VIEWS), file=sys.stderr)
+        print(
+            f"{Path(model['path']).name}: "
+            + ", ".join(
+                f"{view} action {block[view]['action_accuracy']} mean recall {block[view]['mean_recall']} "
+                f"fields {block[view]['field_accuracy']}"
+                for view in VIEWS
+            ),
+            file=sys.stderr,
+        )
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

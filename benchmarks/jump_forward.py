@@ -41,8 +41,12 @@ def interpreter_cases(layer: str) -> list[Any]:
     from josi.evals import load_cases
 
     tiers = load_tool_dispatch()["tiers"]
-    return [case for case in load_cases(layer) if case.run in ("interpret", "turn")
-            and tiers.get(case.context["tier"], {}).get("chat", False)]
+    return [
+        case
+        for case in load_cases(layer)
+        if case.run in ("interpret", "turn")
+        and tiers.get(case.context["tier"], {}).get("chat", False)
+    ]
 
 
 def _call(runtime: Any, case: Any) -> Any:
@@ -56,8 +60,12 @@ def _perf(llm: Any) -> dict[str, float]:
     # llama.cpp books a decode's time when it synchronizes, not when it returns.
     llama_cpp.llama_synchronize(llm._ctx.ctx)
     data = llama_cpp.llama_perf_context(llm._ctx.ctx)
-    return {"pp_ms": data.t_p_eval_ms, "pp_tokens": data.n_p_eval,
-            "tg_ms": data.t_eval_ms, "tg_tokens": data.n_eval}
+    return {
+        "pp_ms": data.t_p_eval_ms,
+        "pp_tokens": data.n_p_eval,
+        "tg_ms": data.t_eval_ms,
+        "tg_tokens": data.n_eval,
+    }
 
 
 def _reset_perf(llm: Any) -> None:
@@ -66,14 +74,17 @@ def _reset_perf(llm: Any) -> None:
     llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
 
 
-def measure_limit(runtime: Any, pp_tokens: int = 128, tg_tokens: int = 64,
-                  repeats: int = 3) -> dict[str, Any]:
+def measure_limit(
+    runtime: Any, pp_tokens: int = 128, tg_tokens: int = 64, repeats: int = 3
+) -> dict[str, Any]:
     """llama.cpp's prompt-processing and decode tokens/s on this GGUF, from its own counters."""
     import llama_cpp
 
     engine = runtime.engine
     llm = engine.llm
-    prompt = engine.tokenize("Give me a 45 minute run tomorrow, easy pace please. " * 40)[:pp_tokens]
+    prompt = engine.tokenize("Give me a 45 minute run tomorrow, easy pace please. " * 40)[
+        :pp_tokens
+    ]
     pp, tg = [], []
     for _ in range(repeats):
         engine.drop_live_cache()
@@ -87,10 +98,14 @@ def measure_limit(runtime: Any, pp_tokens: int = 128, tg_tokens: int = 64,
         pp.append(1000 * perf["pp_tokens"] / perf["pp_ms"])
         tg.append(1000 * perf["tg_tokens"] / perf["tg_ms"])
     engine.clear_cache()
-    return {"pp_tokens": pp_tokens, "tg_tokens": tg_tokens, "repeats": repeats,
-            "pp_tokens_per_s": round(statistics.median(pp), 1),
-            "tg_tokens_per_s": round(statistics.median(tg), 1),
-            "source": "llama_perf_context (t_p_eval_ms / n_p_eval, t_eval_ms / n_eval)"}
+    return {
+        "pp_tokens": pp_tokens,
+        "tg_tokens": tg_tokens,
+        "repeats": repeats,
+        "pp_tokens_per_s": round(statistics.median(pp), 1),
+        "tg_tokens_per_s": round(statistics.median(tg), 1),
+        "source": "llama_perf_context (t_p_eval_ms / n_p_eval, t_eval_ms / n_eval)",
+    }
 
 
 def run_pairs(runtime: Any, cases: list[Any]) -> list[dict[str, Any]]:
@@ -106,24 +121,39 @@ def run_pairs(runtime: Any, cases: list[Any]) -> list[dict[str, Any]]:
             _reset_perf(llm)
             calls[name] = _call(rt, case)
             perf[name] = _perf(llm)
-        rows.append({
-            "id": case.id, "layer": case.layer,
-            "identical": calls["on"].raw == calls["off"].raw,
-            **{name: {"latency_s": round(call.stats.latency_s, 4),
-                      "prompt_tokens": call.stats.prompt_tokens,
-                      "cached_tokens": call.stats.cached_tokens,
-                      "completion_tokens": call.stats.completion_tokens,
-                      "decode_steps": call.stats.decode_steps,
-                      "forced_tokens": call.stats.forced_tokens,
-                      "llama_ms": round(perf[name]["pp_ms"] + perf[name]["tg_ms"], 2),
-                      "llama_pp_tokens": perf[name]["pp_tokens"], "llama_pp_ms": round(perf[name]["pp_ms"], 2),
-                      "llama_tg_tokens": perf[name]["tg_tokens"], "llama_tg_ms": round(perf[name]["tg_ms"], 2)}
-               for name, call in calls.items()},
-            **({} if calls["on"].raw == calls["off"].raw else
-               {"raw_on": calls["on"].raw, "raw_off": calls["off"].raw}),
-        })
-        print(f"{i + 1}/{len(cases)} {case.id}: off {rows[-1]['off']['latency_s']}s "
-              f"on {rows[-1]['on']['latency_s']}s", file=sys.stderr)
+        rows.append(
+            {
+                "id": case.id,
+                "layer": case.layer,
+                "identical": calls["on"].raw == calls["off"].raw,
+                **{
+                    name: {
+                        "latency_s": round(call.stats.latency_s, 4),
+                        "prompt_tokens": call.stats.prompt_tokens,
+                        "cached_tokens": call.stats.cached_tokens,
+                        "completion_tokens": call.stats.completion_tokens,
+                        "decode_steps": call.stats.decode_steps,
+                        "forced_tokens": call.stats.forced_tokens,
+                        "llama_ms": round(perf[name]["pp_ms"] + perf[name]["tg_ms"], 2),
+                        "llama_pp_tokens": perf[name]["pp_tokens"],
+                        "llama_pp_ms": round(perf[name]["pp_ms"], 2),
+                        "llama_tg_tokens": perf[name]["tg_tokens"],
+                        "llama_tg_ms": round(perf[name]["tg_ms"], 2),
+                    }
+                    for name, call in calls.items()
+                },
+                **(
+                    {}
+                    if calls["on"].raw == calls["off"].raw
+                    else {"raw_on": calls["on"].raw, "raw_off": calls["off"].raw}
+                ),
+            }
+        )
+        print(
+            f"{i + 1}/{len(cases)} {case.id}: off {rows[-1]['off']['latency_s']}s "
+            f"on {rows[-1]['on']['latency_s']}s",
+            file=sys.stderr,
+        )
     return rows
 
 
@@ -135,10 +165,16 @@ def limit_s(row: dict[str, Any], limit: dict[str, Any]) -> float:
     alike; the standalone pp/tg measurement stands in where that call timed no such work.
     """
     on, off = row["on"], row["off"]
-    pp_s = (off["llama_pp_ms"] / 1000 / off["llama_pp_tokens"] if off.get("llama_pp_tokens")
-            else 1 / limit["pp_tokens_per_s"])
-    tg_s = (off["llama_tg_ms"] / 1000 / off["llama_tg_tokens"] if off.get("llama_tg_tokens")
-            else 1 / limit["tg_tokens_per_s"])
+    pp_s = (
+        off["llama_pp_ms"] / 1000 / off["llama_pp_tokens"]
+        if off.get("llama_pp_tokens")
+        else 1 / limit["pp_tokens_per_s"]
+    )
+    tg_s = (
+        off["llama_tg_ms"] / 1000 / off["llama_tg_tokens"]
+        if off.get("llama_tg_tokens")
+        else 1 / limit["tg_tokens_per_s"]
+    )
     batched = on["prompt_tokens"] - on["cached_tokens"] + on["forced_tokens"]
     return batched * pp_s + on["decode_steps"] * tg_s
 
@@ -146,14 +182,22 @@ def limit_s(row: dict[str, Any], limit: dict[str, Any]) -> float:
 def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, Any]:
     def setting(name: str, picked: list[dict[str, Any]]) -> dict[str, Any]:
         latencies = [r[name]["latency_s"] for r in picked]
-        return {**_summary(latencies),
-                "cases_per_min": round(60 * len(picked) / sum(latencies), 1),
-                "forward_passes_mean": round(statistics.fmean(r[name]["decode_steps"] for r in picked), 2),
-                "forced_tokens_mean": round(statistics.fmean(r[name]["forced_tokens"] for r in picked), 2),
-                "completion_tokens_mean": round(statistics.fmean(
-                    r[name]["completion_tokens"] for r in picked), 2),
-                "llama_share_of_latency": round(sum(r[name]["llama_ms"] for r in picked)
-                                                / (1000 * sum(latencies)), 3)}
+        return {
+            **_summary(latencies),
+            "cases_per_min": round(60 * len(picked) / sum(latencies), 1),
+            "forward_passes_mean": round(
+                statistics.fmean(r[name]["decode_steps"] for r in picked), 2
+            ),
+            "forced_tokens_mean": round(
+                statistics.fmean(r[name]["forced_tokens"] for r in picked), 2
+            ),
+            "completion_tokens_mean": round(
+                statistics.fmean(r[name]["completion_tokens"] for r in picked), 2
+            ),
+            "llama_share_of_latency": round(
+                sum(r[name]["llama_ms"] for r in picked) / (1000 * sum(latencies)), 3
+            ),
+        }
 
     out: dict[str, Any] = {}
     for suite in ("all", *SUITES):
@@ -166,15 +210,23 @@ def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, An
         out[suite] = {
             "calls": len(picked),
             "identical_outputs": sum(r["identical"] for r in picked),
-            "on": on, "off": off,
+            "on": on,
+            "off": off,
             "speedup": round(statistics.median(ratios), 2),
             "speedup_p50": round(off["p50_s"] / on["p50_s"], 2),
             "speedup_p95": round(off["p95_s"] / on["p95_s"], 2),
-            "forward_passes_saved_mean": round(off["forward_passes_mean"] - on["forward_passes_mean"], 2),
+            "forward_passes_saved_mean": round(
+                off["forward_passes_mean"] - on["forward_passes_mean"], 2
+            ),
             "throughput_ratio": round(on["cases_per_min"] / off["cases_per_min"], 2),
-            "limit": {"p50_s": round(_pct(limits, 0.5), 4), "p95_s": round(_pct(limits, 0.95), 4),
-                      "on_over_limit": round(statistics.median(
-                          r["on"]["latency_s"] / lim for r, lim in zip(picked, limits)), 2)},
+            "limit": {
+                "p50_s": round(_pct(limits, 0.5), 4),
+                "p95_s": round(_pct(limits, 0.95), 4),
+                "on_over_limit": round(
+                    statistics.median(r["on"]["latency_s"] / lim for r, lim in zip(picked, limits, strict=False)),
+                    2,
+                ),
+            },
             "goal": f">= {GOAL}x",
             "meets_goal": statistics.median(ratios) >= GOAL,
         }
@@ -182,8 +234,12 @@ def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="JSON results file")
     parser.add_argument("--cases", type=int, default=None, help="first N cases of each suite only")
     parser.add_argument("--threads", type=int, default=None)
@@ -205,8 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     runtime = JosiRuntime(eval_runtime_config(gguf, n_threads=args.threads))
     try:
         limit = measure_limit(runtime)
-        print(f"llama.cpp: pp {limit['pp_tokens_per_s']} tok/s, tg {limit['tg_tokens_per_s']} tok/s",
-              file=sys.stderr)
+        print(
+            f"llama.cpp: pp {limit['pp_tokens_per_s']} tok/s, tg {limit['tg_tokens_per_s']} tok/s",
+            file=sys.stderr,
+        )
         _call(runtime, cases[0])  # saves the shared prompt prefix for both settings
         rows = run_pairs(runtime, cases)
         limit_end = measure_limit(runtime)
@@ -217,12 +275,19 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {
         "model": {"path": str(gguf), "name": Path(gguf).name, "sha256": sha256_file(gguf)},
-        "runtime": {"n_threads": n_threads, "prompt_style": runtime.config.prompt_style,
-                    "decoding": "greedy (the suites' eval_runtime_config)",
-                    "llama_cpp_python": llama_cpp.__version__},
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "load_avg_start": [round(x, 2) for x in load_avg_start],
-                    "load_avg_end": [round(x, 2) for x in os.getloadavg()]},
+        "runtime": {
+            "n_threads": n_threads,
+            "prompt_style": runtime.config.prompt_style,
+            "decoding": "greedy (the suites' eval_runtime_config)",
+            "llama_cpp_python": llama_cpp.__version__,
+        },
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_avg_start": [round(x, 2) for x in load_avg_start],
+            "load_avg_end": [round(x, 2) for x in os.getloadavg()],
+        },
         "limit": {"start": limit, "end": limit_end},
         "summary": summarize(rows, limit),
         "calls": rows,
@@ -231,10 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     atomic_write_json(args.out, results)
     for suite, block in results["summary"].items():
-        print(f"{suite}: {block['calls']} calls, identical {block['identical_outputs']}, "
-              f"speedup {block['speedup']}x (p50 {block['speedup_p50']}x, p95 {block['speedup_p95']}x), "
-              f"forward passes {block['off']['forward_passes_mean']} -> {block['on']['forward_passes_mean']}, "
-              f"on/limit {block['limit']['on_over_limit']}x", file=sys.stderr)
+        print(
+            f"{suite}: {block['calls']} calls, identical {block['identical_outputs']}, "
+            f"speedup {block['speedup']}x (p50 {block['speedup_p50']}x, p95 {block['speedup_p95']}x), "
+            f"forward passes {block['off']['forward_passes_mean']} -> {block['on']['forward_passes_mean']}, "
+            f"on/limit {block['limit']['on_over_limit']}x",
+            file=sys.stderr,
+        )
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

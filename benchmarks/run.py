@@ -75,12 +75,18 @@ def _pct(values: list[float], q: float) -> float:
 def _summary(values: list[float]) -> dict[str, float | int | None]:
     if not values:
         return {"n": 0, "mean_s": None, "p50_s": None, "p95_s": None}
-    return {"n": len(values), "mean_s": round(statistics.fmean(values), 4),
-            "p50_s": round(_pct(values, 0.5), 4), "p95_s": round(_pct(values, 0.95), 4)}
+    return {
+        "n": len(values),
+        "mean_s": round(statistics.fmean(values), 4),
+        "p50_s": round(_pct(values, 0.5), 4),
+        "p95_s": round(_pct(values, 0.95), 4),
+    }
 
 
 def _load_cases(path: Path, limit: int) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     return rows[:limit]
 
 
@@ -106,8 +112,9 @@ def bench_throughput(runtime: Any, cases: list[dict[str, Any]], rss: RssPeak) ->
         "parse_ok_rate": round(parse_ok / len(cases), 3),
         "routes": routes,
         "latency": {mode: _summary(values) for mode, values in latencies.items()},
-        "completion_tokens_mean": {mode: round(statistics.fmean(v), 1) if v else None
-                                   for mode, v in tokens.items()},
+        "completion_tokens_mean": {
+            mode: round(statistics.fmean(v), 1) if v else None for mode, v in tokens.items()
+        },
         "peak_rss_mb": _mb(rss.peak),
     }
 
@@ -115,11 +122,14 @@ def bench_throughput(runtime: Any, cases: list[dict[str, Any]], rss: RssPeak) ->
 def _ratio(numerator: list[float], denominator: list[float]) -> float:
     """Median of per-pair ratios: pairs run back to back, so a burst of load from other
     processes hits both sides of a pair and cancels out."""
-    return statistics.median(a / b for a, b in zip(numerator, denominator))
+    return statistics.median(a / b for a, b in zip(numerator, denominator, strict=False))
 
 
-def _paired(cases: list[dict[str, Any]], first: Callable[[dict[str, Any]], Any],
-            second: Callable[[dict[str, Any], Any], Any]) -> list[tuple[Any, Any]]:
+def _paired(
+    cases: list[dict[str, Any]],
+    first: Callable[[dict[str, Any]], Any],
+    second: Callable[[dict[str, Any], Any], Any],
+) -> list[tuple[Any, Any]]:
     pairs = []
     for case in cases:
         a = first(case)
@@ -153,7 +163,9 @@ def bench_prefix_cache(runtime: Any, cases: list[dict[str, Any]]) -> dict[str, A
         "identical_outputs": same,
         "prompt_tokens_mean": round(statistics.fmean(a.stats.prompt_tokens for a, _ in pairs), 1),
         "cached_tokens_mean": round(statistics.fmean(a.stats.cached_tokens for a, _ in pairs), 1),
-        "completion_tokens_mean": round(statistics.fmean(a.stats.completion_tokens for a, _ in pairs), 1),
+        "completion_tokens_mean": round(
+            statistics.fmean(a.stats.completion_tokens for a, _ in pairs), 1
+        ),
         "on": _summary(lat_on),
         "off": _summary(lat_off),
         "speedup": round(ratio, 2),
@@ -187,7 +199,9 @@ def bench_grammar(runtime: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
         "tokens_off": sum(b.stats.completion_tokens for _, b in pairs),
         "valid_json_on": sum(bool(a.parse.ok) for a, _ in pairs),
         "valid_json_off": sum(bool(b.parse.ok) for _, b in pairs),
-        "parse_failures_on": [f"{a.stats.stopped}: {a.parse.reason}" for a, _ in pairs if not a.parse.ok],
+        "parse_failures_on": [
+            f"{a.stats.stopped}: {a.parse.reason}" for a, _ in pairs if not a.parse.ok
+        ],
         "on": _summary(lat_on),
         "off": _summary(lat_off),
         "overhead": round(ratio, 3),
@@ -205,30 +219,42 @@ def bench_modes(runtime: Any, cases: list[dict[str, Any]], rss: RssPeak) -> dict
     with rss.measure():
         for case in cases:
             interpreted.append(runtime.interpret(case["context"], case["message"]))
-    out["interpreter"] = {**_summary([c.stats.latency_s for c in interpreted]),
-                          "completion_tokens_mean": round(statistics.fmean(
-                              c.stats.completion_tokens for c in interpreted), 1),
-                          "peak_rss_mb": _mb(rss.peak)}
+    out["interpreter"] = {
+        **_summary([c.stats.latency_s for c in interpreted]),
+        "completion_tokens_mean": round(
+            statistics.fmean(c.stats.completion_tokens for c in interpreted), 1
+        ),
+        "peak_rss_mb": _mb(rss.peak),
+    }
     coached = []
     with rss.measure():
-        for case, call in zip(cases, interpreted):
+        for case, call in zip(cases, interpreted, strict=False):
             coached.append(runtime.coach(case["context"], case["message"], call.raw.strip()))
     # Latency is the model's: replies code writes (plan changes, unrealistic goals) cost nothing.
     by_code = sum(c.stats is None for c in coached)
     coached = [c for c in coached if c.stats is not None]
-    out["coach"] = {**_summary([c.stats.latency_s for c in coached]),
-                    "answered_by_code": by_code,
-                    "completion_tokens_mean": round(statistics.fmean(
-                        c.stats.completion_tokens for c in coached), 1),
-                    "garbled": sum(c.garbled for c in coached),
-                    "peak_rss_mb": _mb(rss.peak)}
+    out["coach"] = {
+        **_summary([c.stats.latency_s for c in coached]),
+        "answered_by_code": by_code,
+        "completion_tokens_mean": round(
+            statistics.fmean(c.stats.completion_tokens for c in coached), 1
+        ),
+        "garbled": sum(c.garbled for c in coached),
+        "peak_rss_mb": _mb(rss.peak),
+    }
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)")
-    parser.add_argument("--embedded", action="store_true", help="measure the raw SmolLM2 GGUF shipped in the wheel")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)"
+    )
+    parser.add_argument(
+        "--embedded", action="store_true", help="measure the raw SmolLM2 GGUF shipped in the wheel"
+    )
     parser.add_argument("--out", type=Path, required=True, help="JSON results file")
     parser.add_argument("--cases", type=int, default=8, help="cases per benchmark (default: all 8)")
     parser.add_argument("--n-ctx", type=int, default=4096)
@@ -252,11 +278,16 @@ def main(argv: list[str] | None = None) -> int:
     rss_before = _rss_bytes()
     with rss.measure():
         start = time.perf_counter()
-        runtime = JosiRuntime(RuntimeConfig(gguf=gguf, n_ctx=args.n_ctx, n_threads=args.threads,
-                                            seed=0))
+        runtime = JosiRuntime(
+            RuntimeConfig(gguf=gguf, n_ctx=args.n_ctx, n_threads=args.threads, seed=0)
+        )
         load_s = time.perf_counter() - start
-    load = {"load_s": round(load_s, 3), "rss_before_mb": _mb(rss_before),
-            "rss_after_load_mb": _mb(_rss_bytes()), "peak_rss_mb": _mb(rss.peak)}
+    load = {
+        "load_s": round(load_s, 3),
+        "rss_before_mb": _mb(rss_before),
+        "rss_after_load_mb": _mb(_rss_bytes()),
+        "peak_rss_mb": _mb(rss.peak),
+    }
     print(f"loaded {gguf} in {load_s:.2f}s", file=sys.stderr)
 
     with rss.measure():
@@ -270,32 +301,51 @@ def main(argv: list[str] | None = None) -> int:
     throughput = bench_throughput(runtime, cases, rss)
     print(f"throughput: {throughput['cases_per_min']} cases/min", file=sys.stderr)
     modes = bench_modes(runtime, cases, rss)
-    print(f"p50 interpreter {modes['interpreter']['p50_s']}s, coach {modes['coach']['p50_s']}s",
-          file=sys.stderr)
+    print(
+        f"p50 interpreter {modes['interpreter']['p50_s']}s, coach {modes['coach']['p50_s']}s",
+        file=sys.stderr,
+    )
 
     import llama_cpp
 
     results = {
-        "model": {"path": str(gguf), "name": Path(gguf).name, "size_bytes": Path(gguf).stat().st_size,
-                  "sha256": sha256_file(gguf)},
-        "runtime": {"n_ctx": args.n_ctx, "n_threads": runtime.engine.llm.n_threads,
-                    "n_threads_batch": runtime.engine.llm.n_threads_batch,
-                    "prompt_style": runtime.config.prompt_style,
-                    "llama_cpp_python": llama_cpp.__version__},
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "load_avg_start": [round(x, 2) for x in load_avg_start],
-                    "load_avg_end": [round(x, 2) for x in os.getloadavg()]},
+        "model": {
+            "path": str(gguf),
+            "name": Path(gguf).name,
+            "size_bytes": Path(gguf).stat().st_size,
+            "sha256": sha256_file(gguf),
+        },
+        "runtime": {
+            "n_ctx": args.n_ctx,
+            "n_threads": runtime.engine.llm.n_threads,
+            "n_threads_batch": runtime.engine.llm.n_threads_batch,
+            "prompt_style": runtime.config.prompt_style,
+            "llama_cpp_python": llama_cpp.__version__,
+        },
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_avg_start": [round(x, 2) for x in load_avg_start],
+            "load_avg_end": [round(x, 2) for x in os.getloadavg()],
+        },
         "cases": len(cases),
         "load": load,
         "prefix_cache": prefix,
         "grammar": grammar,
         "throughput": throughput,
         "latency_by_mode": modes,
-        "memory": {"peak_rss_mb_overall": max(load["peak_rss_mb"], prefix["peak_rss_mb"],
-                                              grammar["peak_rss_mb"], throughput["peak_rss_mb"],
-                                              modes["interpreter"]["peak_rss_mb"],
-                                              modes["coach"]["peak_rss_mb"]),
-                   "note": "one model serves both modes; RSS sampled every 5 ms from /proc/self/statm"},
+        "memory": {
+            "peak_rss_mb_overall": max(
+                load["peak_rss_mb"],
+                prefix["peak_rss_mb"],
+                grammar["peak_rss_mb"],
+                throughput["peak_rss_mb"],
+                modes["interpreter"]["peak_rss_mb"],
+                modes["coach"]["peak_rss_mb"],
+            ),
+            "note": "one model serves both modes; RSS sampled every 5 ms from /proc/self/statm",
+        },
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     runtime.close()

@@ -19,7 +19,6 @@ def load_jsonl_fixture(relative: str) -> list[dict[str, Any]]:
     return cases
 
 
-
 def make_read_only(folder: Path, monkeypatch: Any) -> None:
     """Make ``folder`` refuse new files, as a read-only folder does for an ordinary user.
 
@@ -63,6 +62,7 @@ def make_read_only(folder: Path, monkeypatch: Any) -> None:
             if inside(src) or inside(dst):
                 refuse(dst)
             return real(src, dst, *args, **kwargs)
+
         return move
 
     def creating(real: Any) -> Any:
@@ -70,6 +70,7 @@ def make_read_only(folder: Path, monkeypatch: Any) -> None:
             if inside(path):
                 refuse(path)
             return real(path, *args, **kwargs)
+
         return create
 
     monkeypatch.setattr(os, "open", os_open)

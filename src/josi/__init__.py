@@ -18,10 +18,26 @@ __version__ = "0.1.0"
 # `postprocess` stays reachable as josi.postprocess.postprocess: re-exporting the
 # function here would shadow its own subpackage.
 _EXPORTS = {
-    "josi._errors": ("ConfigError", "ContractError", "GrammarError", "InputEncodingError", "JosiError",
-                     "MissingDependencyError", "ModelFileError"),
-    "josi.contracts": ("ACTIONS", "canonical_request", "dumps_request", "grammar_text", "load_schema",
-                       "load_tool_dispatch", "request_errors", "validate_context", "validate_request"),
+    "josi._errors": (
+        "ConfigError",
+        "ContractError",
+        "GrammarError",
+        "InputEncodingError",
+        "JosiError",
+        "MissingDependencyError",
+        "ModelFileError",
+    ),
+    "josi.contracts": (
+        "ACTIONS",
+        "canonical_request",
+        "dumps_request",
+        "grammar_text",
+        "load_schema",
+        "load_tool_dispatch",
+        "request_errors",
+        "validate_context",
+        "validate_request",
+    ),
     "josi.governor": ("govern",),
     "josi.lang": ("detect_language",),
     "josi.memory": ("extract_memory", "render_memory"),

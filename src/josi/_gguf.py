@@ -66,12 +66,32 @@ _TYPE_SIZES: dict[int, tuple[int, int]] = {
 }
 
 # GGUF value type id -> struct format for scalars.
-_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_SCALARS = {
+    0: "<B",
+    1: "<b",
+    2: "<H",
+    3: "<h",
+    4: "<I",
+    5: "<i",
+    6: "<f",
+    7: "<?",
+    10: "<Q",
+    11: "<q",
+    12: "<d",
+}
 _UINT32, _STRING, _ARRAY = 4, 8, 9
 # Only these metadata values are kept; the token lists are large and not needed here.
-_KEEP = ("general.", "adapter.", "tokenizer.chat_template", "tokenizer.ggml.bos_token_id",
-         "tokenizer.ggml.eos_token_id", "tokenizer.ggml.padding_token_id",
-         "tokenizer.ggml.add_bos_token", "tokenizer.ggml.model", "tokenizer.ggml.pre")
+_KEEP = (
+    "general.",
+    "adapter.",
+    "tokenizer.chat_template",
+    "tokenizer.ggml.bos_token_id",
+    "tokenizer.ggml.eos_token_id",
+    "tokenizer.ggml.padding_token_id",
+    "tokenizer.ggml.add_bos_token",
+    "tokenizer.ggml.model",
+    "tokenizer.ggml.pre",
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +116,9 @@ class _Reader:
         self.handle, self.path, self.size = handle, path, size
 
     def fail(self, what: str) -> ModelFileError:
-        return ModelFileError(f"{self.path}: {what}; the file is corrupt or truncated, download or export it again")
+        return ModelFileError(
+            f"{self.path}: {what}; the file is corrupt or truncated, download or export it again"
+        )
 
     def read(self, n: int) -> bytes:
         data = self.handle.read(n)
@@ -192,7 +214,9 @@ def _inspect(path: Path) -> GgufInfo:
         reader = _Reader(handle, path, size)
         version = _magic_and_version(reader)
         if version not in _SUPPORTED_VERSIONS:
-            raise ModelFileError(f"{path}: GGUF version {version} is not supported (expected 2 or 3)")
+            raise ModelFileError(
+                f"{path}: GGUF version {version} is not supported (expected 2 or 3)"
+            )
         n_tensors = reader.unpack("<Q")
         n_kv = reader.unpack("<Q")
         if n_tensors > _MAX_COUNT or n_kv > _MAX_COUNT:
@@ -230,5 +254,11 @@ def _inspect(path: Path) -> GgufInfo:
             f"{path} is truncated: its tensors need {data_end} bytes but the file has {size}; "
             "download or export it again"
         )
-    return GgufInfo(path=path, size=size, version=version, n_tensors=n_tensors,
-                    data_end=data_end, metadata=metadata)
+    return GgufInfo(
+        path=path,
+        size=size,
+        version=version,
+        n_tensors=n_tensors,
+        data_end=data_end,
+        metadata=metadata,
+    )

@@ -44,7 +44,9 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> Path:
-    return atomic_write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False, sort_keys=False) + "\n")
+    return atomic_write_text(
+        path, json.dumps(obj, indent=indent, ensure_ascii=False, sort_keys=False) + "\n"
+    )
 
 
 def jsonl_line(row: Any) -> str:

@@ -28,10 +28,19 @@ class Progress:
 
     _REDRAW_S = 0.2
 
-    def __init__(self, total: int | None, *, unit: str, scale: float = 1.0, per: str = "min",
-                 stream: TextIO | None = None, tty: bool | None = None,
-                 plain_every_s: float | None = 30.0, delay_s: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        total: int | None,
+        *,
+        unit: str,
+        scale: float = 1.0,
+        per: str = "min",
+        stream: TextIO | None = None,
+        tty: bool | None = None,
+        plain_every_s: float | None = 30.0,
+        delay_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total, self.unit, self.scale = total, unit, scale
         self._per_s = 60.0 if per == "min" else 1.0
         self._per = per
@@ -51,8 +60,10 @@ class Progress:
         elapsed = max(now - self._start, 1e-9)
         rate = done / elapsed
         total = f"/{self._count(self.total)}" if self.total is not None else ""
-        text = (f"{self._count(done)}{total} {self.unit}, "
-                f"{rate * self._per_s / self.scale:.1f} {self.unit}/{self._per}")
+        text = (
+            f"{self._count(done)}{total} {self.unit}, "
+            f"{rate * self._per_s / self.scale:.1f} {self.unit}/{self._per}"
+        )
         if self.total is not None and done and self.total > done:
             text += f", ETA {_duration((self.total - done) / rate)}"
         return text

@@ -67,37 +67,75 @@ MARKERS = {
 }
 
 # (option, dest, deprecated spelling kept for one release)
-_RENAMED = (("--josi-gguf", "gguf", "--gguf"), ("--josi-compare", "compare", "--compare"),
-            ("--josi-profile", "profile", "--profile"))
+_RENAMED = (
+    ("--josi-gguf", "gguf", "--gguf"),
+    ("--josi-compare", "compare", "--compare"),
+    ("--josi-profile", "profile", "--profile"),
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("josi", "Josi model suites")
-    group.addoption("--run-model", action="store_true", default=False,
-                    help="run the model-backed suites on the default nano Q4_K_M (built on demand)")
+    group.addoption(
+        "--run-model",
+        action="store_true",
+        default=False,
+        help="run the model-backed suites on the default nano Q4_K_M (built on demand)",
+    )
     helps = {
-        "gguf": dict(metavar="PATH", default=None,
-                     help="run the model-backed suites on this GGUF (implies --run-model)"),
-        "compare": dict(metavar="PATH", default=None,
-                        help="a results.json (or its folder) to compare with, paired per case (McNemar)"),
-        "profile": dict(metavar="NAME", default="nano",
-                        help="thresholds/<NAME>.toml, or a model profile's thresholds (default: nano)"),
+        "gguf": dict(
+            metavar="PATH",
+            default=None,
+            help="run the model-backed suites on this GGUF (implies --run-model)",
+        ),
+        "compare": dict(
+            metavar="PATH",
+            default=None,
+            help="a results.json (or its folder) to compare with, paired per case (McNemar)",
+        ),
+        "profile": dict(
+            metavar="NAME",
+            default="nano",
+            help="thresholds/<NAME>.toml, or a model profile's thresholds (default: nano)",
+        ),
     }
     for option, dest, old in _RENAMED:
         group.addoption(option, dest=dest, **helps[dest])
         # pytest-profiling owns --profile; the bare spellings stay as deprecated aliases.
-        group.addoption(old, dest=f"{dest}_deprecated", metavar=helps[dest]["metavar"], default=None,
-                        help=f"deprecated spelling of {option}")
-    group.addoption("--josi-report", metavar="DIR", default=None,
-                    help="where results.json and report.html go (default: reports/<timestamp>)")
-    group.addoption("--josi-baseline", metavar="PATH", default=None,
-                    help="per-case outcomes of the last shipped model to gate against "
-                    "(default: thresholds/<profile>.baseline.json when the profile is below target)")
-    group.addoption("--josi-samples", metavar="K", type=int, default=3,
-                    help="golden and contract also run under the shipped sampler with K seeds; a case "
-                    "passes only if every seed passes (default 3; 0 runs greedy only)")
-    group.addoption("--josi-no-baseline", action="store_true", default=False,
-                    help="gate a below-target profile on its absolute figures, not its baseline")
+        group.addoption(
+            old,
+            dest=f"{dest}_deprecated",
+            metavar=helps[dest]["metavar"],
+            default=None,
+            help=f"deprecated spelling of {option}",
+        )
+    group.addoption(
+        "--josi-report",
+        metavar="DIR",
+        default=None,
+        help="where results.json and report.html go (default: reports/<timestamp>)",
+    )
+    group.addoption(
+        "--josi-baseline",
+        metavar="PATH",
+        default=None,
+        help="per-case outcomes of the last shipped model to gate against "
+        "(default: thresholds/<profile>.baseline.json when the profile is below target)",
+    )
+    group.addoption(
+        "--josi-samples",
+        metavar="K",
+        type=int,
+        default=3,
+        help="golden and contract also run under the shipped sampler with K seeds; a case "
+        "passes only if every seed passes (default 3; 0 runs greedy only)",
+    )
+    group.addoption(
+        "--josi-no-baseline",
+        action="store_true",
+        default=False,
+        help="gate a below-target profile on its absolute figures, not its baseline",
+    )
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -106,7 +144,9 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def _markexpr_selects_model(expr: str) -> bool:
     tokens = re.findall(r"\w+", expr or "")
-    return any(tok == "model" and (i == 0 or tokens[i - 1] != "not") for i, tok in enumerate(tokens))
+    return any(
+        tok == "model" and (i == 0 or tokens[i - 1] != "not") for i, tok in enumerate(tokens)
+    )
 
 
 def _apply_deprecated_spellings(config: pytest.Config) -> None:
@@ -116,7 +156,8 @@ def _apply_deprecated_spellings(config: pytest.Config) -> None:
         if value is None:
             continue
         config.issue_config_time_warning(
-            pytest.PytestDeprecationWarning(f"{old} is deprecated; use {option}"), stacklevel=2)
+            pytest.PytestDeprecationWarning(f"{old} is deprecated; use {option}"), stacklevel=2
+        )
         if config.getoption(dest) in (None, "nano"):
             setattr(config.option, dest, value)
 
@@ -203,7 +244,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     state = config.stash[_STATE]
     if _is_worker(config):
-        state.gguf = Path(config.workerinput["josi_gguf"]) if config.workerinput.get("josi_gguf") else None
+        state.gguf = (
+            Path(config.workerinput["josi_gguf"]) if config.workerinput.get("josi_gguf") else None
+        )
         return
     if not state.model_requested or config.getoption("collectonly"):
         return
@@ -211,11 +254,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         state.gguf = _resolve_gguf(config)
     except Exception as exc:  # a missing model is never a skip
-        pytest.exit(f"model suites requested but no GGUF could be built or found: {exc}",
-                    returncode=pytest.ExitCode.USAGE_ERROR)
+        pytest.exit(
+            f"model suites requested but no GGUF could be built or found: {exc}",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
     if not state.gguf.is_file():
-        pytest.exit(f"model suites requested but the GGUF does not exist: {state.gguf}",
-                    returncode=pytest.ExitCode.USAGE_ERROR)
+        pytest.exit(
+            f"model suites requested but the GGUF does not exist: {state.gguf}",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -248,7 +295,9 @@ def josi_gguf(pytestconfig: pytest.Config) -> Path:
         try:
             state.gguf = _resolve_gguf(pytestconfig)
         except Exception as exc:
-            raise RuntimeError(f"the model suites need a GGUF and none could be built or found: {exc}") from exc
+            raise RuntimeError(
+                f"the model suites need a GGUF and none could be built or found: {exc}"
+            ) from exc
     return state.gguf
 
 
@@ -316,14 +365,17 @@ def josi_record(request: pytest.FixtureRequest):
     """Call with a CaseRecord before asserting, so failing cases still count in the aggregates."""
 
     def record(case_record: Any) -> None:
-        from josi.evals._sections import case_reason
+        from josi.evals import case_reason
 
         payload = case_record.to_dict() if hasattr(case_record, "to_dict") else dict(case_record)
         payload["worker"] = os.environ.get("PYTEST_XDIST_WORKER", "main")
         request.node.user_properties.append((_RECORD, json.dumps(payload, ensure_ascii=False)))
         # What a CI test view shows per testcase (--junitxml writes user properties); the full
         # record stays out of it (_Collector takes it off the report).
-        request.node.user_properties += [("josi_layer", payload["layer"]), ("josi_case", payload["id"])]
+        request.node.user_properties += [
+            ("josi_layer", payload["layer"]),
+            ("josi_case", payload["id"]),
+        ]
         reason = case_reason(payload)
         if reason:
             request.node.user_properties.append(("josi_reason", reason))
@@ -390,8 +442,9 @@ def eval_runtime_config(gguf: Path, n_threads: int | None = None):
     """
     from josi.runtime import RuntimeConfig
 
-    return RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=n_threads,
-                         score_actions=True)
+    return RuntimeConfig(
+        gguf=gguf, deterministic=True, seed=0, n_threads=n_threads, score_actions=True
+    )
 
 
 def _runtime_info(path: Path) -> dict[str, Any]:
@@ -402,17 +455,23 @@ def _runtime_info(path: Path) -> dict[str, Any]:
         config = eval_runtime_config(path)
     except JosiError as exc:
         return {"error": str(exc)}
-    return {name: (str(value) if isinstance(value, Path) else value)
-            for name, value in dataclasses.asdict(config).items() if name not in ("gguf", "n_threads")}
+    return {
+        name: (str(value) if isinstance(value, Path) else value)
+        for name, value in dataclasses.asdict(config).items()
+        if name not in ("gguf", "n_threads")
+    }
 
 
 def _sampling_info(config: pytest.Config) -> dict[str, Any]:
     from josi.runtime import RuntimeConfig
 
     shipped = RuntimeConfig.__dataclass_fields__
-    return {"samples": config.getoption("josi_samples"),
-            "interpreter_temperature": shipped["interpreter_temperature"].default,
-            "coach_temperature": shipped["coach_temperature"].default, "top_p": shipped["top_p"].default}
+    return {
+        "samples": config.getoption("josi_samples"),
+        "interpreter_temperature": shipped["interpreter_temperature"].default,
+        "coach_temperature": shipped["coach_temperature"].default,
+        "top_p": shipped["top_p"].default,
+    }
 
 
 def _gguf_info(path: Path | None) -> dict[str, Any]:
@@ -457,8 +516,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "pytest_exitstatus": int(exitstatus),
         "sampling": _sampling_info(config),
     }
-    state.results = build_results(state.records, thresholds=thresholds, case_ids=case_ids, run=run,
-                                  baseline=_baseline(config))
+    state.results = build_results(
+        state.records, thresholds=thresholds, case_ids=case_ids, run=run, baseline=_baseline(config)
+    )
     if config.getoption("compare"):
         baseline = load_results(config.getoption("compare"))
         state.comparison = compare_results(baseline, state.results, alpha=thresholds.compare_alpha)

@@ -36,7 +36,9 @@ def test_router_with_a_hostile_request(case):
     assert not record.code_failures(), record.summary()
 
 
-@pytest.mark.parametrize("case", [c for c in ROUTED if "zone_cap" in c.expect.get("route", {})], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case", [c for c in ROUTED if "zone_cap" in c.expect.get("route", {})], ids=lambda c: c.id
+)
 def test_zone_cap_expectation_matches_dispatch_table(case):
     assert case.expect["route"]["zone_cap"] == zone_cap(case.context["readiness"]["level"])
 
@@ -53,9 +55,13 @@ def test_contract(case, josi_runtime, josi_samplers, josi_verdict):
     josi_verdict(run_case(josi_runtime, case), samples=[run_case(rt, case) for rt in josi_samplers])
 
 
-@pytest.mark.parametrize("case", [c for c in ROUTED if "zone_cap" in c.expect.get("route", {})], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case", [c for c in ROUTED if "zone_cap" in c.expect.get("route", {})], ids=lambda c: c.id
+)
 def test_a_replan_on_a_capped_day_goes_to_the_plan_engine(case):
     # The plan engine applies its own caps (tool_dispatch.json: readiness.plan_engine_exempt);
     # a sampled interpreter that picks replan on such a day breaks no guarantee.
-    record = run_scripted(case, {"action": "replan", "free_text": case.message, "replan_type": "skip_today"})
+    record = run_scripted(
+        case, {"action": "replan", "free_text": case.message, "replan_type": "skip_today"}
+    )
     assert not record.code_failures(), record.summary()

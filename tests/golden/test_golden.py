@@ -16,12 +16,17 @@ CASES = load_cases("golden")
 
 
 def _scripted_request(case):
-    return case.request or {"action": "answer_question", "free_text": case.message,
-                            "question": case.message}
+    return case.request or {
+        "action": "answer_question",
+        "free_text": case.message,
+        "question": case.message,
+    }
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in CASES if "route" in c.expect or c.expect.get("red_flag")], ids=lambda c: c.id
+    "case",
+    [c for c in CASES if "route" in c.expect or c.expect.get("red_flag")],
+    ids=lambda c: c.id,
 )
 def test_code_layer(case):
     record = run_scripted(case, _scripted_request(case))

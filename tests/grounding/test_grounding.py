@@ -10,7 +10,9 @@ from josi.evals import load_cases, run_case
 CASES = load_cases("grounding")
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.context.get("gatc_result")], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.context.get("gatc_result")], ids=lambda c: c.id
+)
 def test_prompt_carries_the_engine_result(case):
     # The coach can only be grounded in what the prompt builder puts in front of it.
     from josi.prompting import build_context_block

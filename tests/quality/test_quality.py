@@ -12,7 +12,12 @@ CASES = load_cases("quality")
 def test_every_persona_and_language_is_covered():
     assert {c.persona for c in CASES} == {"balanced", "direct", "technical", "encouraging"}
     for lang in ("en", "nl"):
-        assert {c.persona for c in CASES if c.lang == lang} == {"balanced", "direct", "technical", "encouraging"}
+        assert {c.persona for c in CASES if c.lang == lang} == {
+            "balanced",
+            "direct",
+            "technical",
+            "encouraging",
+        }
 
 
 @pytest.mark.model

@@ -11,7 +11,9 @@ from josi.cli import build_app, main
 
 
 def _command_tree(command, prefix: str = "") -> list[str]:
-    lines = [f"{prefix}{command.name}: {(command.help or '').splitlines()[0] if command.help else ''}"]
+    lines = [
+        f"{prefix}{command.name}: {(command.help or '').splitlines()[0] if command.help else ''}"
+    ]
     if hasattr(command, "commands"):
         for name in sorted(command.commands):
             lines += _command_tree(command.commands[name], prefix + "  ")
@@ -43,5 +45,7 @@ def test_help_does_not_import_heavy_libraries():
         "import sys; from josi.cli import main; main(['--help']); "
         "print('HEAVY=' + ','.join(m for m in ('torch','transformers','llama_cpp','trl','peft') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip().splitlines()[-1] == "HEAVY="

@@ -19,8 +19,11 @@ NOT_UTF8 = b'name = "caf\xe9"\n'  # Latin-1, as an editor on another system migh
 
 def _leaf_commands(command, path: tuple[str, ...] = ()) -> list[str]:
     if hasattr(command, "commands"):  # a group
-        return [leaf for name, sub in sorted(command.commands.items())
-                for leaf in _leaf_commands(sub, (*path, name))]
+        return [
+            leaf
+            for name, sub in sorted(command.commands.items())
+            for leaf in _leaf_commands(sub, (*path, name))
+        ]
     return [" ".join(path)]
 
 
@@ -45,31 +48,77 @@ def _run_into_its_input(tmp_path: Path) -> list[str]:
 # A representative bad input per command; a new command must add one (see the first test).
 BAD_INPUT: dict[str, Callable[[Path], list[str]]] = {
     "bakeoff": lambda t: ["bakeoff", str(t / "missing.gguf"), "--out", str(t / "bake")],
-    "baseline update": lambda t: ["baseline", "update", _latin1(t, "results.json"), "--profile", "nano"],
-    "case add": lambda t: ["case", "add", "golden", "--from", _latin1(t, "results.json"), "--id", "x"],
+    "baseline update": lambda t: [
+        "baseline",
+        "update",
+        _latin1(t, "results.json"),
+        "--profile",
+        "nano",
+    ],
+    "case add": lambda t: [
+        "case",
+        "add",
+        "golden",
+        "--from",
+        _latin1(t, "results.json"),
+        "--id",
+        "x",
+    ],
     "chat": lambda t: ["chat", "--gguf", _gguf(t), "--context", _latin1(t, "ctx.json")],
     "compare": lambda t: ["compare", _latin1(t, "a.json"), _latin1(t, "b.json")],
     "data build": lambda t: ["data", "build", "--out", str(t / "out"), "--scale", "0"],
     "data stats": lambda t: ["data", "stats", str(t / "missing")],
     "download": lambda t: ["download", "example.com/m.gguf", "--dest", str(t / "m.gguf")],
-    "export gguf": lambda t: ["export", "gguf", "--adapter", str(t), "--out", str(t / "o"),
-                              "--profile", _latin1(t, "p.toml")],
+    "export gguf": lambda t: [
+        "export",
+        "gguf",
+        "--adapter",
+        str(t),
+        "--out",
+        str(t / "o"),
+        "--profile",
+        _latin1(t, "p.toml"),
+    ],
     "export inspect": lambda t: ["export", "inspect", _latin1(t, "not-a.gguf")],
     "export patch-v2": lambda t: ["export", "patch-v2", str(t / "missing.gguf"), str(t / "o.gguf")],
     "export verify": lambda t: ["export", "verify", _latin1(t, "m.gguf.manifest.json")],
     "grammar generate": lambda t: ["grammar", "generate", "--no-such-option"],
     "pipeline build": lambda t: ["pipeline", "build", "--profile", _latin1(t, "p.toml")],
-    "pipeline ship": lambda t: ["pipeline", "ship", "--profile", _latin1(t, "p.toml"),
-                                "--dist", str(t / "dist")],
+    "pipeline ship": lambda t: [
+        "pipeline",
+        "ship",
+        "--profile",
+        _latin1(t, "p.toml"),
+        "--dist",
+        str(t / "dist"),
+    ],
     "report": lambda t: ["report", _latin1(t, "results.json")],
     "run": _run_into_its_input,
     "train base": lambda t: ["train", "base", "--profile", _latin1(t, "p.toml")],
-    "train dpo": lambda t: ["train", "dpo", "--data", str(t), "--adapter", str(t), "--out",
-                            str(t / "o"), "--profile", _latin1(t, "p.toml")],
+    "train dpo": lambda t: [
+        "train",
+        "dpo",
+        "--data",
+        str(t),
+        "--adapter",
+        str(t),
+        "--out",
+        str(t / "o"),
+        "--profile",
+        _latin1(t, "p.toml"),
+    ],
     "train profile": lambda t: ["train", "profile", "--profile", _latin1(t, "p.toml")],
     "train profiles": lambda t: ["train", "profiles", "unexpected-argument"],
-    "train sft": lambda t: ["train", "sft", "--data", str(t), "--out", str(t / "o"),
-                            "--profile", _latin1(t, "p.toml")],
+    "train sft": lambda t: [
+        "train",
+        "sft",
+        "--data",
+        str(t),
+        "--out",
+        str(t / "o"),
+        "--profile",
+        _latin1(t, "p.toml"),
+    ],
 }
 
 
@@ -130,10 +179,23 @@ def test_a_non_utf8_manifest_names_the_file_and_byte(tmp_path, capsys, reader):
     cases.write_text(json.dumps({"message": "hi", "context": default_context()}) + "\n")
     argv = {
         "export verify": ["export", "verify", str(manifest)],
-        "download --manifest": ["download", "--manifest", str(manifest),
-                                "--dest", str(tmp_path / "d"), "http://127.0.0.1:9/"],
-        "run --gguf": ["run", "--gguf", str(gguf), "--input", str(cases), "--output",
-                       str(tmp_path / "out.jsonl")],
+        "download --manifest": [
+            "download",
+            "--manifest",
+            str(manifest),
+            "--dest",
+            str(tmp_path / "d"),
+            "http://127.0.0.1:9/",
+        ],
+        "run --gguf": [
+            "run",
+            "--gguf",
+            str(gguf),
+            "--input",
+            str(cases),
+            "--output",
+            str(tmp_path / "out.jsonl"),
+        ],
     }[reader]
     assert main(argv) == 2
     err = capsys.readouterr().err

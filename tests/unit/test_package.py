@@ -16,7 +16,9 @@ def test_import_josi_and_its_pytest_plugin_load_no_other_module():
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('josi', 'jsonschema', 'llama_cpp', 'numpy', 'jinja2'))))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "josi,josi.pytest_plugin"
 
 

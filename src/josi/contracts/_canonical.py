@@ -31,7 +31,7 @@ def key_order(action: str) -> tuple[str, ...]:
 
 @cache
 def _nested_order(action: str, key: str) -> tuple[str, ...] | None:
-    from josi.contracts._schema import load_schema, GATC_REQUEST
+    from josi.contracts._schema import GATC_REQUEST, load_schema
 
     ref = action_branch(action)["properties"].get(key, {}).get("$ref", "")
     target = load_schema(GATC_REQUEST)["$defs"].get(ref.rsplit("/", 1)[-1], {})

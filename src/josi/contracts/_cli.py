@@ -9,11 +9,15 @@ from josi._resources import resource_dir
 
 
 def register(app: typer.Typer) -> None:
-    grammar = typer.Typer(help="Generate or check grammars/gatc_request.gbnf from the schema.", no_args_is_help=True)
+    grammar = typer.Typer(
+        help="Generate or check grammars/gatc_request.gbnf from the schema.", no_args_is_help=True
+    )
 
     @grammar.command("generate")
     def generate(
-        check: bool = typer.Option(False, "--check", help="Exit 1 if the committed grammar is stale."),
+        check: bool = typer.Option(
+            False, "--check", help="Exit 1 if the committed grammar is stale."
+        ),
     ) -> None:
         """Regenerate the GBNF grammar from schemas/gatc_request.schema.json."""
         from josi.contracts._grammar import GRAMMAR_FILE, generate_grammar

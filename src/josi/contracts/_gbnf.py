@@ -15,7 +15,17 @@ from functools import cached_property
 
 from josi._errors import GrammarError
 
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "[": "[", "]": "]", "-": "-", "/": "/"}
+_ESCAPES = {
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "\\": "\\",
+    '"': '"',
+    "[": "[",
+    "]": "]",
+    "-": "-",
+    "/": "/",
+}
 
 
 def _decode_escape(text: str, i: int) -> tuple[str, int]:
@@ -164,7 +174,9 @@ class _Parser:
                     high, self.pos = _decode_escape(self.text, self.pos)
                 else:
                     high, self.pos = self.text[self.pos], self.pos + 1
-            items.append(_class_char(low) if low == high else f"{_class_char(low)}-{_class_char(high)}")
+            items.append(
+                _class_char(low) if low == high else f"{_class_char(low)}-{_class_char(high)}"
+            )
         self.pos += 1
         return "[" + ("^" if negate else "") + "".join(items) + "]"
 
@@ -184,13 +196,13 @@ class GbnfMatcher:
 
         def expand(rule: str, stack: tuple[str, ...]) -> str:
             if rule in stack:
-                raise GrammarError(f"recursive rule {rule!r}: {' -> '.join(stack + (rule,))}")
+                raise GrammarError(f"recursive rule {rule!r}: {' -> '.join((*stack, rule))}")
             if rule not in self.rules:
                 raise GrammarError(f"undefined rule {rule!r}")
             if rule not in resolved:
                 body = re.sub(
                     "\x00([A-Za-z0-9_-]+)\x00",
-                    lambda m: "(?:" + expand(m.group(1), stack + (rule,)) + ")",
+                    lambda m: "(?:" + expand(m.group(1), (*stack, rule)) + ")",
                     self.rules[rule],
                 )
                 resolved[rule] = body

@@ -88,7 +88,11 @@ def _digit_ranges(lo: str, hi: str) -> list[str]:
     nines, zeros = "9" * (len(lo) - 1), "0" * (len(lo) - 1)
     out += [f'"{lo[0]}" {rest}' for rest in _digit_ranges(lo[1:], nines)]
     if int(lo[0]) + 1 <= int(hi[0]) - 1:
-        middle = f"[{int(lo[0]) + 1}-{int(hi[0]) - 1}]" if int(lo[0]) + 1 < int(hi[0]) - 1 else f'"{int(lo[0]) + 1}"'
+        middle = (
+            f"[{int(lo[0]) + 1}-{int(hi[0]) - 1}]"
+            if int(lo[0]) + 1 < int(hi[0]) - 1
+            else f'"{int(lo[0]) + 1}"'
+        )
         out.append(middle + " [0-9]" * (len(lo) - 1))
     out += [f'"{hi[0]}" {rest}' for rest in _digit_ranges(zeros, hi[1:])]
     return out
@@ -112,8 +116,10 @@ def _tighten(body: str) -> str:
     missing = defs["missing"]
     patches = (
         ('char ::= [^"\\\\] |', 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'),
-        ('integer ::= ("-"? integral-part) space',
-         f"integer ::= ( {_int_range_rule(minutes['minimum'], minutes['maximum'])} ) space"),
+        (
+            'integer ::= ("-"? integral-part) space',
+            f"integer ::= ( {_int_range_rule(minutes['minimum'], minutes['maximum'])} ) space",
+        ),
     )
     for old, new in patches:
         if body.count(old) != 1:
@@ -127,7 +133,9 @@ def _tighten(body: str) -> str:
         if line.startswith("missing-item ::="):
             continue  # folded into the missing rule below
         if line.startswith("missing ::="):
-            line = "missing ::= " + _unique_items_rule(missing["items"]["enum"], missing["maxItems"])
+            line = "missing ::= " + _unique_items_rule(
+                missing["items"]["enum"], missing["maxItems"]
+            )
             replaced_missing = True
         lines.append(line)
     if not replaced_missing:

@@ -24,16 +24,42 @@ from josi.data._templates import templates
 from josi.data._world import PERSONAS
 
 INTERPRETER_QUOTAS: dict[str, int] = {
-    "create_explicit": 560, "create_profile": 220, "create_memory": 170, "clarify_sport": 240,
-    "hedged": 120, "ambiguous": 140, "replan": 490, "replan_unclear": 60,
-    "explain_session": 200, "explain_easy": 60, "explain_readiness": 100, "grounded": 80,
-    "zone_question": 150, "phase_question": 50, "topic": 90, "i6": 150, "red_flag": 60,
-    "unrealistic": 60, "memory_tips": 60, "multi_clarify": 200, "multi_replan": 120, "followup": 80,
+    "create_explicit": 560,
+    "create_profile": 220,
+    "create_memory": 170,
+    "clarify_sport": 240,
+    "hedged": 120,
+    "ambiguous": 140,
+    "replan": 490,
+    "replan_unclear": 60,
+    "explain_session": 200,
+    "explain_easy": 60,
+    "explain_readiness": 100,
+    "grounded": 80,
+    "zone_question": 150,
+    "phase_question": 50,
+    "topic": 90,
+    "i6": 150,
+    "red_flag": 60,
+    "unrealistic": 60,
+    "memory_tips": 60,
+    "multi_clarify": 200,
+    "multi_replan": 120,
+    "followup": 80,
 }
 COACH_QUOTAS: dict[str, int] = {
-    "explain_session": 400, "explain_easy": 90, "explain_readiness": 170, "zone_question": 230,
-    "phase_question": 60, "topic": 170, "grounded": 220, "memory_tips": 150, "i6": 430,
-    "red_flag": 90, "unrealistic": 110, "followup": 280,
+    "explain_session": 400,
+    "explain_easy": 90,
+    "explain_readiness": 170,
+    "zone_question": 230,
+    "phase_question": 60,
+    "topic": 170,
+    "grounded": 220,
+    "memory_tips": 150,
+    "i6": 430,
+    "red_flag": 90,
+    "unrealistic": 110,
+    "followup": 280,
 }
 
 
@@ -96,10 +122,14 @@ def _interpreter_rows(config: BuildConfig) -> list[dict[str, Any]]:
         "clarify_sport": lambda r, lang, i: interp.create_workout(r, lang, "missing"),
         "hedged": lambda r, lang, i: interp.hedged(r, lang),
         "ambiguous": lambda r, lang, i: interp.ambiguous(r, lang),
-        "replan": lambda r, lang, i: interp.replan(r, lang, interp.REPLAN_TYPES[i % len(interp.REPLAN_TYPES)]),
+        "replan": lambda r, lang, i: interp.replan(
+            r, lang, interp.REPLAN_TYPES[i % len(interp.REPLAN_TYPES)]
+        ),
         "replan_unclear": lambda r, lang, i: interp.replan_unclear(r, lang),
         "multi_clarify": lambda r, lang, i: interp.multi_clarify_answer(r, lang),
-        "multi_replan": lambda r, lang, i: interp.multi_explain_then_replan(r, lang, coach.first_reply),
+        "multi_replan": lambda r, lang, i: interp.multi_explain_then_replan(
+            r, lang, coach.first_reply
+        ),
     }
     for kind, quota in config.interpreter_quotas.items():
         rng = random.Random(f"{config.seed}:interpreter:{kind}")
@@ -114,7 +144,9 @@ def _interpreter_rows(config: BuildConfig) -> list[dict[str, Any]]:
             roll, noise_seed = noise_rng.random(), noise_rng.getrandbits(64)
             if roll < config.noise_share:
                 row = add_noise(random.Random(noise_seed), row)
-            row["messages"] = build_row_messages("interpreter", row["context"], row["user"], history=row["history"])
+            row["messages"] = build_row_messages(
+                "interpreter", row["context"], row["user"], history=row["history"]
+            )
             rows.append(row)
     return rows
 
@@ -134,10 +166,36 @@ def _coach_rows(config: BuildConfig) -> tuple[list[dict[str, Any]], int]:
     return rows, rejected
 
 
-_PUBLIC_SFT = ("id", "mode", "lang", "persona", "category", "group", "tags", "context", "history", "user",
-               "interpreter_output", "expected", "messages", "completion")
-_PUBLIC_PREF = ("id", "category", "context", "user", "history", "interpreter_output", "messages", "chosen",
-                "rejected", "lang", "persona", "group")
+_PUBLIC_SFT = (
+    "id",
+    "mode",
+    "lang",
+    "persona",
+    "category",
+    "group",
+    "tags",
+    "context",
+    "history",
+    "user",
+    "interpreter_output",
+    "expected",
+    "messages",
+    "completion",
+)
+_PUBLIC_PREF = (
+    "id",
+    "category",
+    "context",
+    "user",
+    "history",
+    "interpreter_output",
+    "messages",
+    "chosen",
+    "rejected",
+    "lang",
+    "persona",
+    "group",
+)
 
 
 def _public(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -152,25 +210,41 @@ def build_dataset(config: BuildConfig) -> dict[str, Any]:
     """Generate every row in memory: {"sft": {mode: {split: rows}}, "preferences": {split: rows}, "report": ...}."""
     interpreter = _interpreter_rows(config)
     coach_rows, coach_rejected = _coach_rows(config)
-    kept, dropped = dedupe(interpreter + coach_rows, near_threshold=config.near_duplicate_threshold,
-                           max_same_message=config.max_same_message)
+    kept, dropped = dedupe(
+        interpreter + coach_rows,
+        near_threshold=config.near_duplicate_threshold,
+        max_same_message=config.max_same_message,
+    )
     for row in kept:
         row["id"] = _id(row["mode"][0], row["_key"])
     split_of = assign_splits(kept, seed=config.seed, fractions=config.fractions)
-    sft: dict[str, dict[str, list[dict[str, Any]]]] = {m: {s: [] for s in SPLITS} for m in ("interpreter", "coach")}
+    sft: dict[str, dict[str, list[dict[str, Any]]]] = {
+        m: {s: [] for s in SPLITS} for m in ("interpreter", "coach")
+    }
     for row in kept:
         row["_split"] = split_of[row["group"]]
         sft[row["mode"]][row["_split"]].append(row)
     pref_rng = random.Random(f"{config.seed}:preferences")
-    pairs = make_pairs(pref_rng, [r for r in kept if r["mode"] == "coach" and r["_split"] != "test"],
-                       config.preference_pairs_per_category if config.scale >= 1 else
-                       max(2, round(config.preference_pairs_per_category * config.scale)))
+    pairs = make_pairs(
+        pref_rng,
+        [r for r in kept if r["mode"] == "coach" and r["_split"] != "test"],
+        config.preference_pairs_per_category
+        if config.scale >= 1
+        else max(2, round(config.preference_pairs_per_category * config.scale)),
+    )
     preferences: dict[str, list[dict[str, Any]]] = {"train": [], "val": []}
     for pair in pairs:
-        pair["id"] = _id("p", pair["category"] + pair["chosen"] + pair["rejected"] + pair["group"] + pair["user"])
+        pair["id"] = _id(
+            "p", pair["category"] + pair["chosen"] + pair["rejected"] + pair["group"] + pair["user"]
+        )
         preferences["train" if pair["_split"] == "train" else "val"].append(pair)
-    report = {"coach_rejected_by_scorers": coach_rejected, "dropped_exact": dropped["exact"],
-              "dropped_near": dropped["near"], "dropped_same_message": dropped["same_message"], "generated": len(interpreter) + len(coach_rows)}
+    report = {
+        "coach_rejected_by_scorers": coach_rejected,
+        "dropped_exact": dropped["exact"],
+        "dropped_near": dropped["near"],
+        "dropped_same_message": dropped["same_message"],
+        "generated": len(interpreter) + len(coach_rows),
+    }
     return {"sft": sft, "preferences": preferences, "report": report}
 
 
@@ -183,9 +257,13 @@ def write_dataset(out_dir: str | Path, config: BuildConfig) -> dict[str, Any]:
     data = build_dataset(config)
     for mode, splits in data["sft"].items():
         for split, rows in splits.items():
-            atomic_write_jsonl(out / f"{mode}.{split}.jsonl", [_public(r, _PUBLIC_SFT) for r in rows])
+            atomic_write_jsonl(
+                out / f"{mode}.{split}.jsonl", [_public(r, _PUBLIC_SFT) for r in rows]
+            )
     for split, rows in data["preferences"].items():
-        atomic_write_jsonl(out / f"preferences.{split}.jsonl", [_public(r, _PUBLIC_PREF) for r in rows])
+        atomic_write_jsonl(
+            out / f"preferences.{split}.jsonl", [_public(r, _PUBLIC_PREF) for r in rows]
+        )
     digest = write_hash_file(out)
     stats = compute_stats(out)
     stats["build"] = {"config": _config_dict(config), **data["report"]}

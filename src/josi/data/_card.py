@@ -15,16 +15,16 @@ def render_card(stats: dict[str, Any]) -> str:
     inter, coach = stats["modes"]["interpreter"], stats["modes"]["coach"]
     return f"""# Josi dataset card
 
-Dataset hash: `{stats['dataset_hash']}` (sha256 over the JSONL files, see `dataset.sha256`).
-Built with `josi data build --seed {config.get('seed', '?')}`; the same seed gives byte-identical files.
+Dataset hash: `{stats["dataset_hash"]}` (sha256 over the JSONL files, see `dataset.sha256`).
+Built with `josi data build --seed {config.get("seed", "?")}`; the same seed gives byte-identical files.
 
 ## What it is
 Synthetic supervised examples for the two modes of the single Josi model, plus preference pairs.
 
-- **interpreter** ({inter['rows']} rows): athlete message + ChatContext -> one GATCRequest. The target
+- **interpreter** ({inter["rows"]} rows): athlete message + ChatContext -> one GATCRequest. The target
   (`completion`) is `josi.contracts.dumps_request(expected)`: canonical key order, compact, schema-valid,
   always with `confidence`.
-- **coach** ({coach['rows']} rows): plain text explaining the plan's decision. Each row carries the
+- **coach** ({coach["rows"]} rows): plain text explaining the plan's decision. Each row carries the
   interpreter output the coach sees at serve time.
 - **preferences**: (chosen, rejected) replies for the eight rejection categories: invented numbers,
   jargon, too long, too many questions, deflection, engine internals, generic when grounded data exists,
@@ -53,11 +53,11 @@ prompt re-render from `context`, `history`, `user` and `interpreter_output`.
 - Every coach reply passed `josi.scorers.coach_checks` (warmth per persona, brevity, forbidden words,
   jargon, repetition, governor, language, grounded numbers, grounding use, deflection, memory use and
   the situation's expectation: I6 refusal, pushback or red-flag care). Replies that failed were
-  recomposed; {build.get('coach_rejected_by_scorers', '?')} scenarios never produced a passing reply and were left out.
-- Exact duplicates (canonical text hash): {build.get('dropped_exact', '?')} dropped. The same message with
-  the same target is kept at most {config.get('max_same_message', '?')} times (in different contexts):
-  {build.get('dropped_same_message', '?')} dropped. Near duplicates
-  (MinHash LSH over word 3-grams, Jaccard >= {config.get('near_duplicate_threshold', '?')}): {build.get('dropped_near', '?')} dropped.
+  recomposed; {build.get("coach_rejected_by_scorers", "?")} scenarios never produced a passing reply and were left out.
+- Exact duplicates (canonical text hash): {build.get("dropped_exact", "?")} dropped. The same message with
+  the same target is kept at most {config.get("max_same_message", "?")} times (in different contexts):
+  {build.get("dropped_same_message", "?")} dropped. Near duplicates
+  (MinHash LSH over word 3-grams, Jaccard >= {config.get("near_duplicate_threshold", "?")}): {build.get("dropped_near", "?")} dropped.
 - Split: group-aware and stratified by category x language. A group is one message template, so no
   phrasing appears in more than one split; val and test measure unseen phrasings. Preference pairs come
   from coach train rows (train) and val rows (val); test rows are never used for pairs.

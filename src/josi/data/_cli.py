@@ -12,9 +12,13 @@ def register(app: typer.Typer) -> None:
 
     @data.command("build")
     def build(
-        out: Path = typer.Option(..., "--out", help="Folder for the JSONL files, stats and data card."),
+        out: Path = typer.Option(
+            ..., "--out", help="Folder for the JSONL files, stats and data card."
+        ),
         seed: int = typer.Option(0, "--seed", help="Same seed, same bytes."),
-        scale: float = typer.Option(1.0, "--scale", help="Multiply every quota (e.g. 0.05 for a quick build)."),
+        scale: float = typer.Option(
+            1.0, "--scale", help="Multiply every quota (e.g. 0.05 for a quick build)."
+        ),
     ) -> None:
         """Generate interpreter, coach and preference data (deterministic for a seed)."""
         import time
@@ -30,7 +34,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wrote {out} in {time.perf_counter() - started:.1f}s")
 
     @data.command("stats")
-    def stats(directory: Path = typer.Argument(..., help="A folder written by `josi data build`.")) -> None:
+    def stats(
+        directory: Path = typer.Argument(..., help="A folder written by `josi data build`."),
+    ) -> None:
         """Counts by mode, action, language, persona, category; token lengths; dataset hash."""
         from josi.data._stats import compute_stats, format_stats
 

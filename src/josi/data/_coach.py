@@ -50,8 +50,12 @@ def _cap(text: str) -> str:
 def _session_slots(ctx: dict[str, Any], lang: str) -> dict[str, Any]:
     session = ctx["planned_session"]
     level = canonical_level(ctx)
-    slots = {"dur": session["target_duration_min"], "label": session["structure_label"],
-             "level": level_word(ctx, lang), "cap_phrase": readiness()["levels"][level]["cap_phrase"][lang]}
+    slots = {
+        "dur": session["target_duration_min"],
+        "label": session["structure_label"],
+        "level": level_word(ctx, lang),
+        "cap_phrase": readiness()["levels"][level]["cap_phrase"][lang],
+    }
     slots.update(zone_words(session["target_zone"], lang))
     phase = session.get("phase")
     slots["phase_meaning"] = phases()["phases"][phase]["meaning"][lang] if phase else ""
@@ -64,7 +68,9 @@ def _zone_sentences(zone: str, lang: str, rng: random.Random) -> dict[str, str]:
 
 
 def _session_lead(rng: random.Random, ctx: dict[str, Any], lang: str) -> str:
-    return rng.choice(templates("coach")["session"][lang]["lead"]).format(**_session_slots(ctx, lang))
+    return rng.choice(templates("coach")["session"][lang]["lead"]).format(
+        **_session_slots(ctx, lang)
+    )
 
 
 def first_reply(rng: random.Random, ctx: dict[str, Any], lang: str) -> str:
@@ -75,6 +81,7 @@ def first_reply(rng: random.Random, ctx: dict[str, Any], lang: str) -> str:
 
 # --- reply composition --------------------------------------------------------------------
 
+
 def _after_colon(sentence: str) -> str:
     """Dutch continues lowercase after a colon ("Simpel: vandaag ..."); acronyms keep their case."""
     if len(sentence) > 1 and sentence[0].isupper() and sentence[1].islower():
@@ -82,9 +89,17 @@ def _after_colon(sentence: str) -> str:
     return sentence
 
 
-def compose(rng: random.Random, persona: str, lang: str, core: list[str], optional: list[str], *,
-            opener_pool: list[str] | None = None, closer_pool: list[str] | None = None,
-            question_ok: bool = True) -> str:
+def compose(
+    rng: random.Random,
+    persona: str,
+    lang: str,
+    core: list[str],
+    optional: list[str],
+    *,
+    opener_pool: list[str] | None = None,
+    closer_pool: list[str] | None = None,
+    question_ok: bool = True,
+) -> str:
     cfg = limits()["coach"]
     spec = personas()["personas"][persona]
     always = persona == "encouraging"
@@ -104,7 +119,7 @@ def compose(rng: random.Random, persona: str, lang: str, core: list[str], option
     def text(parts: list[str]) -> str:
         head = [opener] if opener else []
         if opener and opener.endswith(":") and lang == "nl" and parts:
-            parts = [_after_colon(parts[0])] + parts[1:]
+            parts = [_after_colon(parts[0]), *parts[1:]]
         tail = [p for p in (closer, question) if p]
         return " ".join(head + parts + tail)
 
@@ -113,11 +128,11 @@ def compose(rng: random.Random, persona: str, lang: str, core: list[str], option
 
     while extra and words(body) < cfg["target_min_words"]:
         candidate = _cap(extra.pop())
-        if candidate and words(body + [candidate]) <= cfg["target_max_words"]:
+        if candidate and words([*body, candidate]) <= cfg["target_max_words"]:
             body.append(candidate)
     if persona != "direct" and extra and rng.random() < 0.4:
         candidate = _cap(extra.pop())
-        if candidate and words(body + [candidate]) <= cfg["target_max_words"]:
+        if candidate and words([*body, candidate]) <= cfg["target_max_words"]:
             body.append(candidate)
     if words(body) > cfg["target_max_words"] and question:
         question = None
@@ -127,6 +142,7 @@ def compose(rng: random.Random, persona: str, lang: str, core: list[str], option
 
 
 # --- scenarios ----------------------------------------------------------------------------
+
 
 def session_explain(rng: random.Random, lang: str, zone: str) -> Scenario:
     from josi.data._contexts import LEVELS, zone_allowed
@@ -156,11 +172,17 @@ def explain_easy(rng: random.Random, lang: str, level: str) -> Scenario:
         slots = _session_slots(ctx, lang)
         z = _zone_sentences(zone, lang, r)
         core = [r.choice(lvl["meaning"][lang]), _session_lead(r, ctx, lang)]
-        optional = [r.choice(pools["readiness"]).format(**slots), z["feel"], r.choice(lvl["advice"][lang]),
-                    z["meaning"]]
+        optional = [
+            r.choice(pools["readiness"]).format(**slots),
+            z["feel"],
+            r.choice(lvl["advice"][lang]),
+            z["meaning"],
+        ]
         return core, optional, {}
 
-    return Scenario("explain_easy", group, lang, ctx, text, "explain", build, [f"zone_{zone}", f"level_{level}"])
+    return Scenario(
+        "explain_easy", group, lang, ctx, text, "explain", build, [f"zone_{zone}", f"level_{level}"]
+    )
 
 
 def readiness_explain(rng: random.Random, lang: str, level: str) -> Scenario:
@@ -171,11 +193,16 @@ def readiness_explain(rng: random.Random, lang: str, level: str) -> Scenario:
         pools = templates("coach")["readiness_explain"][lang]
         slots = _session_slots(ctx, lang)
         core = [r.choice(pools["lead"]).format(**slots), r.choice(lvl["meaning"][lang])]
-        optional = [r.choice(pools["plan"]).format(**slots), r.choice(lvl["advice"][lang]),
-                    r.choice(templates("coach")["session"][lang]["readiness"]).format(**slots)]
+        optional = [
+            r.choice(pools["plan"]).format(**slots),
+            r.choice(lvl["advice"][lang]),
+            r.choice(templates("coach")["session"][lang]["readiness"]).format(**slots),
+        ]
         return core, optional, {"question_ok": False}
 
-    return Scenario("explain_readiness", group, lang, ctx, text, "explain", build, [f"level_{level}"])
+    return Scenario(
+        "explain_readiness", group, lang, ctx, text, "explain", build, [f"level_{level}"]
+    )
 
 
 def zone_question(rng: random.Random, lang: str, zone: str) -> Scenario:
@@ -185,7 +212,9 @@ def zone_question(rng: random.Random, lang: str, zone: str) -> Scenario:
         z = _zone_sentences(zone, lang, r)
         return [z["meaning"], z["feel"]], [z["use"], z["safety"]], {"question_ok": False}
 
-    return Scenario("zone_question", group, lang, ctx, text, "answer_question", build, [f"zone_{zone}"])
+    return Scenario(
+        "zone_question", group, lang, ctx, text, "answer_question", build, [f"zone_{zone}"]
+    )
 
 
 def phase_question(rng: random.Random, lang: str, phase: str) -> Scenario:
@@ -199,7 +228,9 @@ def phase_question(rng: random.Random, lang: str, phase: str) -> Scenario:
         advice = r.choice(readiness()["levels"][canonical_level(ctx)]["advice"][lang])
         return [meaning], [f"{lead} {z['meaning']}", advice], {"question_ok": False}
 
-    return Scenario("phase_question", group, lang, ctx, text, "answer_question", build, [f"phase_{phase}"])
+    return Scenario(
+        "phase_question", group, lang, ctx, text, "answer_question", build, [f"phase_{phase}"]
+    )
 
 
 def topic_question(rng: random.Random, lang: str, topic: str) -> Scenario:
@@ -210,7 +241,9 @@ def topic_question(rng: random.Random, lang: str, topic: str) -> Scenario:
         r.shuffle(answers)
         return answers[:2], answers[2:], {"question_ok": False}
 
-    return Scenario("general_question", group, lang, ctx, text, "answer_question", build, [f"topic_{topic}"])
+    return Scenario(
+        "general_question", group, lang, ctx, text, "answer_question", build, [f"topic_{topic}"]
+    )
 
 
 def grounded(rng: random.Random, lang: str, level: str) -> Scenario:
@@ -238,7 +271,16 @@ def grounded(rng: random.Random, lang: str, level: str) -> Scenario:
         optional.append(_zone_sentences(zone, lang, r)["feel"])
         return core, optional, {}
 
-    return Scenario("grounded_explain", group, lang, ctx, text, "explain", build, ["gatc_result", f"level_{level}"])
+    return Scenario(
+        "grounded_explain",
+        group,
+        lang,
+        ctx,
+        text,
+        "explain",
+        build,
+        ["gatc_result", f"level_{level}"],
+    )
 
 
 def memory_tips(rng: random.Random, lang: str) -> Scenario:
@@ -250,7 +292,9 @@ def memory_tips(rng: random.Random, lang: str) -> Scenario:
         z = _zone_sentences(zone, lang, r)
         return [_session_lead(r, ctx, lang), use], [z["feel"], z["safety"], z["meaning"]], {}
 
-    return Scenario("memory_use", group, lang, ctx, text, "explain", build, ["memory", f"memory_{kind}"])
+    return Scenario(
+        "memory_use", group, lang, ctx, text, "explain", build, ["memory", f"memory_{kind}"]
+    )
 
 
 def i6_attempt(rng: random.Random, lang: str, persona: str) -> Scenario:
@@ -268,7 +312,17 @@ def i6_attempt(rng: random.Random, lang: str, persona: str) -> Scenario:
         opener = list(templates("coach")["refusal_openers"][persona][lang])
         return core, optional, {"opener_pool": opener, "question_ok": False}
 
-    return Scenario("i6_refusal", group, lang, ctx, text, "answer_question", build, ["i6"], expect=("i6_refusal",))
+    return Scenario(
+        "i6_refusal",
+        group,
+        lang,
+        ctx,
+        text,
+        "answer_question",
+        build,
+        ["i6"],
+        expect=("i6_refusal",),
+    )
 
 
 def red_flag(rng: random.Random, lang: str) -> Scenario:
@@ -278,10 +332,19 @@ def red_flag(rng: random.Random, lang: str) -> Scenario:
         pools = templates("coach")["red_flag_reply"][lang]
         extras = list(pools["extra"])
         r.shuffle(extras)
-        return [r.choice(pools["core"])], extras[:2], {
-            "opener_pool": list(pools["opener"]), "closer_pool": list(pools["closer"]), "question_ok": False}
+        return (
+            [r.choice(pools["core"])],
+            extras[:2],
+            {
+                "opener_pool": list(pools["opener"]),
+                "closer_pool": list(pools["closer"]),
+                "question_ok": False,
+            },
+        )
 
-    return Scenario("red_flag", group, lang, ctx, text, "answer_question", build, ["red_flag"], red_flag=True)
+    return Scenario(
+        "red_flag", group, lang, ctx, text, "answer_question", build, ["red_flag"], red_flag=True
+    )
 
 
 def unrealistic(rng: random.Random, lang: str) -> Scenario:
@@ -289,16 +352,31 @@ def unrealistic(rng: random.Random, lang: str) -> Scenario:
 
     def build(r: random.Random):
         pools = templates("coach")["unrealistic_reply"][lang]
-        return [r.choice(pools["core"]), r.choice(pools["alternative"])], [r.choice(pools["closer"])], {
-            "question_ok": False}
+        return (
+            [r.choice(pools["core"]), r.choice(pools["alternative"])],
+            [r.choice(pools["closer"])],
+            {"question_ok": False},
+        )
 
-    return Scenario("unrealistic_goal", group, lang, ctx, text, "answer_question", build, ["pushback"],
-                    expect=("pushback",))
+    return Scenario(
+        "unrealistic_goal",
+        group,
+        lang,
+        ctx,
+        text,
+        "answer_question",
+        build,
+        ["pushback"],
+        expect=("pushback",),
+    )
 
 
 def followup(rng: random.Random, lang: str, kind: str) -> Scenario:
-    first_group, ctx, first = ask_session(rng, lang)
-    history = [{"role": "user", "message": first}, {"role": "assistant", "message": first_reply(rng, ctx, lang)}]
+    _first_group, ctx, first = ask_session(rng, lang)
+    history = [
+        {"role": "user", "message": first},
+        {"role": "assistant", "message": first_reply(rng, ctx, lang)},
+    ]
     pool = templates("coach")["followups"][kind][lang]
     index = rng.randrange(len(pool))
     zone = ctx["planned_session"]["target_zone"]
@@ -316,18 +394,35 @@ def followup(rng: random.Random, lang: str, kind: str) -> Scenario:
         return core, [r.choice(lvl["advice"][lang])], {"question_ok": False}
 
     ctx["history"] = history
-    return Scenario(f"followup_{kind}", f"followup:{kind}:{lang}:{index}", lang, ctx, pool[index], "explain",
-                    build, ["multi_turn", f"zone_{zone}"], history=history)
+    return Scenario(
+        f"followup_{kind}",
+        f"followup:{kind}:{lang}:{index}",
+        lang,
+        ctx,
+        pool[index],
+        "explain",
+        build,
+        ["multi_turn", f"zone_{zone}"],
+        history=history,
+    )
 
 
 # --- rows ---------------------------------------------------------------------------------
 
+
 def interpreter_row(s: Scenario) -> dict[str, Any]:
-    return question_row(s.category, s.action, s.group, s.lang, s.ctx, s.user, list(s.tags), s.history or None)
+    return question_row(
+        s.category, s.action, s.group, s.lang, s.ctx, s.user, list(s.tags), s.history or None
+    )
 
 
 def interpreter_text(s: Scenario) -> str:
-    fields = {"action": s.action, "free_text": s.user, "question": s.user, "confidence": confidence("clear")}
+    fields = {
+        "action": s.action,
+        "free_text": s.user,
+        "question": s.user,
+        "confidence": confidence("clear"),
+    }
     return target(fields)[1]
 
 
@@ -335,7 +430,9 @@ def coach_row(rng: random.Random, s: Scenario, *, attempts: int = 8) -> dict[str
     """Compose a reply; keep it only when every scorer passes."""
     persona = s.ctx["persona_id"]
     interp = interpreter_text(s)
-    messages = build_row_messages("coach", s.ctx, s.user, history=s.history, interpreter_output=interp)
+    messages = build_row_messages(
+        "coach", s.ctx, s.user, history=s.history, interpreter_output=interp
+    )
     seen = visible_text(messages)
     cfg = limits()["coach"]
     for _ in range(attempts):
@@ -343,13 +440,32 @@ def coach_row(rng: random.Random, s: Scenario, *, attempts: int = 8) -> dict[str
         text = compose(rng, persona, s.lang, core, optional, **options)
         if not cfg["target_min_words"] <= len(text.split()) <= cfg["target_max_words"]:
             continue
-        scores = coach_checks(text, persona=persona, lang=s.lang, context_text=seen, memory=s.ctx.get("memory"),
-                              gatc_result=s.ctx.get("gatc_result"), expect=s.expect, red_flag=s.red_flag)
+        scores = coach_checks(
+            text,
+            persona=persona,
+            lang=s.lang,
+            context_text=seen,
+            memory=s.ctx.get("memory"),
+            gatc_result=s.ctx.get("gatc_result"),
+            expect=s.expect,
+            red_flag=s.red_flag,
+        )
         if not failures(scores):
             return {
-                "mode": "coach", "lang": s.lang, "persona": persona, "category": s.category, "group": s.group,
-                "tags": sorted(set(s.tags + [f"tier_{s.ctx['tier']}"])), "context": s.ctx, "history": s.history,
-                "user": s.user, "interpreter_output": interp, "expected": None, "messages": messages,
-                "completion": text, "_expect": list(s.expect), "_red_flag": s.red_flag,
+                "mode": "coach",
+                "lang": s.lang,
+                "persona": persona,
+                "category": s.category,
+                "group": s.group,
+                "tags": sorted(set([*s.tags, f"tier_{s.ctx['tier']}"])),
+                "context": s.ctx,
+                "history": s.history,
+                "user": s.user,
+                "interpreter_output": interp,
+                "expected": None,
+                "messages": messages,
+                "completion": text,
+                "_expect": list(s.expect),
+                "_red_flag": s.red_flag,
             }
     return None

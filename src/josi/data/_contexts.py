@@ -19,12 +19,21 @@ _STRUCTURES: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {
     "R": (("Easy recovery {d}min", (20, 25, 30, 35)), ("Recovery spin {d}min", (20, 30, 40))),
     "Z1": (("Continuous Z1 {d}min", (30, 40, 45, 50)), ("Easy Z1 {d}min", (30, 35, 45))),
     "Z2": (("Continuous Z2 {d}min", (45, 50, 60, 75, 90)), ("Long Z2 {d}min", (90, 105, 120, 150))),
-    "Z3": (("3 x 10min Z3 / 3min Z1", (55, 60)), ("2 x 15min Z3 / 5min Z1", (60, 65)),
-           ("Tempo 20min Z3", (45, 50))),
-    "Z4": (("4 x 5min Z4 / 3min Z1", (50, 55)), ("3 x 8min Z4 / 4min Z1", (55, 60)),
-           ("5 x 4min Z4 / 2min Z1", (50, 55))),
-    "Z5": (("5 x 3min Z5 / 3min Z1", (50, 55)), ("6 x 2min Z5 / 2min Z1", (45, 50)),
-           ("4 x 4min Z5 / 4min Z1", (55, 60))),
+    "Z3": (
+        ("3 x 10min Z3 / 3min Z1", (55, 60)),
+        ("2 x 15min Z3 / 5min Z1", (60, 65)),
+        ("Tempo 20min Z3", (45, 50)),
+    ),
+    "Z4": (
+        ("4 x 5min Z4 / 3min Z1", (50, 55)),
+        ("3 x 8min Z4 / 4min Z1", (55, 60)),
+        ("5 x 4min Z4 / 2min Z1", (50, 55)),
+    ),
+    "Z5": (
+        ("5 x 3min Z5 / 3min Z1", (50, 55)),
+        ("6 x 2min Z5 / 2min Z1", (45, 50)),
+        ("4 x 4min Z5 / 4min Z1", (55, 60)),
+    ),
     "Z6": (("8 x 1min Z6 / 2min Z1", (45, 50)), ("6 x 90s Z6 / 3min Z1", (50, 55))),
     "Z7": (("6 x 20s Z7 / 3min Z1", (45, 50)), ("8 x 15s Z7 / 2min Z1", (40, 45))),
     "Z8": (("8 x 8s Z8 / 3min Z1", (40, 45)), ("6 x 10s Z8 / 4min Z1", (40, 50))),
@@ -53,9 +62,15 @@ def pick_zone(rng: random.Random, level: str) -> str:
 
 # Phases a zone plausibly appears in; hard anaerobic work is not scheduled in base or recovery.
 _PHASES_FOR_ZONE = {
-    "R": PHASES, "Z1": PHASES, "Z2": PHASES, "Z3": ("base", "build", "peak", "taper"),
-    "Z4": ("build", "peak", "taper"), "Z5": ("build", "peak", "taper"), "Z6": ("build", "peak"),
-    "Z7": ("build", "peak"), "Z8": ("base", "build", "peak", "taper"),
+    "R": PHASES,
+    "Z1": PHASES,
+    "Z2": PHASES,
+    "Z3": ("base", "build", "peak", "taper"),
+    "Z4": ("build", "peak", "taper"),
+    "Z5": ("build", "peak", "taper"),
+    "Z6": ("build", "peak"),
+    "Z7": ("build", "peak"),
+    "Z8": ("base", "build", "peak", "taper"),
 }
 
 

@@ -22,8 +22,10 @@ def canonical_text(text: str) -> str:
 def row_key(row: dict[str, Any]) -> str:
     """Hash of everything the model sees and must produce (whitespace and case folded)."""
     visible = [m["content"] for m in row["messages"] if m["role"] != "system"]
-    payload = json.dumps([row["mode"], [canonical_text(v) for v in visible], canonical_text(row["completion"])],
-                         ensure_ascii=False)
+    payload = json.dumps(
+        [row["mode"], [canonical_text(v) for v in visible], canonical_text(row["completion"])],
+        ensure_ascii=False,
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -57,7 +59,9 @@ class MinHashIndex:
 
     def __init__(self, *, perms: int = 32, bands: int = 8, seed: int = 1) -> None:
         rng = random.Random(f"minhash:{seed}")
-        self._coeffs = [(rng.randrange(1, _MERSENNE), rng.randrange(0, _MERSENNE)) for _ in range(perms)]
+        self._coeffs = [
+            (rng.randrange(1, _MERSENNE), rng.randrange(0, _MERSENNE)) for _ in range(perms)
+        ]
         self._bands = bands
         self._rows = perms // bands
         self._buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
@@ -70,7 +74,10 @@ class MinHashIndex:
     def query_add(self, items: set[int], threshold: float) -> int | None:
         """Index ``items``; return the first earlier entry at or above ``threshold`` (not added then)."""
         sig = self.signature(items)
-        keys = [(band, tuple(sig[band * self._rows : (band + 1) * self._rows])) for band in range(self._bands)]
+        keys = [
+            (band, tuple(sig[band * self._rows : (band + 1) * self._rows]))
+            for band in range(self._bands)
+        ]
         seen: set[int] = set()
         for key in keys:
             for other in self._buckets.get(key, ()):
@@ -86,8 +93,9 @@ class MinHashIndex:
         return None
 
 
-def dedupe(rows: Sequence[dict[str, Any]], *, near_threshold: float,
-           max_same_message: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def dedupe(
+    rows: Sequence[dict[str, Any]], *, near_threshold: float, max_same_message: int
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Drop exact duplicates, over-used message->output mappings, then near duplicates (per mode).
 
     The first occurrence is kept, so the result depends only on the generation order.

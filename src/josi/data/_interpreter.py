@@ -29,26 +29,52 @@ from josi.data._world import (
 from josi.knowledge import phases, sport_from_name
 
 CLARIFY_SPORT = {
-    "en": ["Which sport are you training for today?", "Which sport would you like to do today?",
-           "What would you like to do today: run, ride or something else?"],
-    "nl": ["Welke sport wil je vandaag doen?", "Voor welke sport wil je een training?",
-           "Wil je hardlopen, fietsen of iets anders?"],
+    "en": [
+        "Which sport are you training for today?",
+        "Which sport would you like to do today?",
+        "What would you like to do today: run, ride or something else?",
+    ],
+    "nl": [
+        "Welke sport wil je vandaag doen?",
+        "Voor welke sport wil je een training?",
+        "Wil je hardlopen, fietsen of iets anders?",
+    ],
 }
 CLARIFY_INTENT = {
-    "en": ["What would you like to do today: a workout, a change to your plan, or a question?",
-           "Happy to help! Do you want a workout, a plan change or an explanation?"],
-    "nl": ["Wat wil je vandaag doen: een training, je schema aanpassen of iets vragen?",
-           "Ik help je graag! Wil je een training, een aanpassing of uitleg?"],
+    "en": [
+        "What would you like to do today: a workout, a change to your plan, or a question?",
+        "Happy to help! Do you want a workout, a plan change or an explanation?",
+    ],
+    "nl": [
+        "Wat wil je vandaag doen: een training, je schema aanpassen of iets vragen?",
+        "Ik help je graag! Wil je een training, een aanpassing of uitleg?",
+    ],
 }
 CLARIFY_REPLAN = {
     "en": ["What would you like to change: skip today, move a session or make it easier?"],
-    "nl": ["Wat wil je aanpassen: vandaag overslaan, een training verplaatsen of het lichter maken?"],
+    "nl": [
+        "Wat wil je aanpassen: vandaag overslaan, een training verplaatsen of het lichter maken?"
+    ],
 }
 SPORT_ANSWERS = {
-    "en": ["{sport}", "A {sport} please", "Let's go with a {sport}", "A {sport}, {time}", "{sport} today"],
+    "en": [
+        "{sport}",
+        "A {sport} please",
+        "Let's go with a {sport}",
+        "A {sport}, {time}",
+        "{sport} today",
+    ],
     "nl": ["Een {sport}", "{sport} graag", "Doe maar een {sport}", "Een {sport}, {time}"],
 }
-REPLAN_TYPES = ("skip_today", "swap_days", "reschedule", "reduce_intensity", "illness", "travel", "goal_change")
+REPLAN_TYPES = (
+    "skip_today",
+    "swap_days",
+    "reschedule",
+    "reduce_intensity",
+    "illness",
+    "travel",
+    "goal_change",
+)
 
 
 def _persona(rng: random.Random) -> str:
@@ -60,22 +86,44 @@ def _tier(rng: random.Random, *, monitor: bool = True) -> str:
     return rng.choices(options, weights=weights)[0]
 
 
-def _row(category: str, group: str, lang: str, ctx: dict[str, Any], user: str, fields: dict[str, Any],
-         tags: list[str], history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+def _row(
+    category: str,
+    group: str,
+    lang: str,
+    ctx: dict[str, Any],
+    user: str,
+    fields: dict[str, Any],
+    tags: list[str],
+    history: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
     history = history or []
     if history:
         ctx["history"] = history
     expected, text = target(fields)
     return {
-        "mode": "interpreter", "lang": lang, "persona": ctx["persona_id"], "category": category,
-        "group": group, "tags": sorted(set(tags)), "context": ctx, "history": history, "user": user,
-        "interpreter_output": None, "expected": expected, "completion": text,
+        "mode": "interpreter",
+        "lang": lang,
+        "persona": ctx["persona_id"],
+        "category": category,
+        "group": group,
+        "tags": sorted(set(tags)),
+        "context": ctx,
+        "history": history,
+        "user": user,
+        "interpreter_output": None,
+        "expected": expected,
+        "completion": text,
     }
 
 
-def _pick_template(rng: random.Random, pool: list[str], *, with_sport: bool | None) -> tuple[int, str]:
-    choices = [(i, t) for i, t in enumerate(pool)
-               if with_sport is None or (("sport" in placeholders(t)) == with_sport)]
+def _pick_template(
+    rng: random.Random, pool: list[str], *, with_sport: bool | None
+) -> tuple[int, str]:
+    choices = [
+        (i, t)
+        for i, t in enumerate(pool)
+        if with_sport is None or (("sport" in placeholders(t)) == with_sport)
+    ]
     return rng.choice(choices)
 
 
@@ -89,11 +137,21 @@ def create_workout(rng: random.Random, lang: str, source: str) -> dict[str, Any]
     pool = templates("messages")["create_workout"][lang]
     index, template = _pick_template(rng, pool, with_sport=source == "explicit")
     tags = [f"sport_from_{source}"]
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng),
-                       with_session=rng.random() < 0.7, with_profile=source in ("explicit", "profile"))
+    ctx = make_context(
+        rng,
+        lang=lang,
+        persona=_persona(rng),
+        tier=_tier(rng),
+        with_session=rng.random() < 0.7,
+        with_profile=source in ("explicit", "profile"),
+    )
     if source == "memory":
-        ctx["memory"] = make_memory(rng, lang, sport=pick_sport(rng),
-                                    kinds=tuple(rng.sample(MEMORY_KINDS, rng.choice((0, 1)))))
+        ctx["memory"] = make_memory(
+            rng,
+            lang,
+            sport=pick_sport(rng),
+            kinds=tuple(rng.sample(MEMORY_KINDS, rng.choice((0, 1)))),
+        )
         tags.append("memory")
     elif source == "missing" and rng.random() < 0.3:
         ctx["memory"] = make_memory(rng, lang, kinds=(rng.choice(MEMORY_KINDS),))
@@ -115,8 +173,12 @@ def create_workout(rng: random.Random, lang: str, source: str) -> dict[str, Any]
     if source == "missing":
         # A clarify request carries no fatigue_hint; the answer turn restores it.
         fields.pop("fatigue_hint", None)
-        fields.update(action="clarify", missing=["sport"], clarify_message=rng.choice(CLARIFY_SPORT[lang]),
-                      confidence=confidence("inferred"))
+        fields.update(
+            action="clarify",
+            missing=["sport"],
+            clarify_message=rng.choice(CLARIFY_SPORT[lang]),
+            confidence=confidence("inferred"),
+        )
         fields["free_text"] = text
         return _row("clarify_sport", f"create:{lang}:{index}", lang, ctx, text, fields, tags)
     if source == "explicit":
@@ -154,31 +216,59 @@ def create_workout(rng: random.Random, lang: str, source: str) -> dict[str, Any]
 def hedged(rng: random.Random, lang: str) -> dict[str, Any]:
     pool = templates("messages")["create_workout_hedged"][lang]
     index, template = _pick_template(rng, pool, with_sport=None)
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng), with_session=rng.random() < 0.6)
+    ctx = make_context(
+        rng, lang=lang, persona=_persona(rng), tier=_tier(rng), with_session=rng.random() < 0.6
+    )
     filled = fill(rng, template, lang)
-    fields = {"action": "create_workout", "free_text": filled.text, "sport": filled.sport,
-              "confidence": confidence("moderate")}
-    return _row("create_hedged", f"hedged:{lang}:{index}", lang, ctx, filled.text, fields, ["moderate_confidence"])
+    fields = {
+        "action": "create_workout",
+        "free_text": filled.text,
+        "sport": filled.sport,
+        "confidence": confidence("moderate"),
+    }
+    return _row(
+        "create_hedged",
+        f"hedged:{lang}:{index}",
+        lang,
+        ctx,
+        filled.text,
+        fields,
+        ["moderate_confidence"],
+    )
 
 
 def ambiguous(rng: random.Random, lang: str) -> dict[str, Any]:
     pool = templates("messages")["ambiguous"][lang]
     index = rng.randrange(len(pool))
     text = pool[index]
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng), with_session=rng.random() < 0.6)
-    fields = {"action": "clarify", "free_text": text, "missing": ["intent"],
-              "clarify_message": rng.choice(CLARIFY_INTENT[lang]), "confidence": confidence("ambiguous")}
-    return _row("ambiguous", f"ambiguous:{lang}:{index}", lang, ctx, text, fields, ["low_confidence"])
+    ctx = make_context(
+        rng, lang=lang, persona=_persona(rng), tier=_tier(rng), with_session=rng.random() < 0.6
+    )
+    fields = {
+        "action": "clarify",
+        "free_text": text,
+        "missing": ["intent"],
+        "clarify_message": rng.choice(CLARIFY_INTENT[lang]),
+        "confidence": confidence("ambiguous"),
+    }
+    return _row(
+        "ambiguous", f"ambiguous:{lang}:{index}", lang, ctx, text, fields, ["low_confidence"]
+    )
 
 
 def replan(rng: random.Random, lang: str, replan_type: str) -> dict[str, Any]:
     pool = templates("messages")["replan"][replan_type][lang]
     index = rng.randrange(len(pool))
     text = pool[index]
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng),
-                       with_profile=rng.random() < 0.8)
-    fields: dict[str, Any] = {"action": "replan", "free_text": "", "replan_type": replan_type,
-                              "confidence": confidence("clear")}
+    ctx = make_context(
+        rng, lang=lang, persona=_persona(rng), tier=_tier(rng), with_profile=rng.random() < 0.8
+    )
+    fields: dict[str, Any] = {
+        "action": "replan",
+        "free_text": "",
+        "replan_type": replan_type,
+        "confidence": confidence("clear"),
+    }
     sport = _profile_sport(ctx)
     if sport:
         fields["sport"] = sport
@@ -198,40 +288,82 @@ def replan_unclear(rng: random.Random, lang: str) -> dict[str, Any]:
     index = rng.randrange(len(pool))
     text = pool[index]
     ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng))
-    fields = {"action": "clarify", "free_text": text, "missing": ["replan_type"],
-              "clarify_message": CLARIFY_REPLAN[lang][0], "confidence": confidence("inferred")}
-    return _row("clarify_replan", f"replan_unclear:{lang}:{index}", lang, ctx, text, fields, ["clarify"])
+    fields = {
+        "action": "clarify",
+        "free_text": text,
+        "missing": ["replan_type"],
+        "clarify_message": CLARIFY_REPLAN[lang][0],
+        "confidence": confidence("inferred"),
+    }
+    return _row(
+        "clarify_replan", f"replan_unclear:{lang}:{index}", lang, ctx, text, fields, ["clarify"]
+    )
 
 
-def question_row(category: str, action: str, group: str, lang: str, ctx: dict[str, Any], text: str,
-                 tags: list[str], history: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    fields = {"action": action, "free_text": text, "question": text, "confidence": confidence("clear")}
+def question_row(
+    category: str,
+    action: str,
+    group: str,
+    lang: str,
+    ctx: dict[str, Any],
+    text: str,
+    tags: list[str],
+    history: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    fields = {
+        "action": action,
+        "free_text": text,
+        "question": text,
+        "confidence": confidence("clear"),
+    }
     return _row(category, group, lang, ctx, text, fields, tags, history)
 
 
 # --- questions shared with the coach generator -------------------------------------------
 
-def ask_session(rng: random.Random, lang: str, *, zone: str | None = None, easy: bool = False,
-                level: str | None = None, tier: str | None = None) -> tuple[str, dict[str, Any], str]:
+
+def ask_session(
+    rng: random.Random,
+    lang: str,
+    *,
+    zone: str | None = None,
+    easy: bool = False,
+    level: str | None = None,
+    tier: str | None = None,
+) -> tuple[str, dict[str, Any], str]:
     key = "explain_easy" if easy else "explain_session"
     pool = templates("messages")[key][lang]
     index = rng.randrange(len(pool))
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=tier or _tier(rng, monitor=False),
-                       level=level, zone=zone)
+    ctx = make_context(
+        rng,
+        lang=lang,
+        persona=_persona(rng),
+        tier=tier or _tier(rng, monitor=False),
+        level=level,
+        zone=zone,
+    )
     return f"{key}:{lang}:{index}", ctx, pool[index]
 
 
-def ask_readiness(rng: random.Random, lang: str, *, level: str | None = None) -> tuple[str, dict[str, Any], str]:
+def ask_readiness(
+    rng: random.Random, lang: str, *, level: str | None = None
+) -> tuple[str, dict[str, Any], str]:
     pool = templates("messages")["explain_readiness"][lang]
     index = rng.randrange(len(pool))
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng, monitor=False), level=level)
+    ctx = make_context(
+        rng, lang=lang, persona=_persona(rng), tier=_tier(rng, monitor=False), level=level
+    )
     return f"explain_readiness:{lang}:{index}", ctx, pool[index].format(level=level_word(ctx, lang))
 
 
-def ask_grounded(rng: random.Random, lang: str, *, level: str | None = None) -> tuple[str, dict[str, Any], str]:
+def ask_grounded(
+    rng: random.Random, lang: str, *, level: str | None = None
+) -> tuple[str, dict[str, Any], str]:
     pool = templates("messages")["explain_grounded"][lang]
     index = rng.randrange(len(pool))
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng, monitor=False), level=level)
+    ctx = make_context(
+        rng, lang=lang, persona=_persona(rng), tier=_tier(rng, monitor=False), level=level
+    )
     sport = _profile_sport(ctx) or "run"
     ctx["gatc_result"] = make_gatc_result(rng, ctx, lang, sport)
     return f"explain_grounded:{lang}:{index}", ctx, pool[index]
@@ -240,8 +372,13 @@ def ask_grounded(rng: random.Random, lang: str, *, level: str | None = None) -> 
 def ask_zone(rng: random.Random, lang: str, zone: str) -> tuple[str, dict[str, Any], str]:
     pool = templates("messages")["zone_question"][lang]
     index = rng.randrange(len(pool))
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng, monitor=False),
-                       with_session=rng.random() < 0.7)
+    ctx = make_context(
+        rng,
+        lang=lang,
+        persona=_persona(rng),
+        tier=_tier(rng, monitor=False),
+        with_session=rng.random() < 0.7,
+    )
     text = pool[index].format(zone_ref=zone_ref(rng, zone, lang))
     if pool[index].startswith("{"):
         text = text[0].upper() + text[1:]
@@ -257,20 +394,38 @@ def ask_phase(rng: random.Random, lang: str, phase: str) -> tuple[str, dict[str,
     return f"phase_question:{lang}:{index}", ctx, pool[index].format(phase_word=word)
 
 
-def ask_pool(rng: random.Random, lang: str, section: str, *, level: str | None = None,
-             zone: str | None = None, tier: str | None = None) -> tuple[str, dict[str, Any], str]:
+def ask_pool(
+    rng: random.Random,
+    lang: str,
+    section: str,
+    *,
+    level: str | None = None,
+    zone: str | None = None,
+    tier: str | None = None,
+) -> tuple[str, dict[str, Any], str]:
     pool = templates("coach")[section][lang]
     index = rng.randrange(len(pool))
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=tier or _tier(rng, monitor=False),
-                       level=level, zone=zone)
+    ctx = make_context(
+        rng,
+        lang=lang,
+        persona=_persona(rng),
+        tier=tier or _tier(rng, monitor=False),
+        level=level,
+        zone=zone,
+    )
     return f"{section}:{lang}:{index}", ctx, pool[index]
 
 
 def ask_topic(rng: random.Random, lang: str, topic: str) -> tuple[str, dict[str, Any], str]:
     pool = templates("coach")["topics"][topic]["q"][lang]
     index = rng.randrange(len(pool))
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng, monitor=False),
-                       with_session=rng.random() < 0.6)
+    ctx = make_context(
+        rng,
+        lang=lang,
+        persona=_persona(rng),
+        tier=_tier(rng, monitor=False),
+        with_session=rng.random() < 0.6,
+    )
     return f"topic:{topic}:{lang}:{index}", ctx, pool[index]
 
 
@@ -280,18 +435,22 @@ def ask_memory(rng: random.Random, lang: str) -> tuple[str, dict[str, Any], str,
     ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng, monitor=False))
     kind = rng.choice(MEMORY_KINDS)
     others = [k for k in MEMORY_KINDS if k != kind and k not in ("morning", "evening")]
-    kinds = (kind,) + tuple(rng.sample(others, rng.choice((0, 1)))) if kind not in ("morning", "evening") \
+    kinds = (
+        (kind, *tuple(rng.sample(others, rng.choice((0, 1)))))
+        if kind not in ("morning", "evening")
         else (kind,)
+    )
     ctx["memory"] = make_memory(rng, lang, kinds=kinds)
     return f"memory_tips:{lang}:{index}", ctx, pool[index], kind
 
 
 # --- multi-turn ---------------------------------------------------------------------------
 
+
 def multi_clarify_answer(rng: random.Random, lang: str) -> dict[str, Any]:
     """The athlete answers an earlier sport question; time from the first turn carries over."""
     pool = templates("messages")["create_workout"][lang]
-    index, first_template = _pick_template(rng, pool, with_sport=False)
+    _index, first_template = _pick_template(rng, pool, with_sport=False)
     first = fill(rng, first_template, lang)
     question = rng.choice(CLARIFY_SPORT[lang])
     history = [{"role": "user", "message": first.text}, {"role": "assistant", "message": question}]
@@ -301,11 +460,21 @@ def multi_clarify_answer(rng: random.Random, lang: str) -> dict[str, Any]:
     if first.minutes is not None:
         answer = answer.replace(", {time}", "")
     reply = fill(rng, answer, lang)
-    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng), with_profile=False,
-                       with_session=rng.random() < 0.6)
+    ctx = make_context(
+        rng,
+        lang=lang,
+        persona=_persona(rng),
+        tier=_tier(rng),
+        with_profile=False,
+        with_session=rng.random() < 0.6,
+    )
     minutes = reply.minutes if reply.minutes is not None else first.minutes
-    fields: dict[str, Any] = {"action": "create_workout", "free_text": reply.text, "sport": reply.sport,
-                              "confidence": confidence("clear")}
+    fields: dict[str, Any] = {
+        "action": "create_workout",
+        "free_text": reply.text,
+        "sport": reply.sport,
+        "confidence": confidence("clear"),
+    }
     if minutes is not None:
         fields["time_available_min"] = minutes
     if first.goal is not None:
@@ -313,23 +482,47 @@ def multi_clarify_answer(rng: random.Random, lang: str) -> dict[str, Any]:
     if first.fatigue is not None:
         fields["fatigue_hint"] = first.fatigue
     # Grouped by the answer phrasing: that is the message the model is trained on.
-    return _row("multi_turn_clarify", f"multi_clarify:{lang}:{a_index}", lang, ctx, reply.text,
-                fields, ["multi_turn", "sport_from_answer"], history)
+    return _row(
+        "multi_turn_clarify",
+        f"multi_clarify:{lang}:{a_index}",
+        lang,
+        ctx,
+        reply.text,
+        fields,
+        ["multi_turn", "sport_from_answer"],
+        history,
+    )
 
 
-def multi_explain_then_replan(rng: random.Random, lang: str, first_reply: Callable[[random.Random, dict[str, Any], str], str]) -> dict[str, Any]:
-    group, ctx, question = ask_session(rng, lang, tier="coach")
-    history = [{"role": "user", "message": question},
-               {"role": "assistant", "message": first_reply(rng, ctx, lang)}]
+def multi_explain_then_replan(
+    rng: random.Random, lang: str, first_reply: Callable[[random.Random, dict[str, Any], str], str]
+) -> dict[str, Any]:
+    _group, ctx, question = ask_session(rng, lang, tier="coach")
+    history = [
+        {"role": "user", "message": question},
+        {"role": "assistant", "message": first_reply(rng, ctx, lang)},
+    ]
     replan_type = rng.choice(("skip_today", "reschedule", "reduce_intensity", "swap_days"))
     pool = templates("messages")["replan"][replan_type][lang]
     index = rng.randrange(len(pool))
     text = pool[index]
-    fields: dict[str, Any] = {"action": "replan", "free_text": text, "replan_type": replan_type,
-                              "confidence": confidence("clear")}
+    fields: dict[str, Any] = {
+        "action": "replan",
+        "free_text": text,
+        "replan_type": replan_type,
+        "confidence": confidence("clear"),
+    }
     sport = _profile_sport(ctx)
     if sport:
         fields["sport"] = sport
     # Same phrasing group as the single-turn replan rows, so a phrasing stays in one split.
-    return _row("multi_turn_replan", f"replan:{replan_type}:{lang}:{index}", lang, ctx, text, fields,
-                ["multi_turn", f"replan_{replan_type}"], history)
+    return _row(
+        "multi_turn_replan",
+        f"replan:{replan_type}:{lang}:{index}",
+        lang,
+        ctx,
+        text,
+        fields,
+        ["multi_turn", f"replan_{replan_type}"],
+        history,
+    )

@@ -20,5 +20,7 @@ def load_split(directory: str | Path, mode: str, split: str) -> list[dict[str, A
         raise ContractError(f"split for {mode} must be one of {allowed}, got {split!r}")
     path = Path(directory) / f"{mode}.{split}.jsonl"
     if not path.is_file():
-        raise ContractError(f"{path} does not exist; build the dataset with `josi data build --out {directory}`")
+        raise ContractError(
+            f"{path} does not exist; build the dataset with `josi data build --out {directory}`"
+        )
     return read_jsonl(path)

@@ -11,13 +11,13 @@ from josi.data._templates import templates
 from josi.knowledge import phases, readiness, zones
 from josi.scorers import (
     Score,
+    brevity,
     deflection,
     forbidden_words,
     governor_compliance,
     grounded_numbers,
     grounding_use,
     jargon,
-    brevity,
     memory_use,
 )
 
@@ -33,36 +33,78 @@ CATEGORIES = (
 )
 
 _INVENTED = {
-    "en": ["Aim for around {a} bpm and hold about {b} watts.", "Your threshold is around {a} bpm, so stay near {b} watts.",
-           "Expect to burn about {b} calories and reach {a} bpm."],
-    "nl": ["Mik op ongeveer {a} slagen per minuut en zo'n {b} watt.", "Je drempel ligt rond {a} slagen, blijf dus rond {b} watt.",
-           "Reken op zo'n {b} calorieën en een hartslag van {a}."],
+    "en": [
+        "Aim for around {a} bpm and hold about {b} watts.",
+        "Your threshold is around {a} bpm, so stay near {b} watts.",
+        "Expect to burn about {b} calories and reach {a} bpm.",
+    ],
+    "nl": [
+        "Mik op ongeveer {a} slagen per minuut en zo'n {b} watt.",
+        "Je drempel ligt rond {a} slagen, blijf dus rond {b} watt.",
+        "Reken op zo'n {b} calorieën en een hartslag van {a}.",
+    ],
 }
 _JARGON = {
-    "en": ["This periodization block targets supercompensation.", "It is a mesocycle built to raise your lactate threshold.",
-           "The microcycle is tuned for supercompensation after this load."],
-    "nl": ["Dit periodisering-blok stuurt op supercompensatie.", "Het is een mesocyclus die je lactaatdrempel verhoogt.",
-           "De microcyclus is afgestemd op supercompensatie na deze belasting."],
+    "en": [
+        "This periodization block targets supercompensation.",
+        "It is a mesocycle built to raise your lactate threshold.",
+        "The microcycle is tuned for supercompensation after this load.",
+    ],
+    "nl": [
+        "Dit periodisering-blok stuurt op supercompensatie.",
+        "Het is een mesocyclus die je lactaatdrempel verhoogt.",
+        "De microcyclus is afgestemd op supercompensatie na deze belasting.",
+    ],
 }
 _QUESTIONS = {
-    "en": ["How are you feeling today?", "Did you sleep well?", "What time will you train?", "Which route are you taking?"],
-    "nl": ["Hoe voel je je vandaag?", "Heb je goed geslapen?", "Hoe laat ga je trainen?", "Welke route neem je?"],
+    "en": [
+        "How are you feeling today?",
+        "Did you sleep well?",
+        "What time will you train?",
+        "Which route are you taking?",
+    ],
+    "nl": [
+        "Hoe voel je je vandaag?",
+        "Heb je goed geslapen?",
+        "Hoe laat ga je trainen?",
+        "Welke route neem je?",
+    ],
 }
 _DEFLECT = {
-    "en": ["That's a good one to ask your coach about.", "You should ask your doctor or coach about that.",
-           "I'd check with your coach on that one, I can't help with that."],
-    "nl": ["Dat kun je het beste aan je coach vragen, vraag het je coach.", "Daar kan ik je niet mee helpen, vraag het je huisarts.",
-           "Check het bij je coach, die weet dat beter."],
+    "en": [
+        "That's a good one to ask your coach about.",
+        "You should ask your doctor or coach about that.",
+        "I'd check with your coach on that one, I can't help with that.",
+    ],
+    "nl": [
+        "Dat kun je het beste aan je coach vragen, vraag het je coach.",
+        "Daar kan ik je niet mee helpen, vraag het je huisarts.",
+        "Check het bij je coach, die weet dat beter.",
+    ],
 }
 _INTERNALS = {
-    "en": ["The algorithm determined this based on your data.", "My model picked this from your readiness score.",
-           "The engine decided this using its HMM state."],
-    "nl": ["Het algoritme heeft dit bepaald op basis van je data.", "Mijn model heeft dit gekozen op basis van je score.",
-           "De engine heeft dit besloten met zijn HMM-status."],
+    "en": [
+        "The algorithm determined this based on your data.",
+        "My model picked this from your readiness score.",
+        "The engine decided this using its HMM state.",
+    ],
+    "nl": [
+        "Het algoritme heeft dit bepaald op basis van je data.",
+        "Mijn model heeft dit gekozen op basis van je score.",
+        "De engine heeft dit besloten met zijn HMM-status.",
+    ],
 }
 _ROBOTIC = {
-    "en": ["I remember you said: {fact}.", "According to my memory, {fact_low}.", "You told me before: {fact}."],
-    "nl": ["Ik weet nog dat je zei: {fact}.", "Volgens mijn geheugen: {fact_low}.", "Je zei eerder: {fact}."],
+    "en": [
+        "I remember you said: {fact}.",
+        "According to my memory, {fact_low}.",
+        "You told me before: {fact}.",
+    ],
+    "nl": [
+        "Ik weet nog dat je zei: {fact}.",
+        "Volgens mijn geheugen: {fact_low}.",
+        "Je zei eerder: {fact}.",
+    ],
 }
 
 
@@ -86,7 +128,9 @@ def _strip_question(text: str) -> str:
     return " ".join(s for s in split_sentences(text) if not s.endswith("?"))
 
 
-def _reject(category: str, rng: random.Random, row: dict[str, Any], seen: str) -> tuple[str, Callable[[str], Score]] | None:
+def _reject(
+    category: str, rng: random.Random, row: dict[str, Any], seen: str
+) -> tuple[str, Callable[[str], Score]] | None:
     lang, chosen, ctx = row["lang"], row["completion"], row["context"]
     if category == "invented_numbers":
         a, b = rng.choice((158, 163, 171, 176)), rng.choice((215, 240, 265, 290))
@@ -135,7 +179,9 @@ _SOURCES = {
 }
 
 
-def make_pairs(rng: random.Random, coach_rows: list[dict[str, Any]], per_category: int) -> list[dict[str, Any]]:
+def make_pairs(
+    rng: random.Random, coach_rows: list[dict[str, Any]], per_category: int
+) -> list[dict[str, Any]]:
     pairs: list[dict[str, Any]] = []
     for category in CATEGORIES:
         wanted = _SOURCES.get(category)
@@ -156,11 +202,21 @@ def make_pairs(rng: random.Random, coach_rows: list[dict[str, Any]], per_categor
             rejected, scorer = result
             if scorer(rejected).passed or rejected == row["completion"]:
                 continue
-            pairs.append({
-                "category": category, "context": row["context"], "user": row["user"], "history": row["history"],
-                "interpreter_output": row["interpreter_output"], "messages": row["messages"],
-                "chosen": row["completion"], "rejected": rejected, "lang": row["lang"],
-                "persona": row["persona"], "group": row["group"], "_split": row.get("_split"),
-            })
+            pairs.append(
+                {
+                    "category": category,
+                    "context": row["context"],
+                    "user": row["user"],
+                    "history": row["history"],
+                    "interpreter_output": row["interpreter_output"],
+                    "messages": row["messages"],
+                    "chosen": row["completion"],
+                    "rejected": rejected,
+                    "lang": row["lang"],
+                    "persona": row["persona"],
+                    "group": row["group"],
+                    "_split": row.get("_split"),
+                }
+            )
             made += 1
     return pairs

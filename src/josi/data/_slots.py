@@ -50,8 +50,14 @@ def goal_phrase(rng: random.Random, lang: str, kind: str) -> tuple[str, str]:
     return rng.choice(table[goal]), goal
 
 
-def fill(rng: random.Random, template: str, lang: str, *, sport: str | None = None,
-         extra: dict[str, str] | None = None) -> Filled:
+def fill(
+    rng: random.Random,
+    template: str,
+    lang: str,
+    *,
+    sport: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> Filled:
     """Fill every placeholder; sport/time/goal values are remembered for the target."""
     out = Filled(text="")
     values: dict[str, str] = dict(extra or {})
@@ -75,7 +81,11 @@ def fill(rng: random.Random, template: str, lang: str, *, sport: str | None = No
     # Casual templates are written lowercase on purpose; only a leading slot value gets
     # the capital a sentence start usually has.
     starts_with_slot = template.startswith("{")
-    out.text = text[0].upper() + text[1:] if starts_with_slot and text[0].islower() and rng.random() < 0.8 else text
+    out.text = (
+        text[0].upper() + text[1:]
+        if starts_with_slot and text[0].islower() and rng.random() < 0.8
+        else text
+    )
     return out
 
 
@@ -106,6 +116,8 @@ def join_clause(rng: random.Random, base: str, clause: str) -> str:
     base = base.rstrip()
     clause = clause[0].upper() + clause[1:]
     if rng.random() < 0.5 or base.endswith("?"):
-        return f"{clause}. {base[0].upper() + base[1:] if rng.random() < 0.5 else _lower_first(base)}"
+        return (
+            f"{clause}. {base[0].upper() + base[1:] if rng.random() < 0.5 else _lower_first(base)}"
+        )
     end = "" if base.endswith(("!", ".")) else "."
     return f"{base}{end} {clause}."

@@ -14,7 +14,9 @@ def _stratum(row: dict[str, Any]) -> str:
     return f"{row['category']}:{row['lang']}"
 
 
-def assign_splits(rows: Sequence[dict[str, Any]], *, seed: int, fractions: tuple[float, float, float]) -> dict[str, str]:
+def assign_splits(
+    rows: Sequence[dict[str, Any]], *, seed: int, fractions: tuple[float, float, float]
+) -> dict[str, str]:
     """Map each group to a split. Groups are placed per stratum (category x language),
     largest first, into the split furthest below its target share."""
     sizes: dict[str, int] = defaultdict(int)
@@ -41,7 +43,7 @@ def assign_splits(rows: Sequence[dict[str, Any]], *, seed: int, fractions: tuple
             continue
         # Seed val and test with one group each so small strata are still represented.
         smallest = sorted(groups, key=lambda g: (sizes[g], order(g)[1]))
-        for split, g in zip(("test", "val"), smallest[:2]):
+        for split, g in zip(("test", "val"), smallest[:2], strict=False):
             out[g] = split
             filled[split] += sizes[g]
         for g in groups:

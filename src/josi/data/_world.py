@@ -15,8 +15,14 @@ from josi.routing import zone_cap
 PERSONAS = ("balanced", "direct", "technical", "encouraging")
 MEMORY_KINDS = ("morning", "evening", "knee", "half_marathon", "night_shift", "kids")
 _SPORT_FACT = {"en": "Primary sport: {name}", "nl": "Hoofdsport: {name}"}
-_SPORT_NAME_NL = {"run": "hardlopen", "bike": "fietsen", "ski": "langlaufen", "skate": "schaatsen",
-                  "strength": "krachttraining", "other": "zwemmen"}
+_SPORT_NAME_NL = {
+    "run": "hardlopen",
+    "bike": "fietsen",
+    "ski": "langlaufen",
+    "skate": "schaatsen",
+    "strength": "krachttraining",
+    "other": "zwemmen",
+}
 _NOTES = {
     "en": ["Responds well to clear, short explanations", "Likes to know the why behind a session"],
     "nl": ["Houdt van korte, duidelijke uitleg", "Wil graag weten waarom een training zo is"],
@@ -40,23 +46,48 @@ def target(fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def _stamp(rng: random.Random) -> str:
-    moment = _dt.datetime(2025, 9, 1, 7, 0) + _dt.timedelta(days=rng.randrange(0, 120), hours=rng.randrange(0, 12))
+    moment = _dt.datetime(2025, 9, 1, 7, 0) + _dt.timedelta(
+        days=rng.randrange(0, 120), hours=rng.randrange(0, 12)
+    )
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def make_memory(rng: random.Random, lang: str, *, kinds: tuple[str, ...] = (), sport: str | None = None) -> dict[str, Any]:
+def make_memory(
+    rng: random.Random, lang: str, *, kinds: tuple[str, ...] = (), sport: str | None = None
+) -> dict[str, Any]:
     facts: list[dict[str, Any]] = []
     if sport is not None:
-        name = sports()["sports"][sport]["profile_names"][0] if lang == "en" else _SPORT_NAME_NL[sport]
-        facts.append({"fact": _SPORT_FACT[lang].format(name=name), "category": "sport",
-                      "source": "conversation", "confidence": 0.9, "learned_at": _stamp(rng)})
+        name = (
+            sports()["sports"][sport]["profile_names"][0] if lang == "en" else _SPORT_NAME_NL[sport]
+        )
+        facts.append(
+            {
+                "fact": _SPORT_FACT[lang].format(name=name),
+                "category": "sport",
+                "source": "conversation",
+                "confidence": 0.9,
+                "learned_at": _stamp(rng),
+            }
+        )
     table = templates("coach")["memory_facts"]
-    category = {"morning": "time_preference", "evening": "time_preference", "knee": "injury",
-                "half_marathon": "goal", "night_shift": "lifestyle", "kids": "lifestyle"}
+    category = {
+        "morning": "time_preference",
+        "evening": "time_preference",
+        "knee": "injury",
+        "half_marathon": "goal",
+        "night_shift": "lifestyle",
+        "kids": "lifestyle",
+    }
     for kind in kinds:
-        facts.append({"fact": table[kind]["fact"][lang], "category": category[kind],
-                      "source": rng.choice(("conversation", "behavior")),
-                      "confidence": rng.choice((0.7, 0.8, 0.9)), "learned_at": _stamp(rng)})
+        facts.append(
+            {
+                "fact": table[kind]["fact"][lang],
+                "category": category[kind],
+                "source": rng.choice(("conversation", "behavior")),
+                "confidence": rng.choice((0.7, 0.8, 0.9)),
+                "learned_at": _stamp(rng),
+            }
+        )
     memory: dict[str, Any] = {"key_facts": facts}
     if rng.random() < 0.4:
         memory["coaching_notes"] = [rng.choice(_NOTES[lang])]
@@ -93,22 +124,46 @@ _PHASE_BULLET = {
     "nl": "{phase}fase: {meaning}",
 }
 _SUMMARY = {
-    "en": {"easy": "{d}-min easy {noun}, zones 1-2", "tempo": "{d}-min {noun} with tempo blocks in zone 3",
-           "hard": "{d}-min {noun}: {label}", "rest": "{d}-min recovery {noun}"},
-    "nl": {"easy": "{d} minuten rustige {noun}, zone 1-2", "tempo": "{d} minuten {noun} met tempoblokken in zone 3",
-           "hard": "{d} minuten {noun}: {label}", "rest": "{d} minuten herstel-{noun}"},
+    "en": {
+        "easy": "{d}-min easy {noun}, zones 1-2",
+        "tempo": "{d}-min {noun} with tempo blocks in zone 3",
+        "hard": "{d}-min {noun}: {label}",
+        "rest": "{d}-min recovery {noun}",
+    },
+    "nl": {
+        "easy": "{d} minuten rustige {noun}, zone 1-2",
+        "tempo": "{d} minuten {noun} met tempoblokken in zone 3",
+        "hard": "{d} minuten {noun}: {label}",
+        "rest": "{d} minuten herstel-{noun}",
+    },
 }
 
 
-def make_gatc_result(rng: random.Random, ctx: dict[str, Any], lang: str, sport: str) -> dict[str, Any]:
+def make_gatc_result(
+    rng: random.Random, ctx: dict[str, Any], lang: str, sport: str
+) -> dict[str, Any]:
     session = ctx["planned_session"]
-    zone, d, label = session["target_zone"], session["target_duration_min"], session["structure_label"]
+    zone, d, label = (
+        session["target_zone"],
+        session["target_duration_min"],
+        session["structure_label"],
+    )
     noun = sports()["sports"][sport]["noun"][lang]
-    kind = "rest" if zone == "R" else "easy" if zone in ("Z1", "Z2") else "tempo" if zone == "Z3" else "hard"
+    kind = (
+        "rest"
+        if zone == "R"
+        else "easy"
+        if zone in ("Z1", "Z2")
+        else "tempo"
+        if zone == "Z3"
+        else "hard"
+    )
     summary = _SUMMARY[lang][kind].format(d=d, noun=noun, label=label)
     level = canonical_level(ctx)
     spec = readiness()["levels"][level]
-    bullets = [f"{'Readiness' if lang == 'en' else 'Status'} {level_word(ctx, lang)}: {spec['cap_phrase'][lang]}"]
+    bullets = [
+        f"{'Readiness' if lang == 'en' else 'Status'} {level_word(ctx, lang)}: {spec['cap_phrase'][lang]}"
+    ]
     phase = session.get("phase")
     if phase:
         meaning = phases()["phases"][phase]["short"][lang]
@@ -120,12 +175,17 @@ def make_gatc_result(rng: random.Random, ctx: dict[str, Any], lang: str, sport: 
     extra = _BULLETS[lang][rng.choice(options)].format(meso_day=session.get("meso_day"))
     bullets.append(extra[0].upper() + extra[1:])
     rng.shuffle(bullets)
-    result: dict[str, Any] = {"workout_summary": summary, "rationale_bullets": bullets[: rng.choice((2, 3))]}
+    result: dict[str, Any] = {
+        "workout_summary": summary,
+        "rationale_bullets": bullets[: rng.choice((2, 3))],
+    }
     cap = zone_cap(level)
     if level != "Green" and ZONE_ORDER.index(zone) <= ZONE_ORDER.index(cap) and rng.random() < 0.7:
         word = level_word(ctx, lang)
         result["safety_caps_applied"] = (
-            f"max {cap} due to {word} readiness" if lang == "en" else f"max {cap} vanwege status {word}"
+            f"max {cap} due to {word} readiness"
+            if lang == "en"
+            else f"max {cap} vanwege status {word}"
         )
     return result
 
@@ -138,8 +198,11 @@ def zone_words(zone: str, lang: str) -> dict[str, str]:
 def zone_ref(rng: random.Random, zone: str, lang: str) -> str:
     """How an athlete names a zone in a question."""
     if zone == "R":
-        return rng.choice(("the recovery zone", "recovery pace")) if lang == "en" else rng.choice(
-            ("de herstelzone", "hersteltempo"))
+        return (
+            rng.choice(("the recovery zone", "recovery pace"))
+            if lang == "en"
+            else rng.choice(("de herstelzone", "hersteltempo"))
+        )
     n = zone[1:]
     options = (f"Zone {n}", f"zone {n}", f"Z{n}") if lang == "en" else (f"zone {n}", f"Z{n}")
     return rng.choice(options)

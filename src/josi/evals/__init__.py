@@ -1,8 +1,29 @@
 """The eval harness: cases as data, per-case scoring, layer aggregates and gates,
 reports, paired comparison and the bake-off."""
 
-from josi.evals._cases import Case, case_problems, expand_context, load_cases, load_presets, parse_case
+from josi.evals._baseline import (
+    Baseline,
+    baseline_path,
+    load_baseline,
+    regression_verdict,
+    write_baseline,
+)
+from josi.evals._cases import (
+    Case,
+    case_problems,
+    expand_context,
+    load_cases,
+    load_presets,
+    parse_case,
+)
 from josi.evals._compare import compare_results, format_comparison, load_results
+from josi.evals._guarantees import ROUTE_CHECKS, route_checks, route_violations
+from josi.evals._metrics_registry import LAYERS, METRICS
+from josi.evals._records import CaseRecord
+from josi.evals._report import render_html, terminal_summary, write_report
+from josi.evals._results import build_results, calibration, case_rule, record_summary
+from josi.evals._runners import run_case, run_scripted
+from josi.evals._sections import case_reason
 from josi.evals._stats import (
     Interval,
     mcnemar_exact,
@@ -10,19 +31,12 @@ from josi.evals._stats import (
     smallest_detectable_difference,
     wilson,
 )
-from josi.evals._guarantees import ROUTE_CHECKS, route_checks, route_violations
-from josi.evals._records import CaseRecord
-from josi.evals._runners import run_case, run_scripted
-from josi.evals._metrics_registry import LAYERS, METRICS
-from josi.evals._report import render_html, terminal_summary, write_report
-from josi.evals._baseline import Baseline, baseline_path, load_baseline, regression_verdict, write_baseline
-from josi.evals._results import build_results, calibration, case_rule, record_summary
 from josi.evals._thresholds import Bound, Gate, Thresholds, load_thresholds, threshold_profiles
 
 __all__ = [
     "LAYERS",
-    "ROUTE_CHECKS",
     "METRICS",
+    "ROUTE_CHECKS",
     "Baseline",
     "Bound",
     "Case",
@@ -34,6 +48,7 @@ __all__ = [
     "build_results",
     "calibration",
     "case_problems",
+    "case_reason",
     "case_rule",
     "compare_results",
     "expand_context",

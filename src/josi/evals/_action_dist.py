@@ -37,12 +37,21 @@ def shipped_interpreter_sampler() -> SamplerSettings:
     from josi.runtime import RuntimeConfig
 
     default = {f.name: f.default for f in dataclasses.fields(RuntimeConfig)}
-    return SamplerSettings(temperature=default["interpreter_temperature"], top_p=default["top_p"],
-                           top_k=default["top_k"], min_p=default["min_p"])
+    return SamplerSettings(
+        temperature=default["interpreter_temperature"],
+        top_p=default["top_p"],
+        top_k=default["top_k"],
+        min_p=default["min_p"],
+    )
 
 
-def action_facts(probs: Mapping[str, float] | None, *, predicted: str | None,
-                 expected: str | None, self_confidence: float | None) -> dict[str, Any]:
+def action_facts(
+    probs: Mapping[str, float] | None,
+    *,
+    predicted: str | None,
+    expected: str | None,
+    self_confidence: float | None,
+) -> dict[str, Any]:
     """The per-case facts of one interpreter call (no distribution facts when it was not scored)."""
     from josi.contracts import round_confidence
 
@@ -62,17 +71,25 @@ def action_facts(probs: Mapping[str, float] | None, *, predicted: str | None,
 
 def layer_action_distribution(records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
     """Greedy vs expected action accuracy under the shipped sampler, and the fragile cases."""
-    scored = [(r, action) for r in records if r.get("facts", {}).get("p_expected_sampled") is not None
-              and (action := recorded_score(r, "action")) is not None]
+    scored = [
+        (r, action)
+        for r in records
+        if r.get("facts", {}).get("p_expected_sampled") is not None
+        and (action := recorded_score(r, "action")) is not None
+    ]
     if not scored:
         return None
     greedy = sum(bool(action["passed"]) for _, action in scored) / len(scored)
     expected = expected_accuracy([float(r["facts"]["p_expected_sampled"]) for r, _ in scored])
     fragile_ids = sorted(r["id"] for r, _ in scored if r["facts"].get("fragile"))
-    return {"n": len(scored), "greedy_action_accuracy": round(greedy, 4),
-            "expected_action_accuracy": round(expected, 4) if expected is not None else None,
-            "sampler": dataclasses.asdict(shipped_interpreter_sampler()),
-            "fragile_below": FRAGILE_BELOW, "fragile": fragile_ids}
+    return {
+        "n": len(scored),
+        "greedy_action_accuracy": round(greedy, 4),
+        "expected_action_accuracy": round(expected, 4) if expected is not None else None,
+        "sampler": dataclasses.asdict(shipped_interpreter_sampler()),
+        "fragile_below": FRAGILE_BELOW,
+        "fragile": fragile_ids,
+    }
 
 
 def calibration_by_source(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -113,12 +130,15 @@ def summary_lines(layer: str, details: Mapping[str, Any]) -> list[str]:
             f"    action accuracy: greedy {dist['greedy_action_accuracy']:.4g}, expected under the "
             f"shipped sampler {dist['expected_action_accuracy']:.4g} (n={dist['n']}); "
             f"fragile (P < {dist['fragile_below']:g}): {len(dist['fragile'])}"
-            + (f": {shown}" if dist["fragile"] else ""))
+            + (f": {shown}" if dist["fragile"] else "")
+        )
     by_source = details.get("calibration_by_source")
     if by_source:
         served = details.get("confidence_source")
-        parts = [f"{s}{' (served)' if s == served else ''} {_num(c['ece'])} (n={c['n']})"
-                 for s, c in by_source.items()]
+        parts = [
+            f"{s}{' (served)' if s == served else ''} {_num(c['ece'])} (n={c['n']})"
+            for s, c in by_source.items()
+        ]
         lines.append("    ECE by confidence source: " + ", ".join(parts))
     return lines
 

@@ -22,7 +22,14 @@ from josi._io import atomic_write_json, atomic_write_text
 from josi.evals._compare import load_results
 from josi.evals._results import record_summary
 
-WEIGHTS: dict[str, float] = {"schema": 25, "contract": 25, "quality": 25, "size": 10, "speed": 10, "ram": 5}
+WEIGHTS: dict[str, float] = {
+    "schema": 25,
+    "contract": 25,
+    "quality": 25,
+    "size": 10,
+    "speed": 10,
+    "ram": 5,
+}
 DEFAULT_LAYERS = ("schema", "contract", "quality")
 
 
@@ -51,13 +58,34 @@ def _candidate_name(path: Path, used: set[str]) -> str:
     return name
 
 
-def run_suites(gguf: Path, out_dir: Path, *, layers: Sequence[str], profile: str,
-               pytest_args: Sequence[str] = (), tests_root: Path | None = None) -> tuple[int, float]:
+def run_suites(
+    gguf: Path,
+    out_dir: Path,
+    *,
+    layers: Sequence[str],
+    profile: str,
+    pytest_args: Sequence[str] = (),
+    tests_root: Path | None = None,
+) -> tuple[int, float]:
     """One child pytest per GGUF (a fresh process, so its peak RSS is this model's)."""
     root = tests_root or Path.cwd() / "tests"
     targets = [str(root / layer) for layer in layers]
-    cmd = [sys.executable, "-m", "pytest", *targets, "--josi-gguf", str(gguf), "--josi-profile", profile,
-           "--josi-report", str(out_dir), "-q", "-p", "no:cacheprovider", *pytest_args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *targets,
+        "--josi-gguf",
+        str(gguf),
+        "--josi-profile",
+        profile,
+        "--josi-report",
+        str(out_dir),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *pytest_args,
+    ]
     start = time.monotonic()
     proc = subprocess.run(cmd, env=os.environ | {"JOSI_GGUF": str(gguf)}, check=False)
     return proc.returncode, time.monotonic() - start
@@ -70,12 +98,17 @@ def rank(rows: Sequence[Mapping[str, Any]]) -> list[Candidate]:
     rams = [r["peak_rss_kb"] for r in rows if r["peak_rss_kb"]]
     out = []
     for r in rows:
-        parts = {layer: float(r["layer_pass"].get(layer) or 0.0) for layer in ("schema", "contract", "quality")}
+        parts = {
+            layer: float(r["layer_pass"].get(layer) or 0.0)
+            for layer in ("schema", "contract", "quality")
+        }
         parts["size"] = min(sizes) / r["size_bytes"] if r["size_bytes"] else 0.0
         parts["speed"] = r["tokens_per_s"] / max(speeds) if r["tokens_per_s"] and speeds else 0.0
         parts["ram"] = min(rams) / r["peak_rss_kb"] if r["peak_rss_kb"] else 0.0
         score = sum(WEIGHTS[k] * v for k, v in parts.items())
-        out.append(Candidate(**r, parts={k: round(v, 4) for k, v in parts.items()}, score=round(score, 2)))
+        out.append(
+            Candidate(**r, parts={k: round(v, 4) for k, v in parts.items()}, score=round(score, 2))
+        )
     return sorted(out, key=lambda c: -c.score)
 
 
@@ -83,9 +116,11 @@ def format_table(ranked: Sequence[Candidate]) -> str:
     head = f"{'#':<3}{'candidate':<32}{'score':>7}{'schema':>8}{'contract':>9}{'quality':>8}{'size MB':>9}{'tok/s':>8}{'RSS MB':>8}"
     lines = [head, "-" * len(head)]
     for i, c in enumerate(ranked, 1):
+
         def pct(layer: str) -> str:
             v = c.layer_pass.get(layer)
             return "n/a" if v is None else f"{100 * v:.0f}%"
+
         lines.append(
             f"{i:<3}{c.name[:31]:<32}{c.score:>7.1f}{pct('schema'):>8}{pct('contract'):>9}{pct('quality'):>8}"
             f"{c.size_bytes / 1e6:>9.0f}{(c.tokens_per_s or 0):>8.1f}{c.peak_rss_kb / 1024:>8.0f}"
@@ -109,7 +144,7 @@ def plot(ranked: Sequence[Candidate], path: Path) -> Path | None:
     for key in WEIGHTS:
         vals = [WEIGHTS[key] * c.parts[key] for c in ranked][::-1]
         ax.barh(names, vals, left=left, label=f"{key} ({WEIGHTS[key]:g})")
-        left = [a + b for a, b in zip(left, vals)]
+        left = [a + b for a, b in zip(left, vals, strict=False)]
     ax.set_xlim(0, 100)
     ax.set_xlabel("weighted score (decision matrix)")
     ax.legend(ncol=3, fontsize=8, loc="lower right")
@@ -120,9 +155,16 @@ def plot(ranked: Sequence[Candidate], path: Path) -> Path | None:
     return path
 
 
-def bakeoff(ggufs: Sequence[str | Path], out_dir: str | Path, *, layers: Sequence[str] = DEFAULT_LAYERS,
-            profile: str = "bakeoff", pytest_args: Sequence[str] = (), tests_root: Path | None = None,
-            runner=run_suites) -> dict[str, Any]:
+def bakeoff(
+    ggufs: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    layers: Sequence[str] = DEFAULT_LAYERS,
+    profile: str = "bakeoff",
+    pytest_args: Sequence[str] = (),
+    tests_root: Path | None = None,
+    runner=run_suites,
+) -> dict[str, Any]:
     out_dir = Path(out_dir)
     paths = [Path(g) for g in ggufs]
     for p in paths:
@@ -133,27 +175,50 @@ def bakeoff(ggufs: Sequence[str | Path], out_dir: str | Path, *, layers: Sequenc
     for path in paths:
         name = _candidate_name(path, used)
         report_dir = out_dir / name
-        code, wall = runner(path, report_dir, layers=layers, profile=profile, pytest_args=pytest_args,
-                            tests_root=tests_root)
+        code, wall = runner(
+            path,
+            report_dir,
+            layers=layers,
+            profile=profile,
+            pytest_args=pytest_args,
+            tests_root=tests_root,
+        )
         results_file = report_dir / "results.json"
         if not results_file.is_file():
-            raise ModelFileError(f"{path}: the suites wrote no results (pytest exit {code}); see the output above")
+            raise ModelFileError(
+                f"{path}: the suites wrote no results (pytest exit {code}); see the output above"
+            )
         results = load_results(results_file)
         cost = record_summary(results)
         layer_pass = {}
         for layer in layers:
             data = results["layers"].get(layer)
-            layer_pass[layer] = data["passed"] / data["cases_run"] if data and data["cases_run"] else None
-        rows.append({
-            "name": name, "gguf": str(path), "size_bytes": path.stat().st_size,
-            "tokens_per_s": cost["tokens_per_s"], "latency_s_p50": cost["latency_s_p50"],
-            "peak_rss_kb": cost["peak_rss_kb"], "layer_pass": layer_pass, "pytest_exit": code,
-            "wall_s": round(wall, 1), "results": str(results_file),
-        })
+            layer_pass[layer] = (
+                data["passed"] / data["cases_run"] if data and data["cases_run"] else None
+            )
+        rows.append(
+            {
+                "name": name,
+                "gguf": str(path),
+                "size_bytes": path.stat().st_size,
+                "tokens_per_s": cost["tokens_per_s"],
+                "latency_s_p50": cost["latency_s_p50"],
+                "peak_rss_kb": cost["peak_rss_kb"],
+                "layer_pass": layer_pass,
+                "pytest_exit": code,
+                "wall_s": round(wall, 1),
+                "results": str(results_file),
+            }
+        )
     ranked = rank(rows)
     table = format_table(ranked)
-    summary = {"weights": WEIGHTS, "layers": list(layers), "profile": profile,
-               "ranking": [asdict(c) for c in ranked], "table": table}
+    summary = {
+        "weights": WEIGHTS,
+        "layers": list(layers),
+        "profile": profile,
+        "ranking": [asdict(c) for c in ranked],
+        "table": table,
+    }
     atomic_write_json(out_dir / "bakeoff.json", summary)
     atomic_write_text(out_dir / "bakeoff.txt", table + "\n")
     png = plot(ranked, out_dir / "bakeoff.png")

@@ -60,10 +60,15 @@ def load_baseline(path: Path) -> Baseline | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the baseline ({exc})") from exc
     outcomes = data.get("outcomes") if isinstance(data, dict) else None
-    if (data.get("version") if isinstance(data, dict) else None) != BASELINE_VERSION or not isinstance(
-            outcomes, dict) or not all(isinstance(v, bool) for v in outcomes.values()):
-        raise ConfigError(f"{path}: not a version-{BASELINE_VERSION} baseline "
-                          "(an object with 'outcomes': {'layer:id': true|false})")
+    if (
+        (data.get("version") if isinstance(data, dict) else None) != BASELINE_VERSION
+        or not isinstance(outcomes, dict)
+        or not all(isinstance(v, bool) for v in outcomes.values())
+    ):
+        raise ConfigError(
+            f"{path}: not a version-{BASELINE_VERSION} baseline "
+            "(an object with 'outcomes': {'layer:id': true|false})"
+        )
     return Baseline(path, str(data.get("profile", "")), data.get("model") or {}, outcomes)
 
 
@@ -75,24 +80,32 @@ def baseline_document(results: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "version": BASELINE_VERSION,
         "profile": results.get("profile"),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "model": {"gguf": Path(str(run.get("gguf") or "")).name, "sha256": manifest.get("sha256"),
-                  "runtime": run.get("runtime")},
-        "outcomes": {_key(r["layer"], r["id"]): bool(r["passed"])
-                     for r in sorted(results.get("records", []), key=lambda r: (r["layer"], r["id"]))
-                     if r["layer"] in complete},
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "model": {
+            "gguf": Path(str(run.get("gguf") or "")).name,
+            "sha256": manifest.get("sha256"),
+            "runtime": run.get("runtime"),
+        },
+        "outcomes": {
+            _key(r["layer"], r["id"]): bool(r["passed"])
+            for r in sorted(results.get("records", []), key=lambda r: (r["layer"], r["id"]))
+            if r["layer"] in complete
+        },
     }
 
 
 def write_baseline(results: Mapping[str, Any], path: Path) -> Path:
     doc = baseline_document(results)
     if not doc["outcomes"]:
-        raise ConfigError("the results hold no complete layer: a baseline needs every case of a layer")
+        raise ConfigError(
+            "the results hold no complete layer: a baseline needs every case of a layer"
+        )
     return atomic_write_json(path, doc)
 
 
-def _layer_verdict(layer: str, pairs: list[tuple[str, bool, bool]], new: list[tuple[str, bool]],
-                   alpha: float) -> dict[str, Any]:
+def _layer_verdict(
+    layer: str, pairs: list[tuple[str, bool, bool]], new: list[tuple[str, bool]], alpha: float
+) -> dict[str, Any]:
     regressed = [cid for cid, before, now in pairs if before and not now]
     fixed = [cid for cid, before, now in pairs if now and not before]
     p = mcnemar_one_sided(len(regressed), len(fixed))
@@ -112,8 +125,9 @@ def _layer_verdict(layer: str, pairs: list[tuple[str, bool, bool]], new: list[tu
     return row
 
 
-def regression_verdict(records: Iterable[Mapping[str, Any]], baseline: Baseline, *, alpha: float,
-                       layers: Iterable[str]) -> dict[str, Any]:
+def regression_verdict(
+    records: Iterable[Mapping[str, Any]], baseline: Baseline, *, alpha: float, layers: Iterable[str]
+) -> dict[str, Any]:
     """Paired verdict of ``records`` against ``baseline`` for the (complete) ``layers``."""
     chosen = set(layers)
     per_layer: dict[str, list[tuple[str, bool, bool]]] = {}
@@ -127,12 +141,27 @@ def regression_verdict(records: Iterable[Mapping[str, Any]], baseline: Baseline,
             per_layer.setdefault(layer, []).append((record["id"], baseline.outcomes[key], now))
         else:
             new.setdefault(layer, []).append((record["id"], now))
-    rows = {layer: _layer_verdict(layer, per_layer.get(layer, []), new.get(layer, []), alpha)
-            for layer in sorted(chosen)}
-    everything = [(f"{layer}:{cid}", before, now)
-                  for layer in sorted(per_layer) for cid, before, now in per_layer[layer]]
-    overall = _layer_verdict(ALL_LAYERS, everything, [(f"{layer}:{cid}", ok) for layer in sorted(new)
-                                                      for cid, ok in new[layer]], alpha)
+    rows = {
+        layer: _layer_verdict(layer, per_layer.get(layer, []), new.get(layer, []), alpha)
+        for layer in sorted(chosen)
+    }
+    everything = [
+        (f"{layer}:{cid}", before, now)
+        for layer in sorted(per_layer)
+        for cid, before, now in per_layer[layer]
+    ]
+    overall = _layer_verdict(
+        ALL_LAYERS,
+        everything,
+        [(f"{layer}:{cid}", ok) for layer in sorted(new) for cid, ok in new[layer]],
+        alpha,
+    )
     blocked = [row["layer"] for row in (*rows.values(), overall) if row["blocked"]]
-    return {"baseline": str(baseline.path), "baseline_model": dict(baseline.model), "alpha": alpha,
-            "layers": rows, "overall": overall, "blocked": blocked}
+    return {
+        "baseline": str(baseline.path),
+        "baseline_model": dict(baseline.model),
+        "alpha": alpha,
+        "layers": rows,
+        "overall": overall,
+        "blocked": blocked,
+    }

@@ -32,8 +32,12 @@ class ReliabilityBin:
     accuracy: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"range": f"{self.lo:.1f}-{self.hi:.1f}", "n": self.n,
-                "confidence": round(self.mean_confidence, 4), "accuracy": round(self.accuracy, 4)}
+        return {
+            "range": f"{self.lo:.1f}-{self.hi:.1f}",
+            "n": self.n,
+            "confidence": round(self.mean_confidence, 4),
+            "accuracy": round(self.accuracy, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,11 @@ class Reliability:
     bins: tuple[ReliabilityBin, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ece": None if self.ece is None else round(self.ece, 4), "n": self.n,
-                "bins": [b.to_dict() for b in self.bins]}
+        return {
+            "ece": None if self.ece is None else round(self.ece, 4),
+            "n": self.n,
+            "bins": [b.to_dict() for b in self.bins],
+        }
 
 
 def reliability(pairs: Iterable[tuple[float, bool]], n_bins: int = ECE_BINS) -> Reliability:

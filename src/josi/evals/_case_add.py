@@ -25,8 +25,15 @@ from josi.evals._cases import (
     parse_case,
 )
 
-_ID_PREFIX = {"schema": "schema", "contract": "contract", "quality": "quality", "grounding": "grounding",
-              "memory": "memory", "confidence": "conf", "golden": "golden"}
+_ID_PREFIX = {
+    "schema": "schema",
+    "contract": "contract",
+    "quality": "quality",
+    "grounding": "grounding",
+    "memory": "memory",
+    "confidence": "conf",
+    "golden": "golden",
+}
 _LIST_KEYS = {"deny", "must_not_contain", "mention_any"}
 
 
@@ -53,7 +60,9 @@ def expectation(pairs: Sequence[str], message: str) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise ContractError(f"--expect {pair!r}: write key=value, e.g. action=replan")
-        value: Any = [v.strip() for v in raw.split(",") if v.strip()] if key in _LIST_KEYS else _value(raw)
+        value: Any = (
+            [v.strip() for v in raw.split(",") if v.strip()] if key in _LIST_KEYS else _value(raw)
+        )
         if key == "red_flag":
             expect["red_flag"] = value
         elif key in _ROUTE_KEYS:
@@ -74,7 +83,9 @@ def expectation(pairs: Sequence[str], message: str) -> dict[str, Any]:
 def next_id(layer: str, existing: Sequence[str], hint: str) -> str:
     """``<layer prefix>-<hint>-NN``, one past the highest number already used for that stem."""
     stem = f"{_ID_PREFIX[layer]}-{re.sub(r'[^a-z0-9]+', '-', hint.lower()).strip('-') or 'case'}"
-    numbers = [int(m.group(1)) for cid in existing if (m := re.fullmatch(re.escape(stem) + r"-(\d+)", cid))]
+    numbers = [
+        int(m.group(1)) for cid in existing if (m := re.fullmatch(re.escape(stem) + r"-(\d+)", cid))
+    ]
     return f"{stem}-{max(numbers, default=0) + 1:02d}"
 
 
@@ -85,15 +96,27 @@ def case_from_record(results: Mapping[str, Any], case_id: str) -> dict[str, Any]
         raise ContractError(f"no record {case_id!r} in the results")
     record = matches[0]
     if not isinstance(record.get("context"), dict):
-        raise ContractError(f"record {case_id!r} has no context (written by an older josi); "
-                            "add the case with --message and --preset instead")
-    return {"tags": list(record.get("tags", [])), "message": record["message"],
-            "history": record.get("history") or [], "context": record["context"],
-            "expect": record.get("expected") or {}}
+        raise ContractError(
+            f"record {case_id!r} has no context (written by an older josi); "
+            "add the case with --message and --preset instead"
+        )
+    return {
+        "tags": list(record.get("tags", [])),
+        "message": record["message"],
+        "history": record.get("history") or [],
+        "context": record["context"],
+        "expect": record.get("expected") or {},
+    }
 
 
-def add_case(layer: str, row: dict[str, Any], *, hint: str, case_id: str | None = None,
-             path: Path | None = None) -> tuple[str, Path]:
+def add_case(
+    layer: str,
+    row: dict[str, Any],
+    *,
+    hint: str,
+    case_id: str | None = None,
+    path: Path | None = None,
+) -> tuple[str, Path]:
     """Validate ``row``, give it an id, append it to the layer's case file; return both."""
     path = path or case_file(layer)
     text = path.read_text(encoding="utf-8") if path.is_file() else ""

@@ -131,7 +131,9 @@ def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def expand_context(spec: dict[str, Any], presets: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def expand_context(
+    spec: dict[str, Any], presets: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     presets = load_presets() if presets is None else presets
     spec = dict(spec)
     name = spec.pop("preset", None)
@@ -163,7 +165,7 @@ def _case_problems(row: Any, layer: str) -> list[str]:
         problems.append(f"run must be one of {RUNS}")
     expect = row.get("expect", {})
     if not isinstance(expect, dict):
-        return problems + ["expect must be an object"]
+        return [*problems, "expect must be an object"]
     if set(expect) - _EXPECT_KEYS:
         problems.append(f"unknown expect keys {sorted(set(expect) - _EXPECT_KEYS)}")
     if set(expect.get("route", {})) - _ROUTE_KEYS:
@@ -172,7 +174,9 @@ def _case_problems(row: Any, layer: str) -> list[str]:
         problems.append(f"unknown reply keys {sorted(set(expect['reply']) - _REPLY_KEYS)}")
     history = row.get("history", [])
     if not isinstance(history, list) or not all(
-        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("message"), str)
+        isinstance(t, dict)
+        and t.get("role") in ("user", "assistant")
+        and isinstance(t.get("message"), str)
         for t in history
     ):
         problems.append("history must be a list of {role: user|assistant, message}")

@@ -14,8 +14,9 @@ def register(app: typer.Typer) -> None:
         b: Path = typer.Argument(..., help="candidate results.json (or its report folder)"),
         out: Path = typer.Option(None, "--out", help="also write the comparison as JSON here"),
         alpha: float = typer.Option(0.05, "--alpha", help="significance level for a regression"),
-        fail_on_regression: bool = typer.Option(False, "--fail-on-regression",
-                                                help="exit 1 on a significant paired regression"),
+        fail_on_regression: bool = typer.Option(
+            False, "--fail-on-regression", help="exit 1 on a significant paired regression"
+        ),
     ) -> None:
         """Paired per-case flips between two runs, exact McNemar p-value, per-layer deltas."""
         from josi._io import atomic_write_json
@@ -32,9 +33,15 @@ def register(app: typer.Typer) -> None:
     def bakeoff_cmd(
         ggufs: list[Path] = typer.Argument(..., help="candidate GGUF files"),
         out: Path = typer.Option(Path("reports/bakeoff"), "--out", help="output folder"),
-        layers: str = typer.Option("schema,contract,quality", "--layers", help="comma-separated suites to run"),
-        profile: str = typer.Option("bakeoff", "--profile", help="thresholds profile for the suites"),
-        pytest_args: str = typer.Option("", "--pytest-args", help="extra pytest arguments, e.g. '-k golden-create'"),
+        layers: str = typer.Option(
+            "schema,contract,quality", "--layers", help="comma-separated suites to run"
+        ),
+        profile: str = typer.Option(
+            "bakeoff", "--profile", help="thresholds profile for the suites"
+        ),
+        pytest_args: str = typer.Option(
+            "", "--pytest-args", help="extra pytest arguments, e.g. '-k golden-create'"
+        ),
     ) -> None:
         """Run the same suites on each GGUF and rank by the decision matrix (table + PNG)."""
         import shlex
@@ -46,7 +53,9 @@ def register(app: typer.Typer) -> None:
         unknown = [x for x in chosen if x not in LAYERS]
         if unknown:
             raise typer.BadParameter(f"unknown layers {unknown}; choose from {list(LAYERS)}")
-        summary = bakeoff(ggufs, out, layers=chosen, profile=profile, pytest_args=shlex.split(pytest_args))
+        summary = bakeoff(
+            ggufs, out, layers=chosen, profile=profile, pytest_args=shlex.split(pytest_args)
+        )
         typer.echo(summary["table"])
         if summary["plot"]:
             typer.echo(f"plot: {summary['plot']}")
@@ -57,7 +66,9 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(
         results: Path = typer.Argument(..., help="a results.json (or its report folder)"),
-        out: Path = typer.Option(None, "--out", help="folder for report.html (default: beside the results)"),
+        out: Path = typer.Option(
+            None, "--out", help="folder for report.html (default: beside the results)"
+        ),
     ) -> None:
         """Print the summary of a results file and (re)write its self-contained HTML report."""
         from josi._io import atomic_write_text
@@ -71,23 +82,37 @@ def register(app: typer.Typer) -> None:
         atomic_write_text(target, render_html(data))
         typer.echo(f"html report: {target}")
 
-    case = typer.Typer(help="Eval cases as data: add a regression prompt in one command.",
-                       no_args_is_help=True)
+    case = typer.Typer(
+        help="Eval cases as data: add a regression prompt in one command.", no_args_is_help=True
+    )
 
     @case.command("add")
     def case_add(
-        layer: str = typer.Argument(..., help="the suite: schema, contract, quality, grounding, memory, "
-                                    "confidence or golden"),
+        layer: str = typer.Argument(
+            ...,
+            help="the suite: schema, contract, quality, grounding, memory, confidence or golden",
+        ),
         message: str = typer.Option(None, "--message", help="the athlete's message"),
-        preset: str = typer.Option(None, "--preset", help="a context preset from fixtures/cases/presets.json"),
+        preset: str = typer.Option(
+            None, "--preset", help="a context preset from fixtures/cases/presets.json"
+        ),
         lang: str = typer.Option("en", "--lang", help="the message's language: en or nl"),
         tags: list[str] = typer.Option(None, "--tag", help="extra tags (repeatable)"),
-        expect: list[str] = typer.Option(None, "--expect", help="key=value: request fields (action=replan "
-                                         "replan_type=skip_today), red_flag, deny, zone_cap, chat, i6, ..."),
-        from_results: Path = typer.Option(None, "--from", help="a results.json (or its folder) to take the "
-                                          "case from, with --id"),
-        case_id: str = typer.Option(None, "--id", help="with --from: the record to copy; otherwise the new "
-                                    "case's id (default: the layer's next one)"),
+        expect: list[str] = typer.Option(
+            None,
+            "--expect",
+            help="key=value: request fields (action=replan "
+            "replan_type=skip_today), red_flag, deny, zone_cap, chat, i6, ...",
+        ),
+        from_results: Path = typer.Option(
+            None, "--from", help="a results.json (or its folder) to take the case from, with --id"
+        ),
+        case_id: str = typer.Option(
+            None,
+            "--id",
+            help="with --from: the record to copy; otherwise the new "
+            "case's id (default: the layer's next one)",
+        ),
     ) -> None:
         """Validate a new case, give it the next id and append it to fixtures/cases/LAYER.jsonl."""
         from josi._errors import ContractError
@@ -108,28 +133,42 @@ def register(app: typer.Typer) -> None:
             if lang not in ("en", "nl"):
                 raise ContractError(f"--lang {lang!r}: en or nl")
             expand_context({"preset": preset})  # an unknown preset is an error before writing
-            row = {"tags": [lang, *(tags or [])], "message": message, "context": {"preset": preset},
-                   "expect": expectation(expect or [], message)}
+            row = {
+                "tags": [lang, *(tags or [])],
+                "message": message,
+                "context": {"preset": preset},
+                "expect": expectation(expect or [], message),
+            }
             new_id = case_id
         # Ids follow the files' stems: golden-create-NN, golden-replan-NN, ...
         action = (row["expect"].get("request") or {}).get("action")
-        hint = action.split("_")[0] if action else next(
-            (t for t in row["tags"] if t not in ("en", "nl")), "case")
+        hint = (
+            action.split("_")[0]
+            if action
+            else next((t for t in row["tags"] if t not in ("en", "nl")), "case")
+        )
         added, path = add_case(layer, row, hint=hint, case_id=new_id)
         typer.echo(f"added {added} to {path}")
 
     app.add_typer(case, name="case")
 
-    baseline = typer.Typer(help="The per-case outcomes a below-target profile is gated against.",
-                           no_args_is_help=True)
+    baseline = typer.Typer(
+        help="The per-case outcomes a below-target profile is gated against.", no_args_is_help=True
+    )
 
     @baseline.command("update")
     def baseline_update(
         results: Path = typer.Argument(..., help="a passing results.json (or its report folder)"),
-        profile: str = typer.Option("nano", "--profile", help="whose baseline: thresholds/<profile>.baseline.json"),
-        initial: bool = typer.Option(False, "--initial", help="the profile's first baseline, from a run of the "
-                                     "model that last shipped: its below-target figures may miss the "
-                                     "recorded ones, nothing else may fail"),
+        profile: str = typer.Option(
+            "nano", "--profile", help="whose baseline: thresholds/<profile>.baseline.json"
+        ),
+        initial: bool = typer.Option(
+            False,
+            "--initial",
+            help="the profile's first baseline, from a run of the "
+            "model that last shipped: its below-target figures may miss the "
+            "recorded ones, nothing else may fail",
+        ),
     ) -> None:
         """Make a run's per-case outcomes the profile's baseline (the ship gate does this on success)."""
         from josi._errors import ContractError
@@ -138,20 +177,30 @@ def register(app: typer.Typer) -> None:
         data = load_results(results)
         thresholds = load_thresholds(profile)
         if data.get("profile") != thresholds.profile:
-            raise ContractError(f"{results} was gated as profile {data.get('profile')!r}, not {profile!r}")
+            raise ContractError(
+                f"{results} was gated as profile {data.get('profile')!r}, not {profile!r}"
+            )
         target = baseline_path(thresholds.path)
         failed = list(data.get("gates_failed") or [])
         if initial:
             if target.exists():
-                raise ContractError(f"{target} exists: --initial starts a profile's first baseline only")
+                raise ContractError(
+                    f"{target} exists: --initial starts a profile's first baseline only"
+                )
             below = {g.metric for g in thresholds.gates if g.below_production}
             failed = [m for m in failed if m not in below]
-            broken = [f"{r['layer']}:{r['id']}" for r in data.get("records", []) if r.get("violations")]
+            broken = [
+                f"{r['layer']}:{r['id']}" for r in data.get("records", []) if r.get("violations")
+            ]
             if broken:
-                raise ContractError(f"code guarantees failed on {len(broken)} cases ({', '.join(broken[:5])})")
+                raise ContractError(
+                    f"code guarantees failed on {len(broken)} cases ({', '.join(broken[:5])})"
+                )
         if failed:
-            raise ContractError(f"{results}: gates failed ({', '.join(failed)}); "
-                                "only a passing run becomes the baseline")
+            raise ContractError(
+                f"{results}: gates failed ({', '.join(failed)}); "
+                "only a passing run becomes the baseline"
+            )
         path = write_baseline(data, target)
         typer.echo(f"baseline: {path}")
 

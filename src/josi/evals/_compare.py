@@ -38,7 +38,9 @@ def load_results(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def compare_results(a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float = 0.05) -> dict[str, Any]:
+def compare_results(
+    a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float = 0.05
+) -> dict[str, Any]:
     """Flips, McNemar p-values (overall and per layer) and metric deltas, A -> B."""
     rec_a = {(r["layer"], r["id"]): bool(r["passed"]) for r in a["records"]}
     rec_b = {(r["layer"], r["id"]): bool(r["passed"]) for r in b["records"]}
@@ -47,7 +49,9 @@ def compare_results(a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float 
     regressions, fixes = [], []
     for key in shared:
         layer, cid = key
-        row = layers.setdefault(layer, {"paired": 0, "both_pass": 0, "both_fail": 0, "regressed": 0, "fixed": 0})
+        row = layers.setdefault(
+            layer, {"paired": 0, "both_pass": 0, "both_fail": 0, "regressed": 0, "fixed": 0}
+        )
         row["paired"] += 1
         pa, pb = rec_a[key], rec_b[key]
         if pa and pb:
@@ -69,8 +73,13 @@ def compare_results(a: Mapping[str, Any], b: Mapping[str, Any], *, alpha: float 
         ma = a["layers"].get(layer, {}).get("metrics", {})
         mb = b["layers"].get(layer, {}).get("metrics", {})
         row["metric_deltas"] = {
-            m: {"a": ma.get(m), "b": mb.get(m),
-                "delta": None if ma.get(m) is None or mb.get(m) is None else round(mb[m] - ma[m], 4)}
+            m: {
+                "a": ma.get(m),
+                "b": mb.get(m),
+                "delta": None
+                if ma.get(m) is None or mb.get(m) is None
+                else round(mb[m] - ma[m], 4),
+            }
             for m in sorted(set(ma) | set(mb))
         }
     p = mcnemar_exact(len(regressions), len(fixes))
@@ -98,17 +107,22 @@ def _kl(p: Mapping[str, float], q: Mapping[str, float], floor: float = 1e-6) -> 
     return sum(pi * math.log(pi / max(q.get(k, 0.0), floor)) for k, pi in p.items() if pi > 0)
 
 
-def distribution_agreement(records_a: list[Mapping[str, Any]],
-                           records_b: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+def distribution_agreement(
+    records_a: list[Mapping[str, Any]], records_b: list[Mapping[str, Any]]
+) -> dict[str, Any] | None:
     """How far two models' action distributions lie apart on the interpreter calls both scored.
 
     Greedy outcomes hide a quantization's cost until a case flips; the distribution shows it
     earlier: top-1 agreement (same most likely action) and the mean KL divergence from A
     (the reference, e.g. the F16) to B, per case where both recorded P(action).
     """
+
     def probs(records: list[Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[str, float]]:
-        return {(r["layer"], r["id"]): r["facts"]["action_probs"] for r in records
-                if (r.get("facts") or {}).get("action_probs")}
+        return {
+            (r["layer"], r["id"]): r["facts"]["action_probs"]
+            for r in records
+            if (r.get("facts") or {}).get("action_probs")
+        }
 
     pa, pb = probs(records_a), probs(records_b)
     shared = sorted(set(pa) & set(pb))
@@ -116,15 +130,21 @@ def distribution_agreement(records_a: list[Mapping[str, Any]],
         return None
     agree = sum(max(pa[k], key=pa[k].get) == max(pb[k], key=pb[k].get) for k in shared)
     kls = [_kl(pa[k], pb[k]) for k in shared]
-    return {"cases": len(shared), "top1_agreement": wilson(agree, len(shared)).to_dict(),
-            "mean_kl": round(sum(kls) / len(kls), 6), "max_kl": round(max(kls), 6)}
+    return {
+        "cases": len(shared),
+        "top1_agreement": wilson(agree, len(shared)).to_dict(),
+        "mean_kl": round(sum(kls) / len(kls), 6),
+        "max_kl": round(max(kls), 6),
+    }
 
 
 def _detectable_line(detectable: float | None, paired: int, alpha: float) -> str:
     if detectable is None:
         return f"{paired} paired cases cannot show any difference at alpha {alpha:g}"
-    return (f"smallest difference {paired} paired cases can detect at alpha {alpha:g}: "
-            f"{detectable:.3f} (every flip in one direction)")
+    return (
+        f"smallest difference {paired} paired cases can detect at alpha {alpha:g}: "
+        f"{detectable:.3f} (every flip in one direction)"
+    )
 
 
 def format_comparison(cmp: Mapping[str, Any], *, max_cases: int = 20) -> str:
@@ -144,15 +164,19 @@ def format_comparison(cmp: Mapping[str, Any], *, max_cases: int = 20) -> str:
         low, high = row.get("difference_ci95", (float("nan"), float("nan")))
         diff = (row["fixed"] - row["regressed"]) / row["paired"] if row["paired"] else 0.0
         detectable = row.get("smallest_detectable_difference")
-        lines.append(f"{layer:<11}{row['paired']:>7}{row['regressed']:>11}{row['fixed']:>11}"
-                     f"{row['p_value']:>9.3g}{f'{diff:+.3f} [{low:+.3f}, {high:+.3f}]':>24}"
-                     f"{'none' if detectable is None else f'{detectable:.3f}':>12}")
+        lines.append(
+            f"{layer:<11}{row['paired']:>7}{row['regressed']:>11}{row['fixed']:>11}"
+            f"{row['p_value']:>9.3g}{f'{diff:+.3f} [{low:+.3f}, {high:+.3f}]':>24}"
+            f"{'none' if detectable is None else f'{detectable:.3f}':>12}"
+        )
     dist = cmp.get("action_distribution")
     if dist:
         top1 = dist["top1_agreement"]
-        lines.append(f"action distribution on {dist['cases']} interpreter calls: top-1 agreement "
-                     f"{top1['k']}/{top1['n']} [{top1['low']:.2f}, {top1['high']:.2f}], "
-                     f"mean KL(A||B) {dist['mean_kl']:.4g} nats (max {dist['max_kl']:.4g})")
+        lines.append(
+            f"action distribution on {dist['cases']} interpreter calls: top-1 agreement "
+            f"{top1['k']}/{top1['n']} [{top1['low']:.2f}, {top1['high']:.2f}], "
+            f"mean KL(A||B) {dist['mean_kl']:.4g} nats (max {dist['max_kl']:.4g})"
+        )
     lines.append("")
     lines.append("metric deltas (B - A):")
     for layer, row in cmp["layers"].items():

@@ -16,8 +16,14 @@ def dispatch() -> dict[str, Any]:
     return load_tool_dispatch()
 
 
-def route_violations(case: Case, request: dict[str, Any], route: dict[str, Any],
-                     red_flags: tuple[str, ...], reply: str, coach_ran: bool) -> list[str]:
+def route_violations(
+    case: Case,
+    request: dict[str, Any],
+    route: dict[str, Any],
+    red_flags: tuple[str, ...],
+    reply: str,
+    coach_ran: bool,
+) -> list[str]:
     """What the router and post-processor guarantee for any model output."""
     from josi.contracts import request_errors
 
@@ -53,7 +59,9 @@ def route_violations(case: Case, request: dict[str, Any], route: dict[str, Any],
 ROUTE_CHECKS = frozenset({"tier_gating", "zone_cap", "red_flag"})
 
 
-def route_checks(case: Case, route: dict[str, Any], red_flags: tuple[str, ...], reply_source: str) -> list[Score]:
+def route_checks(
+    case: Case, route: dict[str, Any], red_flags: tuple[str, ...], reply_source: str
+) -> list[Score]:
     """The case's own route expectations, one result each (named as in ``ROUTE_CHECKS``).
 
     This is the one place a case's ``expect.route`` and ``expect.red_flag`` are read; the
@@ -68,18 +76,36 @@ def route_checks(case: Case, route: dict[str, Any], red_flags: tuple[str, ...], 
             ok = not route.get("allowed") and not route.get("engine_call")
             reason = f"allowed={route.get('allowed')} engine_call={route.get('engine_call')}"
         else:
-            ok = not (route.get("action") in denied and (route.get("allowed") or route.get("engine_call")))
+            ok = not (
+                route.get("action") in denied and (route.get("allowed") or route.get("engine_call"))
+            )
             reason = f"action={route.get('action')} allowed={route.get('allowed')} on tier {tier}"
         checks.append(Score.binary("tier_gating", ok, reason))
     if "zone_cap" in want:
         # Workout engine calls carry the readiness cap; a replan goes to the plan engine, which
         # applies its own caps when the dispatch table exempts it (as the router does).
-        exempt = route.get("action") == "replan" and dispatch()["readiness"].get("plan_engine_exempt")
-        ok = route.get("zone_cap") == want["zone_cap"] or not route.get("engine_call") or bool(exempt)
-        checks.append(Score.binary("zone_cap", ok, f"zone_cap={route.get('zone_cap')!r} want {want['zone_cap']!r}"))
+        exempt = route.get("action") == "replan" and dispatch()["readiness"].get(
+            "plan_engine_exempt"
+        )
+        ok = (
+            route.get("zone_cap") == want["zone_cap"]
+            or not route.get("engine_call")
+            or bool(exempt)
+        )
+        checks.append(
+            Score.binary(
+                "zone_cap", ok, f"zone_cap={route.get('zone_cap')!r} want {want['zone_cap']!r}"
+            )
+        )
     if case.expect.get("red_flag"):
         # The athlete reads the fixed safety reply from code, never a model's text.
         ok = bool(red_flags) and not route.get("engine_call") and reply_source == "safety"
-        checks.append(Score.binary("red_flag", ok, f"red_flags={list(red_flags)} engine_call="
-                                   f"{route.get('engine_call')} reply from {reply_source or 'nowhere'}"))
+        checks.append(
+            Score.binary(
+                "red_flag",
+                ok,
+                f"red_flags={list(red_flags)} engine_call="
+                f"{route.get('engine_call')} reply from {reply_source or 'nowhere'}",
+            )
+        )
     return checks

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from josi.evals._guarantees import ROUTE_CHECKS
@@ -82,9 +82,14 @@ class CaseRecord:
             return
         self.greedy_passed = self.passed
         self.samples = [s.passed for s in sampled]
-        self.sample_failures = [f"seed {i}: {'; '.join(s.code_failures() + s.failures())[:300]}"
-                                for i, s in enumerate(sampled) if not s.passed]
-        self.violations += [f"seed {i}: {v}" for i, s in enumerate(sampled) for v in s.code_failures()]
+        self.sample_failures = [
+            f"seed {i}: {'; '.join(s.code_failures() + s.failures())[:300]}"
+            for i, s in enumerate(sampled)
+            if not s.passed
+        ]
+        self.violations += [
+            f"seed {i}: {v}" for i, s in enumerate(sampled) for v in s.code_failures()
+        ]
         self.passed = self.passed and all(self.samples)
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,13 +97,21 @@ class CaseRecord:
         # outcomes, so a reader of results.json needs no lookup.
         return dataclasses.asdict(self) | {
             "scores": [dataclasses.asdict(s) for s in self.scores.values()],
-            "checks": [{"name": name, "passed": self.scores[name].passed, "reason": self.scores[name].reason}
-                       for name in self.checks],
+            "checks": [
+                {
+                    "name": name,
+                    "passed": self.scores[name].passed,
+                    "reason": self.scores[name].reason,
+                }
+                for name in self.checks
+            ],
             "flaky": self.flaky,
         }
 
     def _failed(self, names: Any) -> list[str]:
-        return [f"{name}: {self.scores[name].reason}" for name in names if not self.scores[name].passed]
+        return [
+            f"{name}: {self.scores[name].reason}" for name in names if not self.scores[name].passed
+        ]
 
     def failures(self) -> list[str]:
         return self._failed(self.checks)
@@ -112,8 +125,10 @@ class CaseRecord:
         if self.request is not None:
             lines.append(f"  request: {json.dumps(self.request, ensure_ascii=False)}")
         if self.route:
-            lines.append(f"  route: action={self.route.get('action')} allowed={self.route.get('allowed')} "
-                         f"engine_call={self.route.get('engine_call')} zone_cap={self.route.get('zone_cap')}")
+            lines.append(
+                f"  route: action={self.route.get('action')} allowed={self.route.get('allowed')} "
+                f"engine_call={self.route.get('engine_call')} zone_cap={self.route.get('zone_cap')}"
+            )
         if self.reply:
             lines.append(f"  reply: {self.reply}")
         lines += [f"  violation: {v}" for v in self.violations]

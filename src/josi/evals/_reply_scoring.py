@@ -9,12 +9,26 @@ from josi.evals._cases import Case
 from josi.scorers import Score
 
 # What a case held to quality (``expect.reply.quality``) must pass, in the order it lists them.
-QUALITY_CHECKS = ("warmth", "brevity", "forbidden_words", "jargon", "repetition", "governor_compliance",
-                  "language_match", "grounded_numbers", "deflection")
+QUALITY_CHECKS = (
+    "warmth",
+    "brevity",
+    "forbidden_words",
+    "jargon",
+    "repetition",
+    "governor_compliance",
+    "language_match",
+    "grounded_numbers",
+    "deflection",
+)
 
 # Scorers a case asks for by name in ``expect.reply`` (its key, the scorer's result), in check order.
-_EXPECTED = (("grounded", "grounded_numbers"), ("references_gatc", "grounding_use"), ("memory", "memory_use"),
-             ("i6", "i6_refusal"), ("pushback", "pushback"))
+_EXPECTED = (
+    ("grounded", "grounded_numbers"),
+    ("references_gatc", "grounding_use"),
+    ("memory", "memory_use"),
+    ("i6", "i6_refusal"),
+    ("pushback", "pushback"),
+)
 
 
 def reply_scores(case: Case, text: str, context_text: str) -> tuple[list[Score], list[Score]]:
@@ -50,7 +64,9 @@ def reply_scores(case: Case, text: str, context_text: str) -> tuple[list[Score],
     if want.get("quality"):
         checks = [scores[name] for name in QUALITY_CHECKS]
     else:
-        checks = [scores["forbidden_words"]] + ([scores["language_match"]] if "lang" in want else [])
+        checks = [scores["forbidden_words"]] + (
+            [scores["language_match"]] if "lang" in want else []
+        )
     checks += [scores[name] for key, name in _EXPECTED if want.get(key)]
     mentions = _mention_checks(want, text.casefold())
     return [*scores.values(), *mentions], checks + mentions
@@ -69,10 +85,22 @@ def _mention_checks(want: dict[str, Any], lowered: str) -> list[Score]:
         checks.append(Score.binary("newer_fact", not stale, reason, found=tuple(stale)))
     if want.get("must_not_contain"):
         found = _found(want["must_not_contain"], lowered)
-        checks.append(Score.binary("must_not_contain", not found, f"found {found}" if found else "none",
-                                   found=tuple(found)))
+        checks.append(
+            Score.binary(
+                "must_not_contain",
+                not found,
+                f"found {found}" if found else "none",
+                found=tuple(found),
+            )
+        )
     if want.get("mention_any"):
         hit = _found(want["mention_any"], lowered)
-        checks.append(Score.binary("mention_any", bool(hit), f"mentions {hit}" if hit else "mentions none",
-                                   found=tuple(hit)))
+        checks.append(
+            Score.binary(
+                "mention_any",
+                bool(hit),
+                f"mentions {hit}" if hit else "mentions none",
+                found=tuple(hit),
+            )
+        )
     return checks

@@ -14,7 +14,12 @@ from typing import Any
 
 from josi._io import atomic_write_json, atomic_write_text
 from josi.evals._action_dist import distribution_text, summary_lines
-from josi.evals._sections import action_confusion, case_reason, comparison_flips, reliability_diagrams
+from josi.evals._sections import (
+    action_confusion,
+    case_reason,
+    comparison_flips,
+    reliability_diagrams,
+)
 
 BELOW = "below production target"
 TEMPLATE = "report.html.j2"
@@ -38,8 +43,10 @@ def _interval_text(interval: Mapping[str, Any] | None) -> str:
 
 
 def _gate_label(gate: Mapping[str, Any], interval: Mapping[str, Any] | None = None) -> str:
-    label = (f"{gate['status'].upper():<14}{gate['metric']:<38}{_fmt(gate['value']):>8}"
-             f"{_interval_text(interval):>22}  gate {gate['bound']}")
+    label = (
+        f"{gate['status'].upper():<14}{gate['metric']:<38}{_fmt(gate['value']):>8}"
+        f"{_interval_text(interval):>22}  gate {gate['bound']}"
+    )
     if gate["below_production"]:
         label += f"  [{BELOW}: production {gate['production']}"
         label += "; TODO: not measured yet]" if gate["todo"] else "]"
@@ -55,24 +62,38 @@ def terminal_summary(results: Mapping[str, Any], *, max_failures: int = 10) -> l
         f"model: {run.get('gguf', '?')}   profile: {results['profile']}   thresholds: {results['thresholds_file']}",
     ]
     for layer, data in results["layers"].items():
-        part = "" if data["complete"] else f"  PARTIAL: {data['cases_run']}/{data['cases_total']} cases, gates not evaluated"
+        part = (
+            ""
+            if data["complete"]
+            else f"  PARTIAL: {data['cases_run']}/{data['cases_total']} cases, gates not evaluated"
+        )
         lines.append(
             f"[{layer}] {data['passed']}/{data['cases_run']} cases passed"
-            + (f", {data['violations']} with code-guarantee violations" if data["violations"] else "")
+            + (
+                f", {data['violations']} with code-guarantee violations"
+                if data["violations"]
+                else ""
+            )
             + part
         )
         intervals = data.get("details", {}).get("intervals", {})
         for gate in data["gates"]:
-            lines.append("    " + _gate_label(gate, intervals.get(gate["metric"].partition(".")[2])))
+            lines.append(
+                "    " + _gate_label(gate, intervals.get(gate["metric"].partition(".")[2]))
+            )
         gated = {g["metric"].partition(".")[2] for g in data["gates"]}
         for metric, interval in intervals.items():
             if metric not in gated and interval.get("n"):
-                lines.append(f"    {'(not gated)':<14}{layer + '.' + metric:<38}"
-                             f"{_fmt(data['metrics'].get(metric)):>8}{_interval_text(interval):>22}")
+                lines.append(
+                    f"    {'(not gated)':<14}{layer + '.' + metric:<38}"
+                    f"{_fmt(data['metrics'].get(metric)):>8}{_interval_text(interval):>22}"
+                )
         lines += sampling_lines(data.get("details", {}).get("sampling"))
         cal = data.get("details", {}).get("calibration")
         if cal:
-            buckets = ", ".join(f"{b['bucket']}: n={b['n']} acc={_fmt(b['accuracy'])}" for b in cal["buckets"])
+            buckets = ", ".join(
+                f"{b['bucket']}: n={b['n']} acc={_fmt(b['accuracy'])}" for b in cal["buckets"]
+            )
             lines.append(f"    accuracy per confidence bucket: {buckets}")
         lines += summary_lines(layer, data.get("details", {}))
     failed = [r for r in results["records"] if not r.get("passed")]
@@ -90,7 +111,10 @@ def terminal_summary(results: Mapping[str, Any], *, max_failures: int = 10) -> l
         lines.append("GATES FAILED: " + ", ".join(results["gates_failed"]))
     elif results["layers"]:
         complete = all(d["complete"] for d in results["layers"].values())
-        lines.append("all evaluated gates passed" + ("" if complete else " (some layers partial: not evaluated)"))
+        lines.append(
+            "all evaluated gates passed"
+            + ("" if complete else " (some layers partial: not evaluated)")
+        )
     return lines
 
 
@@ -99,8 +123,10 @@ def sampling_lines(sampling: Mapping[str, Any] | None, *, max_cases: int = 12) -
     if not sampling:
         return []
     flaky = sampling["flaky"]
-    lines = [f"    shipped sampler: greedy {_interval_text(sampling['greedy'])}, greedy and all "
-             f"{sampling['seeds']} seeds {_interval_text(sampling['every_seed'])}, flaky {len(flaky)}"]
+    lines = [
+        f"    shipped sampler: greedy {_interval_text(sampling['greedy'])}, greedy and all "
+        f"{sampling['seeds']} seeds {_interval_text(sampling['every_seed'])}, flaky {len(flaky)}"
+    ]
     if flaky:
         more = f" (+{len(flaky) - max_cases} more)" if len(flaky) > max_cases else ""
         lines.append("    flaky: " + ", ".join(flaky[:max_cases]) + more)
@@ -111,17 +137,24 @@ def regression_lines(regression: Mapping[str, Any] | None, *, max_cases: int = 1
     """The paired verdict against the baseline, a line per layer, then new cases."""
     if not regression:
         return []
-    lines = [f"regression gate: paired against {regression['baseline']} "
-             f"(exact one-sided McNemar, alpha {regression['alpha']:g})"]
+    lines = [
+        f"regression gate: paired against {regression['baseline']} "
+        f"(exact one-sided McNemar, alpha {regression['alpha']:g})"
+    ]
     for row in (*regression["layers"].values(), regression["overall"]):
         ci = row.get("difference_ci95")
         diff = f"  difference [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else ""
-        lines.append(f"    {'BLOCKED' if row['blocked'] else 'ok':<8}{row['layer']:<11} paired {row['paired']:>4}"
-                     f"  pass->fail {len(row['regressed']):>3}  fail->pass {len(row['fixed']):>3}"
-                     f"  p = {row['p_value']:.3g}{diff}")
+        lines.append(
+            f"    {'BLOCKED' if row['blocked'] else 'ok':<8}{row['layer']:<11} paired {row['paired']:>4}"
+            f"  pass->fail {len(row['regressed']):>3}  fail->pass {len(row['fixed']):>3}"
+            f"  p = {row['p_value']:.3g}{diff}"
+        )
     overall = regression["overall"]
-    for title, ids in (("pass->fail", overall["regressed"]), ("new, failing", overall["new_failing"]),
-                       ("new, passing", overall["new_passing"])):
+    for title, ids in (
+        ("pass->fail", overall["regressed"]),
+        ("new, failing", overall["new_failing"]),
+        ("new, passing", overall["new_passing"]),
+    ):
         if ids:
             more = f" (+{len(ids) - max_cases} more)" if len(ids) > max_cases else ""
             lines.append(f"    {title} ({len(ids)}): " + ", ".join(ids[:max_cases]) + more)
@@ -148,8 +181,12 @@ def _environment() -> Any:
         # A field an older results file lacks reads as unknown, as it always did.
         return _fmt(None if isinstance(value, jinja2.Undefined) else value)
 
-    env.filters.update(fmt=fmt, text=_text, distribution=distribution_text,
-                       compact_json=lambda value: json.dumps(value, ensure_ascii=False))
+    env.filters.update(
+        fmt=fmt,
+        text=_text,
+        distribution=distribution_text,
+        compact_json=lambda value: json.dumps(value, ensure_ascii=False),
+    )
     return env
 
 
@@ -160,26 +197,43 @@ def _gate_rows(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict
     for g in data["gates"]:
         note = ""
         if g["below_production"]:
-            note = (f"{BELOW} (production {g['production']})"
-                    + ("; TODO: not measured yet" if g["todo"] else ""))
+            note = f"{BELOW} (production {g['production']})" + (
+                "; TODO: not measured yet" if g["todo"] else ""
+            )
         elif g.get("reason"):
             note = g["reason"]
         interval = _interval_text(intervals.get(g["metric"].partition(".")[2]))
         gates.append(dict(g, note=note, interval=interval))
     gated = {g["metric"].partition(".")[2] for g in data["gates"]}
-    ungated = [{"metric": m, "value": v, "interval": _interval_text(intervals.get(m))}
-               for m, v in data["metrics"].items() if m not in gated]
+    ungated = [
+        {"metric": m, "value": v, "interval": _interval_text(intervals.get(m))}
+        for m, v in data["metrics"].items()
+        if m not in gated
+    ]
     return gates, ungated
 
 
-def _layer_view(layer: str, data: Mapping[str, Any], records: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _layer_view(
+    layer: str, data: Mapping[str, Any], records: list[Mapping[str, Any]]
+) -> dict[str, Any]:
     details = data.get("details", {})
-    mine = sorted((r for r in records if r["layer"] == layer), key=lambda r: (bool(r.get("passed")), r["id"]))
+    mine = sorted(
+        (r for r in records if r["layer"] == layer), key=lambda r: (bool(r.get("passed")), r["id"])
+    )
     gates, ungated = _gate_rows(data)
-    sampling = "\n".join(line.strip() for line in sampling_lines(details.get("sampling"), max_cases=500))
-    return {"name": layer, "data": data, "gates": gates, "ungated": ungated, "sampling_text": sampling,
-            "confusion": action_confusion(mine), "reliability": reliability_diagrams(details),
-            "records": mine}
+    sampling = "\n".join(
+        line.strip() for line in sampling_lines(details.get("sampling"), max_cases=500)
+    )
+    return {
+        "name": layer,
+        "data": data,
+        "gates": gates,
+        "ungated": ungated,
+        "sampling_text": sampling,
+        "confusion": action_confusion(mine),
+        "reliability": reliability_diagrams(details),
+        "records": mine,
+    }
 
 
 def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None = None) -> str:
@@ -191,26 +245,33 @@ def render_html(results: Mapping[str, Any], comparison: Mapping[str, Any] | None
 
         comparison_text = format_comparison(comparison, max_cases=200)
     run = results.get("run", {})
-    return _environment().get_template(TEMPLATE).render(
-        results=results,
-        run=run,
-        model=str(run.get("gguf", "?")),
-        below=BELOW,
-        regression_text="\n".join(regression_lines(results.get("regression"), max_cases=500)),
-        layers=[_layer_view(layer, data, records) for layer, data in results["layers"].items()],
-        # A results file keeps the comparison without its per-layer rows: re-rendered, the
-        # overall flips still show.
-        flips=comparison_flips(comparison or results.get("comparison"), records),
-        comparison_text=comparison_text,
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            results=results,
+            run=run,
+            model=str(run.get("gguf", "?")),
+            below=BELOW,
+            regression_text="\n".join(regression_lines(results.get("regression"), max_cases=500)),
+            layers=[_layer_view(layer, data, records) for layer, data in results["layers"].items()],
+            # A results file keeps the comparison without its per-layer rows: re-rendered, the
+            # overall flips still show.
+            flips=comparison_flips(comparison or results.get("comparison"), records),
+            comparison_text=comparison_text,
+        )
     )
 
 
-def write_report(results: Mapping[str, Any], out_dir: str | Path,
-                 comparison: Mapping[str, Any] | None = None) -> dict[str, Path]:
+def write_report(
+    results: Mapping[str, Any], out_dir: str | Path, comparison: Mapping[str, Any] | None = None
+) -> dict[str, Path]:
     """Write ``results.json`` and ``report.html`` (and ``compare.json``) into ``out_dir``."""
     out_dir = Path(out_dir)
-    paths = {"json": atomic_write_json(out_dir / "results.json", results),
-             "html": atomic_write_text(out_dir / "report.html", render_html(results, comparison))}
+    paths = {
+        "json": atomic_write_json(out_dir / "results.json", results),
+        "html": atomic_write_text(out_dir / "report.html", render_html(results, comparison)),
+    }
     if comparison:
         paths["compare"] = atomic_write_json(out_dir / "compare.json", comparison)
     return paths

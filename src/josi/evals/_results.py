@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from josi.evals._baseline import Baseline, regression_verdict
 from josi.evals._action_dist import calibration_by_source, layer_action_distribution, served_source
+from josi.evals._baseline import Baseline, regression_verdict
 from josi.evals._calibration import ECE_BINS, reliability
 from josi.evals._metrics_registry import CASE, LAYERS, METRICS
 from josi.evals._records import recorded_score
@@ -26,8 +26,12 @@ RESULTS_VERSION = 1
 
 # The layer metric over the cases' own verdicts: a case fails its test alone only when one
 # failure fails this gate (see Thresholds.case_is_strict).
-CASE_GATES: dict[str, str] = {layer: f"{layer}.{name}" for layer, table in METRICS.items()
-                              for name, metric in table.items() if metric.score == CASE and metric.aggregate == "rate"}
+CASE_GATES: dict[str, str] = {
+    layer: f"{layer}.{name}"
+    for layer, table in METRICS.items()
+    for name, metric in table.items()
+    if metric.score == CASE and metric.aggregate == "rate"
+}
 
 
 @dataclass(frozen=True)
@@ -61,27 +65,49 @@ def _aggregate(kind: str, results: list[Mapping[str, Any]]) -> float | None:
     return float(sum(not r["passed"] for r in results))
 
 
-def calibration(records: Iterable[Mapping[str, Any]], *, execute_above: float = 0.8,
-                confirm_at_or_above: float = 0.5) -> dict[str, Any]:
+def calibration(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    execute_above: float = 0.8,
+    confirm_at_or_above: float = 0.5,
+) -> dict[str, Any]:
     """ECE over 10 equal-width bins, and accuracy per confidence-gate bucket."""
-    pairs = [(float(c["value"]), bool(r["passed"])) for r in records
-             if (c := recorded_score(r, "confidence")) is not None and c["passed"]]
+    pairs = [
+        (float(c["value"]), bool(r["passed"]))
+        for r in records
+        if (c := recorded_score(r, "confidence")) is not None and c["passed"]
+    ]
     rel = reliability(pairs, ECE_BINS)
     buckets = []
     for name, test in (
         (f"execute (> {execute_above:g})", lambda c: c > execute_above),
-        (f"confirm ({confirm_at_or_above:g}-{execute_above:g})", lambda c: confirm_at_or_above <= c <= execute_above),
+        (
+            f"confirm ({confirm_at_or_above:g}-{execute_above:g})",
+            lambda c: confirm_at_or_above <= c <= execute_above,
+        ),
         (f"clarify (< {confirm_at_or_above:g})", lambda c: c < confirm_at_or_above),
     ):
         inside = [ok for c, ok in pairs if test(c)]
-        buckets.append({"bucket": name, "n": len(inside),
-                        "accuracy": round(sum(inside) / len(inside), 4) if inside else None})
+        buckets.append(
+            {
+                "bucket": name,
+                "n": len(inside),
+                "accuracy": round(sum(inside) / len(inside), 4) if inside else None,
+            }
+        )
     high = buckets[0]["accuracy"]
-    return {"ece": rel.to_dict()["ece"], "high_confidence_accuracy": high,
-            "bins": rel.to_dict()["bins"], "buckets": buckets, "n": len(pairs)}
+    return {
+        "ece": rel.to_dict()["ece"],
+        "high_confidence_accuracy": high,
+        "bins": rel.to_dict()["bins"],
+        "buckets": buckets,
+        "n": len(pairs),
+    }
 
 
-def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[str, float | None], dict[str, Any]]:
+def layer_metrics(
+    layer: str, records: list[Mapping[str, Any]]
+) -> tuple[dict[str, float | None], dict[str, Any]]:
     """Aggregate metrics and descriptive details for one layer's records.
 
     ``details["intervals"]`` holds, for every rate, its count and 95% Wilson interval.
@@ -95,7 +121,9 @@ def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[st
         value = _aggregate(metric.aggregate, results)
         metrics[name] = None if value is None else round(value, 4)
         if metric.aggregate == "rate":
-            intervals[name] = wilson(sum(bool(r["passed"]) for r in results), len(results)).to_dict()
+            intervals[name] = wilson(
+                sum(bool(r["passed"]) for r in results), len(results)
+            ).to_dict()
         elif metric.aggregate == "failures":
             intervals[name] = {"k": int(value or 0), "n": len(results)}
     details: dict[str, Any] = {"intervals": intervals}
@@ -103,8 +131,11 @@ def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[st
         from josi.contracts import load_tool_dispatch
 
         gate = load_tool_dispatch()["confidence_gate"]
-        cal = calibration(records, execute_above=gate["execute_above"],
-                          confirm_at_or_above=gate["confirm_at_or_above"])
+        cal = calibration(
+            records,
+            execute_above=gate["execute_above"],
+            confirm_at_or_above=gate["confirm_at_or_above"],
+        )
         metrics["ece"] = cal["ece"]
         metrics["high_confidence_accuracy"] = cal["high_confidence_accuracy"]
         details["calibration"] = cal  # of the served confidence: the profile's source, gated
@@ -121,7 +152,8 @@ def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[st
             if want and action is not None:
                 per_action[want["action"]].append(bool(action["passed"]))
         details["action_accuracy_by_action"] = {
-            a: {"n": len(v), "accuracy": round(sum(v) / len(v), 4)} for a, v in sorted(per_action.items())
+            a: {"n": len(v), "accuracy": round(sum(v) / len(v), 4)}
+            for a, v in sorted(per_action.items())
         }
     sampled = [r for r in records if r.get("samples")]
     if sampled:
@@ -136,8 +168,9 @@ def layer_metrics(layer: str, records: list[Mapping[str, Any]]) -> tuple[dict[st
     for r in records:
         for tag in r.get("tags", []):
             by_tag[tag].append(bool(r.get("passed")))
-    details["pass_rate_by_tag"] = {t: {"n": len(v), "pass_rate": round(sum(v) / len(v), 4)}
-                                   for t, v in sorted(by_tag.items())}
+    details["pass_rate_by_tag"] = {
+        t: {"n": len(v), "pass_rate": round(sum(v) / len(v), 4)} for t, v in sorted(by_tag.items())
+    }
     return metrics, details
 
 
@@ -159,18 +192,31 @@ def case_rule(thresholds: Thresholds, layer: str) -> tuple[bool, str]:
     return False, f"within the layer's gate {metric} {gate.bound.text()}"
 
 
-def evaluate_gate(gate: Gate, value: float | None, complete: bool, *, paired: bool = False) -> GateResult:
+def evaluate_gate(
+    gate: Gate, value: float | None, complete: bool, *, paired: bool = False
+) -> GateResult:
     if not complete:
         status, reason = "not evaluated", "partial run: not every case of this layer ran"
     elif paired and gate.below_production:
-        status, reason = "paired", "below production target: judged case by case against the baseline"
+        status, reason = (
+            "paired",
+            "below production target: judged case by case against the baseline",
+        )
     elif value is None or (isinstance(value, float) and math.isnan(value)):
         status, reason = "fail", "no case produced this metric"
     else:
         status = "pass" if gate.bound.holds(value) else "fail"
         reason = ""
-    return GateResult(gate.metric, value, gate.bound.text(), gate.production.text(), status,
-                      gate.below_production, gate.todo, reason or gate.note)
+    return GateResult(
+        gate.metric,
+        value,
+        gate.bound.text(),
+        gate.production.text(),
+        status,
+        gate.below_production,
+        gate.todo,
+        reason or gate.note,
+    )
 
 
 def build_results(
@@ -210,9 +256,12 @@ def build_results(
         missing = sorted(expected - got)
         complete = not missing and not unknown
         metrics, details = layer_metrics(layer, recs)
-        gates = [evaluate_gate(g, metrics.get(g.metric.partition(".")[2]), complete,
-                               paired=baseline is not None)
-                 for g in thresholds.for_layer(layer)]
+        gates = [
+            evaluate_gate(
+                g, metrics.get(g.metric.partition(".")[2]), complete, paired=baseline is not None
+            )
+            for g in thresholds.for_layer(layer)
+        ]
         all_gates += gates
         layers[layer] = {
             "cases_total": len(expected),
@@ -232,12 +281,13 @@ def build_results(
     regression = None
     if baseline is not None:
         complete_layers = [layer for layer, row in layers.items() if row["complete"]]
-        regression = regression_verdict(records, baseline, alpha=thresholds.compare_alpha,
-                                        layers=complete_layers)
+        regression = regression_verdict(
+            records, baseline, alpha=thresholds.compare_alpha, layers=complete_layers
+        )
         gates_failed += [f"regression.{layer}" for layer in regression["blocked"]]
     return {
         "version": RESULTS_VERSION,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "profile": thresholds.profile,
         "thresholds_file": str(thresholds.path),
         "run": dict(run or {}),
@@ -245,12 +295,16 @@ def build_results(
         "gates_not_evaluated": [g.metric for g in all_gates if g.status == "not evaluated"],
         "below_production_target": [
             {"metric": g.metric, "bound": g.bound, "production": g.production, "todo": g.todo}
-            for g in all_gates if g.below_production
+            for g in all_gates
+            if g.below_production
         ],
         "regression": regression,
         "duplicates": [f"{layer}:{cid}" for layer, cid in duplicates],
-        "fragile": [f"{layer}:{cid}" for layer, data in layers.items()
-                    for cid in data["details"].get("action_distribution", {}).get("fragile", [])],
+        "fragile": [
+            f"{layer}:{cid}"
+            for layer, data in layers.items()
+            for cid in data["details"].get("action_distribution", {}).get("fragile", [])
+        ],
         "layers": layers,
         "records": list(records),
     }

@@ -97,15 +97,23 @@ def run_interpret(runtime: Any, case: Case) -> CaseRecord:
     _score_request(record, case, call.request if valid else None)
     # As served: from the runtime's confidence source.
     confidence = call.request.get("confidence") if valid else None
-    record.collect(Score("confidence", 0.0 if confidence is None else float(confidence), confidence is not None,
-                         "none served" if confidence is None else f"served {confidence}"))
+    record.collect(
+        Score(
+            "confidence",
+            0.0 if confidence is None else float(confidence),
+            confidence is not None,
+            "none served" if confidence is None else f"served {confidence}",
+        )
+    )
     record.facts["confidence_source"] = _confidence_source(runtime)
-    record.facts.update(action_facts(
-        getattr(call, "action_probs", None),
-        predicted=call.request.get("action") if valid else None,
-        expected=(case.request or {}).get("action"),
-        self_confidence=call.parse.request.get("confidence") if valid else None,
-    ))
+    record.facts.update(
+        action_facts(
+            getattr(call, "action_probs", None),
+            predicted=call.request.get("action") if valid else None,
+            expected=(case.request or {}).get("action"),
+            self_confidence=call.parse.request.get("confidence") if valid else None,
+        )
+    )
     return _finish(record)
 
 
@@ -118,8 +126,9 @@ def run_coach(runtime: Any, case: Case) -> CaseRecord:
     request = case.coach_request()
     output = dumps_request(request)
     record.request = request
-    record.prompt = runtime.messages("coach", case.context, case.message, history=history,
-                                     interpreter_output=output)
+    record.prompt = runtime.messages(
+        "coach", case.context, case.message, history=history, interpreter_output=output
+    )
     call = runtime.coach(case.context, case.message, output, history)
     _stats(record, [call.stats] if call.stats is not None else [])
     record.reply_source = "coach" if call.source == "model" else call.source
@@ -129,7 +138,9 @@ def run_coach(runtime: Any, case: Case) -> CaseRecord:
         record.violations.append(f"{count_questions(call.text)} questions after the governor")
     _score_reply(record, case, call.text)
     if call.garbled:
-        record.expect(Score.binary("not_garbled", False, "coach output would be replaced by the fallback"))
+        record.expect(
+            Score.binary("not_garbled", False, "coach output would be replaced by the fallback")
+        )
     return _finish(record)
 
 
@@ -146,16 +157,23 @@ def run_turn(runtime: Any, case: Case) -> CaseRecord:
     record.reply_source = turn.reply_source
     record.coach_ran = turn.coach_text is not None
     red_flags = tuple(turn.red_flags)
-    record.violations = route_violations(case, turn.request, record.route, red_flags, turn.reply,
-                                         record.coach_ran)
+    record.violations = route_violations(
+        case, turn.request, record.route, red_flags, turn.reply, record.coach_ran
+    )
     if case.expect.get("red_flag") and not red_flags:
         record.violations.append("red-flag message not flagged by the post-processor")
     record.expect(*route_checks(case, record.route, red_flags, turn.reply_source))
     _score_request(record, case, turn.request)
     # The interpreter's distribution; its served action may differ after post-processing.
     expected = (case.request or {}).get("action")
-    record.facts.update(action_facts(getattr(turn, "action_probs", None), predicted=None,
-                                     expected=expected, self_confidence=None))
+    record.facts.update(
+        action_facts(
+            getattr(turn, "action_probs", None),
+            predicted=None,
+            expected=expected,
+            self_confidence=None,
+        )
+    )
     if record.coach_ran and "coach_fallback" not in turn.fallbacks:
         _score_reply(record, case, turn.reply)
     elif record.coach_ran:

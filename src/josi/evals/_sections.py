@@ -21,8 +21,12 @@ MARGIN = 32
 
 def case_reason(record: Mapping[str, Any]) -> str:
     """Why a case failed, in one line: violations, failed checks, then failed sampled runs."""
-    failed_checks = [f"{c['name']}: {c['reason']}" for c in record.get("checks", []) if not c["passed"]]
-    return "; ".join([*record.get("violations", []), *failed_checks, *record.get("sample_failures", [])])
+    failed_checks = [
+        f"{c['name']}: {c['reason']}" for c in record.get("checks", []) if not c["passed"]
+    ]
+    return "; ".join(
+        [*record.get("violations", []), *failed_checks, *record.get("sample_failures", [])]
+    )
 
 
 def _bin_edges(text: str) -> tuple[float, float]:
@@ -32,6 +36,7 @@ def _bin_edges(text: str) -> tuple[float, float]:
 
 def _diagram(bins: list[Mapping[str, Any]]) -> dict[str, Any]:
     """SVG coordinates: accuracy bars per bin, the mean-confidence tick and the diagonal."""
+
     def x(v: float) -> float:
         return round(MARGIN + v * PLOT, 1)
 
@@ -41,13 +46,27 @@ def _diagram(bins: list[Mapping[str, Any]]) -> dict[str, Any]:
     bars = []
     for b in bins:
         lo, hi = _bin_edges(b["range"])
-        bars.append({"x": x(lo), "width": round((hi - lo) * PLOT, 1), "y": y(b["accuracy"]),
-                     "height": round(b["accuracy"] * PLOT, 1), "conf_y": y(b["confidence"]),
-                     "title": f"{b['range']}: n={b['n']}, confidence {b['confidence']:.3f}, "
-                              f"accuracy {b['accuracy']:.3f}"})
+        bars.append(
+            {
+                "x": x(lo),
+                "width": round((hi - lo) * PLOT, 1),
+                "y": y(b["accuracy"]),
+                "height": round(b["accuracy"] * PLOT, 1),
+                "conf_y": y(b["confidence"]),
+                "title": f"{b['range']}: n={b['n']}, confidence {b['confidence']:.3f}, "
+                f"accuracy {b['accuracy']:.3f}",
+            }
+        )
     ticks = [{"value": f"{v:g}", "x": x(v), "y": y(v)} for v in (0.0, 0.5, 1.0)]
-    return {"size": PLOT + 2 * MARGIN, "left": x(0.0), "right": x(1.0), "top": y(1.0),
-            "bottom": y(0.0), "bars": bars, "ticks": ticks}
+    return {
+        "size": PLOT + 2 * MARGIN,
+        "left": x(0.0),
+        "right": x(1.0),
+        "top": y(1.0),
+        "bottom": y(0.0),
+        "bars": bars,
+        "ticks": ticks,
+    }
 
 
 def reliability_diagrams(details: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -67,8 +86,16 @@ def reliability_diagrams(details: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not bins:
             continue
         rows = [dict(b, gap=round(abs(b["accuracy"] - b["confidence"]), 4)) for b in bins]
-        diagrams.append({"source": source, "served": source == served, "ece": cal.get("ece"),
-                         "n": cal.get("n"), "bins": rows, "svg": _diagram(bins)})
+        diagrams.append(
+            {
+                "source": source,
+                "served": source == served,
+                "ece": cal.get("ece"),
+                "n": cal.get("n"),
+                "bins": rows,
+                "svg": _diagram(bins),
+            }
+        )
     return diagrams
 
 
@@ -78,7 +105,11 @@ def _predicted_action(record: Mapping[str, Any], expected: str) -> str:
         return expected
     valid = recorded_score(record, "valid_json")
     request = record.get("request")
-    if (valid is not None and not valid["passed"]) or not isinstance(request, Mapping) or not request.get("action"):
+    if (
+        (valid is not None and not valid["passed"])
+        or not isinstance(request, Mapping)
+        or not request.get("action")
+    ):
         return NO_REQUEST
     return str(request["action"])
 
@@ -114,27 +145,47 @@ def action_confusion(records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | N
         cells = [sum(1 for pe, pp in pairs if pe == e and pp == p) for p in predicted]
         total = sum(cells)
         hit = cells[predicted.index(e)]
-        rows.append({"expected": e, "cells": [{"n": n, "diagonal": p == e} for n, p in zip(cells, predicted)],
-                     "n": total, "correct": hit, "recall": round(hit / total, 4)})
+        rows.append(
+            {
+                "expected": e,
+                "cells": [{"n": n, "diagonal": p == e} for n, p in zip(cells, predicted, strict=False)],
+                "n": total,
+                "correct": hit,
+                "recall": round(hit / total, 4),
+            }
+        )
     correct = sum(r["correct"] for r in rows)
-    return {"predicted": predicted, "rows": rows, "n": len(pairs), "correct": correct,
-            "accuracy": round(correct / len(pairs), 4)}
+    return {
+        "predicted": predicted,
+        "rows": rows,
+        "n": len(pairs),
+        "correct": correct,
+        "accuracy": round(correct / len(pairs), 4),
+    }
 
 
-def _flip_rows(keys: Iterable[str], records: Mapping[tuple[str, str], Mapping[str, Any]], *,
-               failing: bool) -> list[dict[str, Any]]:
+def _flip_rows(
+    keys: Iterable[str], records: Mapping[tuple[str, str], Mapping[str, Any]], *, failing: bool
+) -> list[dict[str, Any]]:
     rows = []
     for key in keys:
         layer, _, cid = key.partition(":")
         record = records.get((layer, cid), {})
         # A case that passes now may still carry checks its verdict does not count: no reason.
-        rows.append({"layer": layer, "id": cid, "message": record.get("message", ""),
-                     "reason": case_reason(record) if failing and record else ""})
+        rows.append(
+            {
+                "layer": layer,
+                "id": cid,
+                "message": record.get("message", ""),
+                "reason": case_reason(record) if failing and record else "",
+            }
+        )
     return rows
 
 
-def comparison_flips(comparison: Mapping[str, Any] | None,
-                     records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+def comparison_flips(
+    comparison: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]]
+) -> dict[str, Any] | None:
     """The cases that flipped between the compared run (A) and this run (B), with the paired figures.
 
     ``comparison`` is ``compare_results(A, B)``; a results file keeps it without its per-layer
@@ -144,13 +195,26 @@ def comparison_flips(comparison: Mapping[str, Any] | None,
     if not comparison:
         return None
     by_key = {(r["layer"], r["id"]): r for r in records}
-    layers = [{"layer": layer, "paired": row["paired"], "regressed": row["regressed"], "fixed": row["fixed"],
-               "p_value": row.get("p_value"), "difference_ci95": row.get("difference_ci95"),
-               "detectable": row.get("smallest_detectable_difference")}
-              for layer, row in (comparison.get("layers") or {}).items()]
-    return {"a": comparison.get("a"), "b": comparison.get("b"), "paired": comparison.get("paired"),
-            "p_value": comparison.get("p_value"), "alpha": comparison.get("alpha"),
-            "significant_regression": bool(comparison.get("significant_regression")),
-            "layers": layers,
-            "regressed": _flip_rows(comparison.get("regressed", []), by_key, failing=True),
-            "fixed": _flip_rows(comparison.get("fixed", []), by_key, failing=False)}
+    layers = [
+        {
+            "layer": layer,
+            "paired": row["paired"],
+            "regressed": row["regressed"],
+            "fixed": row["fixed"],
+            "p_value": row.get("p_value"),
+            "difference_ci95": row.get("difference_ci95"),
+            "detectable": row.get("smallest_detectable_difference"),
+        }
+        for layer, row in (comparison.get("layers") or {}).items()
+    ]
+    return {
+        "a": comparison.get("a"),
+        "b": comparison.get("b"),
+        "paired": comparison.get("paired"),
+        "p_value": comparison.get("p_value"),
+        "alpha": comparison.get("alpha"),
+        "significant_regression": bool(comparison.get("significant_regression")),
+        "layers": layers,
+        "regressed": _flip_rows(comparison.get("regressed", []), by_key, failing=True),
+        "fixed": _flip_rows(comparison.get("fixed", []), by_key, failing=False),
+    }

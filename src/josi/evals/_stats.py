@@ -48,8 +48,9 @@ def wilson(k: int, n: int, z: float = Z95) -> Interval:
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     # At k = 0 or k = n the bound is exact; rounding must not move it off 0 or 1.
-    return Interval(k, n, 0.0 if k == 0 else max(0.0, centre - half),
-                    1.0 if k == n else min(1.0, centre + half))
+    return Interval(
+        k, n, 0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half)
+    )
 
 
 def _binomial_tail_at_least(b: int, n: int) -> float:
@@ -97,7 +98,9 @@ def smallest_detectable_difference(n_paired: int, alpha: float) -> float | None:
     return None if k > n_paired or n_paired == 0 else k / n_paired
 
 
-def paired_difference_interval(regressed: int, fixed: int, n: int, z: float = Z95) -> tuple[float, float]:
+def paired_difference_interval(
+    regressed: int, fixed: int, n: int, z: float = Z95
+) -> tuple[float, float]:
     """95% interval of the paired rate difference (new - old) = (fixed - regressed) / n.
 
     The Wald interval for paired proportions with the Agresti-Min adjustment (add 0.5 to

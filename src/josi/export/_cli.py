@@ -8,26 +8,47 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    export = typer.Typer(help="Merge, convert and quantize a trained adapter into GGUF files.", no_args_is_help=True)
+    export = typer.Typer(
+        help="Merge, convert and quantize a trained adapter into GGUF files.", no_args_is_help=True
+    )
 
     @export.command("gguf")
     def gguf(
-        adapter: Path = typer.Option(..., "--adapter", help="LoRA adapter directory (from `josi train`)."),
+        adapter: Path = typer.Option(
+            ..., "--adapter", help="LoRA adapter directory (from `josi train`)."
+        ),
         out: Path = typer.Option(..., "--out", help="Directory for the GGUF files and manifests."),
         profile: str = typer.Option("nano", "--profile"),
-        quant: list[str] = typer.Option([], "--quant", help="Q4_K_M (default), Q8_0, F16, ... (repeatable)."),
-        overrides: list[str] = typer.Option([], "--set", help="Override a profile knob (repeatable)."),
-        v2: bool = typer.Option(None, "--v2/--no-v2", help="Also write GGUF v2 copies for old runtimes."),
-        adapter_gguf: bool = typer.Option(None, "--adapter-gguf/--no-adapter-gguf", help="Also convert the LoRA."),
-        dataset_hash: str = typer.Option(None, "--dataset-hash", help="Defaults to the run record's data hash."),
+        quant: list[str] = typer.Option(
+            [], "--quant", help="Q4_K_M (default), Q8_0, F16, ... (repeatable)."
+        ),
+        overrides: list[str] = typer.Option(
+            [], "--set", help="Override a profile knob (repeatable)."
+        ),
+        v2: bool = typer.Option(
+            None, "--v2/--no-v2", help="Also write GGUF v2 copies for old runtimes."
+        ),
+        adapter_gguf: bool = typer.Option(
+            None, "--adapter-gguf/--no-adapter-gguf", help="Also convert the LoRA."
+        ),
+        dataset_hash: str = typer.Option(
+            None, "--dataset-hash", help="Defaults to the run record's data hash."
+        ),
     ) -> None:
         """Export a trained adapter; prints each artifact path."""
         from josi.export import export as run_export
         from josi.training import load_profile
 
         loaded = load_profile(profile, overrides)
-        paths = run_export(loaded, adapter, out, tuple(quant) or None, dataset_hash=dataset_hash,
-                           gguf_v2=v2, adapter_gguf=adapter_gguf)
+        paths = run_export(
+            loaded,
+            adapter,
+            out,
+            tuple(quant) or None,
+            dataset_hash=dataset_hash,
+            gguf_v2=v2,
+            adapter_gguf=adapter_gguf,
+        )
         for path in paths:
             typer.echo(f"{path}  ({path.stat().st_size / 1e6:.1f} MB)")
 
@@ -42,7 +63,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(str(patch_gguf_v2(src, dst)))
 
     @export.command("verify")
-    def verify(paths: list[Path] = typer.Argument(..., help="Artifacts or their .manifest.json files.")) -> None:
+    def verify(
+        paths: list[Path] = typer.Argument(..., help="Artifacts or their .manifest.json files."),
+    ) -> None:
         """Check artifacts against their manifests (exit 2 on any mismatch)."""
         from josi.export import verify_manifest
 
@@ -56,8 +79,18 @@ def register(app: typer.Typer) -> None:
         from josi.export import read_gguf
 
         meta = read_gguf(path)
-        for key in ("version", "architecture", "file_type", "pre_tokenizer", "chat_template_sha256",
-                    "bos_token_id", "eos_token_id", "padding_token_id", "add_bos_token", "tensor_count"):
+        for key in (
+            "version",
+            "architecture",
+            "file_type",
+            "pre_tokenizer",
+            "chat_template_sha256",
+            "bos_token_id",
+            "eos_token_id",
+            "padding_token_id",
+            "add_bos_token",
+            "tensor_count",
+        ):
             typer.echo(f"{key}: {meta[key]}")
 
     app.add_typer(export, name="export")
@@ -65,13 +98,19 @@ def register(app: typer.Typer) -> None:
     @app.command("download")
     def download(
         url: str = typer.Argument(None, help="File URL (or, with --manifest, the base URL)."),
-        dest: Path = typer.Option(..., "--dest", help="Target file, or directory when using --manifest."),
+        dest: Path = typer.Option(
+            ..., "--dest", help="Target file, or directory when using --manifest."
+        ),
         sha256: str = typer.Option(None, "--sha256", help="Expected sha256 of the file."),
-        manifest: Path = typer.Option(None, "--manifest", help="Manifest naming the file, size and sha256."),
+        manifest: Path = typer.Option(
+            None, "--manifest", help="Manifest naming the file, size and sha256."
+        ),
         allow_unverified: bool = typer.Option(
-            False, "--allow-unverified",
+            False,
+            "--allow-unverified",
             help="Accept a file with no sha256 from a server that sends no Content-Length "
-                 "(a transfer that ends early then goes unnoticed)."),
+            "(a transfer that ends early then goes unnoticed).",
+        ),
     ) -> None:
         """Resumable, sha256-verified download; the previous file stays on any failure."""
         from josi._errors import ConfigError
@@ -87,13 +126,15 @@ def register(app: typer.Typer) -> None:
 
         try:
             if manifest is not None:
-                path = download_from_manifest(manifest, dest, url, progress=progress,
-                                              allow_unverified=allow_unverified)
+                path = download_from_manifest(
+                    manifest, dest, url, progress=progress, allow_unverified=allow_unverified
+                )
             elif not url:
                 raise ConfigError("give a URL or --manifest")
             else:
-                path = fetch(url, dest, sha256, progress=progress,
-                             allow_unverified=allow_unverified)
+                path = fetch(
+                    url, dest, sha256, progress=progress, allow_unverified=allow_unverified
+                )
         finally:
             bar.close()
         typer.echo(str(path))

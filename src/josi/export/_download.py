@@ -67,8 +67,15 @@ def download(
     need_length = sha256 is None and size is None and not allow_unverified
 
     try:
-        total = _fetch_with_retries(url, part, retries=retries, timeout=timeout, backoff=backoff,
-                                    progress=progress, need_length=need_length)
+        total = _fetch_with_retries(
+            url,
+            part,
+            retries=retries,
+            timeout=timeout,
+            backoff=backoff,
+            progress=progress,
+            need_length=need_length,
+        )
     except JosiError:
         if not part.exists():
             stamp.unlink(missing_ok=True)  # nothing to resume: leave no trace
@@ -77,7 +84,9 @@ def download(
     expected_size = size if size is not None else total
     if expected_size is not None and actual != expected_size:
         part.unlink(missing_ok=True)
-        raise ModelFileError(f"{url}: got {actual} bytes, expected {expected_size}; {dest} left unchanged")
+        raise ModelFileError(
+            f"{url}: got {actual} bytes, expected {expected_size}; {dest} left unchanged"
+        )
     if sha256 is not None:
         digest = sha256_file(part)
         if digest != sha256.lower():
@@ -92,8 +101,9 @@ def download(
             os.fsync(handle.fileno())
         os.replace(part, dest)
     except OSError as exc:
-        raise DownloadError(f"cannot move {part} to {dest}: {exc.strerror or exc}; "
-                            f"{dest} left unchanged") from exc
+        raise DownloadError(
+            f"cannot move {part} to {dest}: {exc.strerror or exc}; {dest} left unchanged"
+        ) from exc
     stamp.unlink(missing_ok=True)
     return dest
 
@@ -111,15 +121,21 @@ def _check_request(url: str, dest: Path, sha256: str | None, size: int | None) -
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
-        raise ConfigError(f"the destination folder {dest.parent} cannot be created: "
-                          "a file is in the way") from exc
+        raise ConfigError(
+            f"the destination folder {dest.parent} cannot be created: a file is in the way"
+        ) from exc
     except OSError as exc:
-        raise ConfigError(f"the destination folder {dest.parent} cannot be created: "
-                          f"{exc.strerror or exc}") from exc
+        raise ConfigError(
+            f"the destination folder {dest.parent} cannot be created: {exc.strerror or exc}"
+        ) from exc
 
 
-def download_from_manifest(manifest: str | os.PathLike[str], dest_dir: str | os.PathLike[str],
-                           url: str | None = None, **kwargs: object) -> Path:
+def download_from_manifest(
+    manifest: str | os.PathLike[str],
+    dest_dir: str | os.PathLike[str],
+    url: str | None = None,
+    **kwargs: object,
+) -> Path:
     """Fetch the artifact a manifest describes (its ``url``, or ``url`` + its file name).
 
     The manifest is written beside the downloaded file, so it can be verified later.
@@ -130,12 +146,13 @@ def download_from_manifest(manifest: str | os.PathLike[str], dest_dir: str | os.
     if not source:
         raise JosiError(f"{manifest}: no 'url' in the manifest; pass the base URL")
     if url and not url.endswith(name):
-        source = urllib.parse.urljoin(url if url.endswith("/") else url + "/", urllib.parse.quote(name))
+        source = urllib.parse.urljoin(
+            url if url.endswith("/") else url + "/", urllib.parse.quote(name)
+        )
     target = Path(dest_dir) / name
     if not isinstance(data["sha256"], str) or not isinstance(data["size"], int):
         raise ModelFileError(f"manifest {manifest}: 'sha256' must be a string and 'size' a number")
-    download(str(source), target, sha256=data["sha256"], size=data["size"],
-             **kwargs)  # type: ignore[arg-type]
+    download(str(source), target, sha256=data["sha256"], size=data["size"], **kwargs)  # type: ignore[arg-type]
     extra = {k: v for k, v in data.items() if k not in ("file", "size", "sha256")}
     write_manifest(target, **extra)
     return target
@@ -145,32 +162,52 @@ class _Incomplete(Exception):
     pass
 
 
-def _fetch_with_retries(url: str, part: Path, *, retries: int, timeout: float, backoff: float,
-                        progress: Callable[[int, int | None], None] | None,
-                        need_length: bool) -> int | None:
+def _fetch_with_retries(
+    url: str,
+    part: Path,
+    *,
+    retries: int,
+    timeout: float,
+    backoff: float,
+    progress: Callable[[int, int | None], None] | None,
+    need_length: bool,
+) -> int | None:
     last_error: Exception | None = None
     for attempt in range(retries + 1):
         try:
             return _fetch(url, part, timeout=timeout, progress=progress, need_length=need_length)
-        except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException,
-                _Incomplete) as exc:
+        except (
+            urllib.error.URLError,
+            OSError,
+            TimeoutError,
+            http.client.HTTPException,
+            _Incomplete,
+        ) as exc:
             if isinstance(exc, urllib.error.HTTPError) and exc.code not in _RETRIED_HTTP:
                 raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
             last_error = exc
             if attempt < retries:
                 time.sleep(backoff * (2**attempt))
-    raise DownloadError(f"{url}: gave up after {retries + 1} attempts ({last_error}); "
-                        f"partial data kept in {part} for the next try")
+    raise DownloadError(
+        f"{url}: gave up after {retries + 1} attempts ({last_error}); "
+        f"partial data kept in {part} for the next try"
+    )
 
 
-def _fetch(url: str, part: Path, *, timeout: float,
-           progress: Callable[[int, int | None], None] | None, need_length: bool) -> int | None:
+def _fetch(
+    url: str,
+    part: Path,
+    *,
+    timeout: float,
+    progress: Callable[[int, int | None], None] | None,
+    need_length: bool,
+) -> int | None:
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"User-Agent": "josi-download"})
     if have:
         request.add_header("Range", f"bytes={have}-")
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - URLs are the user's choice
+        response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:
             # Range past the end: the partial file is already complete (or stale); the size

@@ -21,7 +21,13 @@ from josi._lazy import require
 from josi._resources import cache_dir
 from josi.export._gguf import patch_gguf_v2, read_gguf
 from josi.export._llamacpp import llama_cpp_version, quantize, run_converter
-from josi.export._manifest import manifest_path, prompt_hashes, read_manifest, source_revision, write_manifest
+from josi.export._manifest import (
+    manifest_path,
+    prompt_hashes,
+    read_manifest,
+    source_revision,
+    write_manifest,
+)
 from josi.training import QUANTS, WHEEL_PREFIX, Profile, ensure_base_checkpoint, resolve_gguf
 
 _ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
@@ -52,24 +58,37 @@ def gguf_metadata(profile: Profile, kind: str = "model") -> dict[str, Any]:
     else:
         base_model = {"name": base, "repo_url": f"https://huggingface.co/{base}"}
     name = f"josi-{profile.name}" + ("-lora" if kind == "adapter" else "")
-    return {"general.name": name, "general.basename": "josi", "general.finetune": profile.name,
-            "general.base_models": [base_model], "general.tags": ["josi"]}
+    return {
+        "general.name": name,
+        "general.basename": "josi",
+        "general.finetune": profile.name,
+        "general.base_models": [base_model],
+        "general.tags": ["josi"],
+    }
 
 
 def adapter_digest(adapter_dir: Path) -> str:
-    files = {name: sha256_file(adapter_dir / name) for name in _ADAPTER_FILES if (adapter_dir / name).is_file()}
+    files = {
+        name: sha256_file(adapter_dir / name)
+        for name in _ADAPTER_FILES
+        if (adapter_dir / name).is_file()
+    }
     if "adapter_config.json" not in files:
         raise ModelFileError(f"{adapter_dir} is not a LoRA adapter (no adapter_config.json)")
     return _digest(files)
 
 
-def merge_adapter(profile: Profile, adapter_dir: str | os.PathLike[str], *, dtype: str | None = None) -> Path:
+def merge_adapter(
+    profile: Profile, adapter_dir: str | os.PathLike[str], *, dtype: str | None = None
+) -> Path:
     """Merge the adapter into a full-precision base (never a 4-bit one); cached by input hash."""
     adapter_dir = Path(adapter_dir)
     dtype = dtype or profile.export.merge_dtype
     if dtype not in ("float32", "bfloat16", "float16"):
         raise ConfigError(f"merge dtype {dtype!r}: merge into a 16/32-bit base only")
-    key = _digest({"adapter": adapter_digest(adapter_dir), "base": base_identity(profile), "dtype": dtype})
+    key = _digest(
+        {"adapter": adapter_digest(adapter_dir), "base": base_identity(profile), "dtype": dtype}
+    )
     target = cache_dir() / "merged" / key[:20]
     if (target / "config.json").is_file() and (target / ".complete").is_file():
         return target
@@ -78,7 +97,9 @@ def merge_adapter(profile: Profile, adapter_dir: str | os.PathLike[str], *, dtyp
     peft = require("peft")
     base = ensure_base_checkpoint(profile)
     model = transformers.AutoModelForCausalLM.from_pretrained(
-        str(base), dtype=getattr(torch, dtype), revision=profile.model.revision or None,
+        str(base),
+        dtype=getattr(torch, dtype),
+        revision=profile.model.revision or None,
         trust_remote_code=profile.model.trust_remote_code,
     )
     model = peft.PeftModel.from_pretrained(model, str(adapter_dir))
@@ -100,18 +121,22 @@ def merge_adapter(profile: Profile, adapter_dir: str | os.PathLike[str], *, dtyp
     return target
 
 
-def convert_to_gguf(hf_dir: Path, *, outtype: str = "f16", metadata: dict[str, Any] | None = None) -> Path:
+def convert_to_gguf(
+    hf_dir: Path, *, outtype: str = "f16", metadata: dict[str, Any] | None = None
+) -> Path:
     """llama.cpp's convert_hf_to_gguf.py on a checkpoint; cached by checkpoint, metadata and
     converter version."""
     weights = sorted(hf_dir.glob("*.safetensors"))
-    key = _digest({
-        "weights": {p.name: sha256_file(p) for p in weights},
-        "config": sha256_file(hf_dir / "config.json"),
-        "tokenizer": {p.name: sha256_file(p) for p in sorted(hf_dir.glob("tokenizer*"))},
-        "llama_cpp": llama_cpp_version(),
-        "outtype": outtype,
-        "metadata": metadata,
-    })
+    key = _digest(
+        {
+            "weights": {p.name: sha256_file(p) for p in weights},
+            "config": sha256_file(hf_dir / "config.json"),
+            "tokenizer": {p.name: sha256_file(p) for p in sorted(hf_dir.glob("tokenizer*"))},
+            "llama_cpp": llama_cpp_version(),
+            "outtype": outtype,
+            "metadata": metadata,
+        }
+    )
     target = cache_dir() / "gguf" / f"{key[:20]}-{outtype}.gguf"
     if target.is_file():
         return target
@@ -142,9 +167,13 @@ def _staged_adapter(profile: Profile, adapter_dir: Path, scratch: Path) -> Path:
     config = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
     config["base_model_name_or_path"] = metadata["general.base_models"][0]["name"]
     (staged / "adapter_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    card = {"name": metadata["general.name"], "basename": metadata["general.basename"],
-            "finetune": metadata["general.finetune"], "base_model": metadata["general.base_models"],
-            "tags": metadata["general.tags"]}
+    card = {
+        "name": metadata["general.name"],
+        "basename": metadata["general.basename"],
+        "finetune": metadata["general.finetune"],
+        "base_model": metadata["general.base_models"],
+        "tags": metadata["general.tags"],
+    }
     # JSON values are valid YAML, which is what the converter parses the front matter with.
     front = "".join(f"{key}: {json.dumps(value)}\n" for key, value in card.items())
     (staged / "README.md").write_text(f"---\n{front}---\n", encoding="utf-8")
@@ -158,7 +187,9 @@ def convert_adapter(profile: Profile, adapter_dir: Path, dst: Path) -> Path:
     with tempfile.TemporaryDirectory(dir=dst.parent) as scratch:
         staged = _staged_adapter(profile, Path(adapter_dir), Path(scratch))
         args = [str(staged), "--outfile", str(tmp), "--outtype", "f16"]
-        args += ["--base", str(base)] if Path(str(base)).is_dir() else ["--base-model-id", str(base)]
+        args += (
+            ["--base", str(base)] if Path(str(base)).is_dir() else ["--base-model-id", str(base)]
+        )
         run_converter("convert_lora_to_gguf.py", args)
     read_gguf(tmp)
     os.replace(tmp, dst)
@@ -223,9 +254,17 @@ def export(
     }
 
     def inputs_for(kind: str, quant: str) -> str:
-        return _digest({"kind": kind, "quant": quant, "adapter": adapter_hash, "base": common["base_model"],
-                        "merge_dtype": common["merge_dtype"], "llama_cpp": version,
-                        "metadata": gguf_metadata(profile, kind)})
+        return _digest(
+            {
+                "kind": kind,
+                "quant": quant,
+                "adapter": adapter_hash,
+                "base": common["base_model"],
+                "merge_dtype": common["merge_dtype"],
+                "llama_cpp": version,
+                "metadata": gguf_metadata(profile, kind),
+            }
+        )
 
     produced: list[Path] = []
     f16: Path | None = None
@@ -234,15 +273,26 @@ def export(
         inputs = inputs_for("model", quant)
         if not _reusable(dst, inputs):
             if f16 is None:
-                f16 = convert_to_gguf(merge_adapter(profile, adapter_dir), outtype="f16",
-                                      metadata=gguf_metadata(profile))
+                f16 = convert_to_gguf(
+                    merge_adapter(profile, adapter_dir),
+                    outtype="f16",
+                    metadata=gguf_metadata(profile),
+                )
             if quant == "F16":
                 _copy_atomic(f16, dst)
             else:
                 quantize(f16, dst, quant)
             meta = read_gguf(dst)
-            write_manifest(dst, kind="model", quant=quant, inputs_sha256=inputs, pre_tokenizer=meta["pre_tokenizer"],
-                           chat_template_sha256=meta["chat_template_sha256"], gguf_version=meta["version"], **common)
+            write_manifest(
+                dst,
+                kind="model",
+                quant=quant,
+                inputs_sha256=inputs,
+                pre_tokenizer=meta["pre_tokenizer"],
+                chat_template_sha256=meta["chat_template_sha256"],
+                gguf_version=meta["version"],
+                **common,
+            )
         produced.append(dst)
         if gguf_v2:
             produced.append(_v2_copy(dst))
@@ -253,10 +303,17 @@ def export(
             convert_adapter(profile, adapter_dir, dst)
             meta = read_gguf(dst)
             base_meta = _base_gguf_meta(produced)
-            write_manifest(dst, kind="lora_adapter", quant="F16", inputs_sha256=inputs,
-                           pre_tokenizer=base_meta.get("pre_tokenizer"),
-                           chat_template_sha256=base_meta.get("chat_template_sha256"),
-                           gguf_version=meta["version"], adapter_type=meta["adapter_type"], **common)
+            write_manifest(
+                dst,
+                kind="lora_adapter",
+                quant="F16",
+                inputs_sha256=inputs,
+                pre_tokenizer=base_meta.get("pre_tokenizer"),
+                chat_template_sha256=base_meta.get("chat_template_sha256"),
+                gguf_version=meta["version"],
+                adapter_type=meta["adapter_type"],
+                **common,
+            )
         produced.append(dst)
     return produced
 
@@ -276,7 +333,9 @@ def _v2_copy(src: Path) -> Path:
     inputs = _digest({"v2_of": data["sha256"]})
     if not _reusable(dst, inputs):
         patch_gguf_v2(src, dst)
-        fields = {k: v for k, v in data.items() if k not in ("file", "size", "sha256", "inputs_sha256")}
+        fields = {
+            k: v for k, v in data.items() if k not in ("file", "size", "sha256", "inputs_sha256")
+        }
         fields["gguf_version"] = 2
         write_manifest(dst, inputs_sha256=inputs, **fields)
     return dst

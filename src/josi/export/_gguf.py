@@ -46,7 +46,9 @@ def patch_gguf_v2(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> P
     src, dst = Path(src), Path(dst)
     version = gguf_version(src)
     if version not in (2, 3):
-        raise ModelFileError(f"{src} has GGUF version {version}; only v3 -> v2 is a header-only change")
+        raise ModelFileError(
+            f"{src} has GGUF version {version}; only v3 -> v2 is a header-only change"
+        )
     dst.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
     try:

@@ -57,8 +57,16 @@ def converter_dir(version: str | None = None) -> Path:
 
 def _download_sdist(version: str, into: Path) -> Path:
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-        "--dest", str(into), f"{_PACKAGE}=={version}",
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        "--dest",
+        str(into),
+        f"{_PACKAGE}=={version}",
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     found = sorted(into.glob("llama_cpp_python-*.tar.gz"))
@@ -92,7 +100,9 @@ def _extract(sdist: Path, staging: Path) -> None:
         raise JosiError(f"{sdist.name} does not contain {missing}; cannot convert to GGUF")
 
 
-def run_converter(script: str, args: list[str], *, version: str | None = None, timeout: float = 3600) -> str:
+def run_converter(
+    script: str, args: list[str], *, version: str | None = None, timeout: float = 3600
+) -> str:
     """Run one of llama.cpp's converter scripts with this interpreter and its gguf-py."""
     root = converter_dir(version)
     env = dict(os.environ)
@@ -102,10 +112,16 @@ def run_converter(script: str, args: list[str], *, version: str | None = None, t
     env.setdefault("NO_LOCAL_GGUF", "")
     result = subprocess.run(
         [sys.executable, str(root / script), *args],
-        capture_output=True, text=True, env=env, cwd=root, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        timeout=timeout,
     )
     if result.returncode != 0:
-        raise ModelFileError(f"{script} failed (exit {result.returncode}): {result.stderr.strip()[-1500:]}")
+        raise ModelFileError(
+            f"{script} failed (exit {result.returncode}): {result.stderr.strip()[-1500:]}"
+        )
     return result.stdout + result.stderr
 
 

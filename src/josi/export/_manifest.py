@@ -15,8 +15,18 @@ from josi._resources import cache_dir, repo_root, resource_dir
 
 MANIFEST_SUFFIX = ".manifest.json"
 REQUIRED = (
-    "file", "size", "sha256", "base_model", "quant", "dataset_hash", "config_hash", "source_revision",
-    "llama_cpp_version", "pre_tokenizer", "chat_template_sha256", "prompt_style",
+    "file",
+    "size",
+    "sha256",
+    "base_model",
+    "quant",
+    "dataset_hash",
+    "config_hash",
+    "source_revision",
+    "llama_cpp_version",
+    "pre_tokenizer",
+    "chat_template_sha256",
+    "prompt_style",
 )
 
 
@@ -33,11 +43,18 @@ def source_revision() -> str | None:
     if root is None:
         return None
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=30)
+        dirty = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
@@ -99,8 +116,14 @@ def plain_file_name(name: Any, manifest: str | os.PathLike[str]) -> str:
     A manifest's ``file`` is joined to a folder: a separator, ``..`` or an absolute path
     would point outside it.
     """
-    if (not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name
-            or "\0" in name or PureWindowsPath(name).drive):
+    if (
+        not isinstance(name, str)
+        or name in ("", ".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\0" in name
+        or PureWindowsPath(name).drive
+    ):
         raise ModelFileError(
             f"manifest {manifest}: 'file' must be a bare file name (no folder, no '..', "
             f"not absolute), got {name!r}"
@@ -120,10 +143,14 @@ def verify_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(f"{artifact} named by {mpath.name} does not exist")
     size = artifact.stat().st_size
     if size != data["size"]:
-        raise ModelFileError(f"{artifact.name}: size {size} != manifest size {data['size']} (tampered or truncated)")
+        raise ModelFileError(
+            f"{artifact.name}: size {size} != manifest size {data['size']} (tampered or truncated)"
+        )
     digest = sha256_file(artifact)
     if digest != data["sha256"]:
-        raise ModelFileError(f"{artifact.name}: sha256 {digest[:12]}... != manifest {str(data['sha256'])[:12]}...")
+        raise ModelFileError(
+            f"{artifact.name}: sha256 {digest[:12]}... != manifest {str(data['sha256'])[:12]}..."
+        )
     return data
 
 
@@ -145,8 +172,13 @@ def verify_before_load(artifact: str | os.PathLike[str]) -> dict[str, Any] | Non
         stat = artifact.stat()
     except OSError as exc:
         raise ModelFileError(f"cannot read {artifact}: {exc.strerror}") from exc
-    key = {"path": str(artifact.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-           "manifest_size": data["size"], "manifest_sha256": data["sha256"]}
+    key = {
+        "path": str(artifact.resolve()),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "manifest_size": data["size"],
+        "manifest_sha256": data["sha256"],
+    }
     record = _verified_record(key["path"])
     if record is not None:
         try:

@@ -5,4 +5,11 @@ from josi.governor._govern import govern
 from josi.governor._guard import GuardResult, guard_coach_text
 from josi.lang import count_questions, is_question, split_sentences
 
-__all__ = ["GuardResult", "count_questions", "govern", "guard_coach_text", "is_question", "split_sentences"]
+__all__ = [
+    "GuardResult",
+    "count_questions",
+    "govern",
+    "guard_coach_text",
+    "is_question",
+    "split_sentences",
+]

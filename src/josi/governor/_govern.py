@@ -17,7 +17,7 @@ def govern(text: str) -> str:
     sentences = split_sentences(text)
     questions = [s for s in sentences if is_question(s)]
     statements = [s for s in sentences if not is_question(s)]
-    if not questions or not statements and len(questions) == 1:
+    if not questions or (not statements and len(questions) == 1):
         return text
     if len(questions) == 1 and is_question(sentences[-1]):
         return text

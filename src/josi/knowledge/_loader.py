@@ -32,8 +32,16 @@ _REQUIRED_KEYS = {
     "sports": ("order", "sports", "not_a_sport"),
     "personas": ("order", "personas"),
     "lexicon": ("forbidden", "jargon", "warmth", "cold"),
-    "memory": ("sport", "time_of_day", "availability", "injury", "lifestyle", "goal", "patterns",
-               "notes"),
+    "memory": (
+        "sport",
+        "time_of_day",
+        "availability",
+        "injury",
+        "lifestyle",
+        "goal",
+        "patterns",
+        "notes",
+    ),
     "limits": ("coach", "repetition"),
 }
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -51,10 +51,10 @@ def note_key(text: str) -> str:
 def _timestamp(now: datetime | str | None) -> str:
     if isinstance(now, str):
         return now
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = now.replace(tzinfo=UTC)
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _user_texts(turns: Iterable[Any]) -> list[str]:
@@ -77,7 +77,10 @@ def _merge_fact(facts: list[dict[str, Any]], new: dict[str, Any]) -> None:
         if old["fact"].strip().lower() == new["fact"].strip().lower():
             merged = dict(old)
             merged["confidence"] = round(
-                min(MAX_CONFIDENCE, max(float(old["confidence"]), new["confidence"]) + REPEAT_BONUS), 2
+                min(
+                    MAX_CONFIDENCE, max(float(old["confidence"]), new["confidence"]) + REPEAT_BONUS
+                ),
+                2,
             )
             merged["learned_at"] = max(str(old["learned_at"]), new["learned_at"])
             facts[index] = merged
@@ -111,24 +114,40 @@ def extract_memory(
     """
     stamp = _timestamp(now)
     existing = existing or {}
-    facts = [dict(f) for f in existing.get("key_facts") or () if isinstance(f, Mapping) and f.get("fact")]
+    facts = [
+        dict(f) for f in existing.get("key_facts") or () if isinstance(f, Mapping) and f.get("fact")
+    ]
     patterns = [p for p in existing.get("patterns") or () if isinstance(p, str) and p.strip()]
     notes = [n for n in existing.get("coaching_notes") or () if isinstance(n, str) and n.strip()]
     for text in _user_texts(turns):
         for item in extract_from_text(text):
             body = item.text[:MAX_TEXT]
             if item.kind == "fact":
-                _merge_fact(facts, {"fact": body, "category": item.category, "source": SOURCE,
-                                    "confidence": item.confidence, "learned_at": stamp})
+                _merge_fact(
+                    facts,
+                    {
+                        "fact": body,
+                        "category": item.category,
+                        "source": SOURCE,
+                        "confidence": item.confidence,
+                        "learned_at": stamp,
+                    },
+                )
             elif item.kind == "pattern":
                 _merge_text(patterns, body, MAX_PATTERNS)
             else:
                 _merge_text(notes, body, MAX_NOTES)
     while len(facts) > MAX_FACTS:
-        weakest = min(range(len(facts)), key=lambda i: (float(facts[i]["confidence"]),
-                                                        str(facts[i]["learned_at"]), i))
+        weakest = min(
+            range(len(facts)),
+            key=lambda i: (float(facts[i]["confidence"]), str(facts[i]["learned_at"]), i),
+        )
         facts.pop(weakest)
-    return {"key_facts": facts, "patterns": patterns[-MAX_PATTERNS:], "coaching_notes": notes[-MAX_NOTES:]}
+    return {
+        "key_facts": facts,
+        "patterns": patterns[-MAX_PATTERNS:],
+        "coaching_notes": notes[-MAX_NOTES:],
+    }
 
 
 @cache

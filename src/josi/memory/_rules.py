@@ -55,8 +55,9 @@ def _sport_words() -> _SportWords:
                 others.update(dict.fromkeys(words["athletes"][lang], kind))
                 nouns[lang].extend(words["athletes"][lang])
     athlete = memory_lexicon()["sport"]["athlete"]
-    athlete_rx = tuple(athlete[lang].replace("{athletes}", _alternatives(nouns[lang]))
-                       for lang in nouns)
+    athlete_rx = tuple(
+        athlete[lang].replace("{athletes}", _alternatives(nouns[lang])) for lang in nouns
+    )
     return _SportWords(names, athletes, others, athlete_rx)
 
 
@@ -101,11 +102,18 @@ def _time_preferences(text: str) -> Iterable[Found]:
         if not m:
             continue
         prefers = re.search(lex["prefer"], lowered)
-        habitual = prefers or re.search(lex["habitual"], lowered) or m.group(0).endswith(
-            ("mornings", "evenings", "afternoons"))
+        habitual = (
+            prefers
+            or re.search(lex["habitual"], lowered)
+            or m.group(0).endswith(("mornings", "evenings", "afternoons"))
+        )
         if habitual and not (re.search(lex["one_off"], lowered) and not prefers):
-            yield Found("fact", f"Prefers {slot['label']} sessions", "time_preference",
-                        0.8 if prefers else 0.7)
+            yield Found(
+                "fact",
+                f"Prefers {slot['label']} sessions",
+                "time_preference",
+                0.8 if prefers else 0.7,
+            )
             return
 
 
@@ -116,8 +124,12 @@ def _availability(text: str) -> Iterable[Found]:
         return
     rng = re.search(lex["range"], lowered)
     if rng and int(rng.group(1)) < int(rng.group(2)):
-        yield Found("fact", f"Typical availability: {rng.group(1)}-{rng.group(2)} minutes",
-                    "time_preference", 0.7)
+        yield Found(
+            "fact",
+            f"Typical availability: {rng.group(1)}-{rng.group(2)} minutes",
+            "time_preference",
+            0.7,
+        )
         return
     minutes = extract_minutes(text)
     if minutes and 5 <= minutes <= 600:
@@ -155,8 +167,10 @@ def _lifestyle(text: str) -> Iterable[Found]:
 @cache
 def _goal_rx() -> tuple[str, str]:
     lex = memory_lexicon()["goal"]
-    return (lex["event"].replace("{events}", _alternatives(lex["events"], longest_first=True)),
-            lex["month"].replace("{months}", "|".join(lex["months"])))
+    return (
+        lex["event"].replace("{events}", _alternatives(lex["events"], longest_first=True)),
+        lex["month"].replace("{months}", "|".join(lex["months"])),
+    )
 
 
 def _goals(text: str) -> Iterable[Found]:
@@ -165,7 +179,7 @@ def _goals(text: str) -> Iterable[Found]:
     lowered = text.lower()
     cue = re.search(lex["cue"], lowered)
     if cue:
-        event = re.search(event_rx, lowered[cue.start():])
+        event = re.search(event_rx, lowered[cue.start() :])
         if event:
             month = re.search(month_rx, lowered)
             when = f" ({lex['months'][month.group(1)]})" if month else ""
@@ -198,7 +212,15 @@ def _notes(text: str) -> Iterable[Found]:
 
 
 _RULES: tuple[Callable[[str], Iterable[Found]], ...] = (
-    _sports, _time_preferences, _availability, _injuries, _lifestyle, _goals, _patterns, _notes)
+    _sports,
+    _time_preferences,
+    _availability,
+    _injuries,
+    _lifestyle,
+    _goals,
+    _patterns,
+    _notes,
+)
 
 
 def extract_from_text(text: str) -> list[Found]:
@@ -209,4 +231,3 @@ def extract_from_text(text: str) -> list[Found]:
             if item not in found:
                 found.append(item)
     return found
-

@@ -22,7 +22,7 @@ def strip_thinking(text: str) -> str:
     out = _CLOSED.sub("", text)
     closes = list(_CLOSE.finditer(out))
     if closes:
-        out = out[closes[-1].end():]
+        out = out[closes[-1].end() :]
     opened = _OPEN.search(out)
     if opened:
         out = out[: opened.start()]

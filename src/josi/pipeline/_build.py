@@ -45,13 +45,24 @@ class BuildResult:
         try:
             return self.artifacts[quant]
         except KeyError:
-            raise JosiError(f"no {quant} GGUF in this build; have {sorted(self.artifacts)}") from None
+            raise JosiError(
+                f"no {quant} GGUF in this build; have {sorted(self.artifacts)}"
+            ) from None
 
 
-def _hash_tree(digest: Any, root: Path, names_from: Path, skip: frozenset[str] = frozenset()) -> None:
+def _hash_tree(
+    digest: Any, root: Path, names_from: Path, skip: frozenset[str] = frozenset()
+) -> None:
     """Feed every file under ``root`` (name relative to ``names_from``, then content hash) to ``digest``."""
-    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                   and p.name not in skip) if root.is_dir() else [root]
+    files = (
+        sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.name not in skip
+        )
+        if root.is_dir()
+        else [root]
+    )
     for path in files:
         digest.update(str(path.relative_to(names_from)).encode())
         digest.update(sha256_file(path).encode())
@@ -81,7 +92,9 @@ def stage_code(package: str) -> list[Path]:
             continue
         seen.add(name)
         for source in _module_files(name):
-            for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), filename=str(source))):
+            for node in ast.walk(
+                ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
+            ):
                 if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     modules = [node.module]
                 elif isinstance(node, ast.Import):
@@ -163,7 +176,10 @@ def _done(stage_dir: Path) -> dict | None:
 
 
 def _finish(stage_dir: Path, record: dict) -> None:
-    atomic_write_json(stage_dir / _DONE, {**record, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    atomic_write_json(
+        stage_dir / _DONE,
+        {**record, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+    )
 
 
 def build(
@@ -240,15 +256,30 @@ def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
     if profile.dpo.enabled:
         log("[train] DPO from the SFT adapter")
         adapter = train_dpo(profile, data_dir, adapter, out / "dpo")
-    _finish(out, {"stage": "train", "key": key, "adapter_dir": str(adapter),
-                  "seconds": round(time.monotonic() - started, 1)})
+    _finish(
+        out,
+        {
+            "stage": "train",
+            "key": key,
+            "adapter_dir": str(adapter),
+            "seconds": round(time.monotonic() - started, 1),
+        },
+    )
     return adapter, key
 
 
-def _export_stage(profile, root: Path, adapter_dir: Path, train_key: str, log) -> tuple[Path, dict[str, Path]]:
+def _export_stage(
+    profile, root: Path, adapter_dir: Path, train_key: str, log
+) -> tuple[Path, dict[str, Path]]:
     from josi.export import export
 
-    key = _key("export", train_key, profile.export, _tree_hash([*stage_code("export"), *_contract_files()]), _versions())
+    key = _key(
+        "export",
+        train_key,
+        profile.export,
+        _tree_hash([*stage_code("export"), *_contract_files()]),
+        _versions(),
+    )
     out = root / f"export-{key}"
     record = _done(out)
     if record:
@@ -258,8 +289,15 @@ def _export_stage(profile, root: Path, adapter_dir: Path, train_key: str, log) -
     started = time.monotonic()
     paths = export(profile, adapter_dir, out)
     artifacts = _classify(paths)
-    _finish(out, {"stage": "export", "key": key, "artifacts": {q: str(p) for q, p in artifacts.items()},
-                  "seconds": round(time.monotonic() - started, 1)})
+    _finish(
+        out,
+        {
+            "stage": "export",
+            "key": key,
+            "artifacts": {q: str(p) for q, p in artifacts.items()},
+            "seconds": round(time.monotonic() - started, 1),
+        },
+    )
     return out, artifacts
 
 

@@ -8,12 +8,19 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    pipeline = typer.Typer(help="Run the chain data -> train -> export (cached), or the ship gate.", no_args_is_help=True)
+    pipeline = typer.Typer(
+        help="Run the chain data -> train -> export (cached), or the ship gate.",
+        no_args_is_help=True,
+    )
 
     @pipeline.command("build")
     def build_command(
-        overrides: list[str] = typer.Argument(None, help="Profile overrides, key=value (e.g. sft.max_steps=50)."),
-        profile: str = typer.Option("nano", help="Model profile (profiles/<name>.toml) or a TOML path."),
+        overrides: list[str] = typer.Argument(
+            None, help="Profile overrides, key=value (e.g. sft.max_steps=50)."
+        ),
+        profile: str = typer.Option(
+            "nano", help="Model profile (profiles/<name>.toml) or a TOML path."
+        ),
         until: str = typer.Option("export", help="Last stage: data, train or export."),
     ) -> None:
         """Build up to a stage, reusing every stage whose inputs are unchanged."""
@@ -31,7 +38,9 @@ def register(app: typer.Typer) -> None:
     def ship_command(
         overrides: list[str] = typer.Argument(None, help="Profile overrides, key=value."),
         profile: str = typer.Option("nano", help="Model profile."),
-        dist: Path = typer.Option(None, help="Where a passing model is published (default: dist/ in the checkout)."),
+        dist: Path = typer.Option(
+            None, help="Where a passing model is published (default: dist/ in the checkout)."
+        ),
     ) -> None:
         """Build, run every layer on the Q4_K_M (compared with its F16), publish only if pytest exits 0."""
         from josi.pipeline import ship

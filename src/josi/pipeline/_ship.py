@@ -47,24 +47,54 @@ def ship(
     staging.mkdir(parents=True)
     root = repo_root()
     if root is None:
-        raise JosiError("the ship gate runs the repository's test suites: run it from a josi checkout")
+        raise JosiError(
+            "the ship gate runs the repository's test suites: run it from a josi checkout"
+        )
     # Explicit config and rootdir: path-like option values must not move pytest's rootdir.
     workers = str(min(os.cpu_count() or 1, 4))
-    base = [sys.executable, "-m", "pytest", "-c", str(root / "pyproject.toml"), "--rootdir", str(root),
-            "-n", workers, "--josi-profile", result.profile, *pytest_args]
+    base = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        str(root / "pyproject.toml"),
+        "--rootdir",
+        str(root),
+        "-n",
+        workers,
+        "--josi-profile",
+        result.profile,
+        *pytest_args,
+    ]
     # Post-quantization regression: the F16 is measured first (its own gates are
     # informational here), then the shipped quant is gated and compared with it per case.
     reference_report = staging / "report-f16"
     # The quant is compared with its F16 on greedy outcomes, so the reference runs greedy only.
-    reference_cmd = [*base, "-m", "model", "--josi-gguf", str(reference), "--josi-samples", "0",
-                     "--josi-report", str(reference_report)]
+    reference_cmd = [
+        *base,
+        "-m",
+        "model",
+        "--josi-gguf",
+        str(reference),
+        "--josi-samples",
+        "0",
+        "--josi-report",
+        str(reference_report),
+    ]
     log("[ship] reference run: " + " ".join(reference_cmd))
     subprocess.call(reference_cmd, cwd=root)
     if not (reference_report / "results.json").is_file():
         log("[ship] the F16 reference run wrote no results; nothing published")
         return 1
-    gate_cmd = [*base, "--josi-gguf", str(shipped), "--josi-compare", str(reference_report / "results.json"),
-                "--josi-report", str(staging / "report")]
+    gate_cmd = [
+        *base,
+        "--josi-gguf",
+        str(shipped),
+        "--josi-compare",
+        str(reference_report / "results.json"),
+        "--josi-report",
+        str(staging / "report"),
+    ]
     log("[ship] gate: " + " ".join(gate_cmd))
     code = subprocess.call(gate_cmd, cwd=root)
     if code != 0:
@@ -83,11 +113,14 @@ def ship(
     if final.exists():
         shutil.rmtree(final)
     staging.rename(final)
-    atomic_write_json(dist / f"{result.profile}-latest.json", {
-        "profile": result.profile,
-        "dir": final.name,
-        "gguf": shipped.name,
-        "seconds": round(time.monotonic() - started, 1),
-    })
+    atomic_write_json(
+        dist / f"{result.profile}-latest.json",
+        {
+            "profile": result.profile,
+            "dir": final.name,
+            "gguf": shipped.name,
+            "seconds": round(time.monotonic() - started, 1),
+        },
+    )
     log(f"[ship] published {final} in {time.monotonic() - started:.0f}s")
     return 0

@@ -51,11 +51,15 @@ def _lexicon() -> _Lexicon:
         raw = data.get(intent)
         if not isinstance(raw, list) or not raw:
             raise ConfigError(f"{LEXICON_FILE}: needs at least one [[{intent}]] rule")
-        rules[intent] = tuple(patterns.rule(r, f"{intent} #{i + 1} ({r.get('id', '?')})")
-                              for i, r in enumerate(raw))
+        rules[intent] = tuple(
+            patterns.rule(r, f"{intent} #{i + 1} ({r.get('id', '?')})") for i, r in enumerate(raw)
+        )
     phrases = (data.get("mask") or {}).get("phrases") or []
-    return _Lexicon(rules=rules, negation=patterns.negation(data.get("negation") or {}),
-                    mask=patterns.mask(phrases, "mask.phrases"))
+    return _Lexicon(
+        rules=rules,
+        negation=patterns.negation(data.get("negation") or {}),
+        mask=patterns.mask(phrases, "mask.phrases"),
+    )
 
 
 def detect_coach_intent(text: str) -> IntentHit | None:

@@ -20,7 +20,7 @@ from josi.postprocess._sport import find_sports, normalize_sport
 from josi.postprocess._time import extract_minutes
 
 _MIN_MINUTES, _MAX_MINUTES = 5, 600
-_TERMINAL = (".", "?", "!", "…", "?\"", "?”")
+_TERMINAL = (".", "?", "!", "…", '?"', "?”")
 
 CLARIFY_SPORT = {
     "en": "Which sport would you like to train today?",
@@ -84,7 +84,9 @@ def postprocess(
         and _MIN_MINUTES <= minutes <= _MAX_MINUTES
         and out.get("time_available_min") != minutes
     ):
-        changes.append(f"time_available_min: {out.get('time_available_min')} -> {minutes} (message)")
+        changes.append(
+            f"time_available_min: {out.get('time_available_min')} -> {minutes} (message)"
+        )
         out["time_available_min"] = minutes
 
     profile_sport, memory_sports = known_sports(ctx)
@@ -104,7 +106,9 @@ def postprocess(
                     out["sport"] = fallback
                 else:
                     out = _clarify_sport(out, lang)
-                    changes.append("action: create_workout -> clarify (no sport in message or profile)")
+                    changes.append(
+                        "action: create_workout -> clarify (no sport in message or profile)"
+                    )
 
     if out["action"] == "clarify":
         text = (out.get("clarify_message") or "").strip()

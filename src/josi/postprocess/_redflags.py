@@ -30,7 +30,15 @@ from josi.postprocess._rules import (
 )
 
 LEXICON_FILE = "red_flags.toml"
-FAMILIES = ("cardiac", "syncope", "neuro", "respiratory", "bleeding", "acute_injury", "heat_illness")
+FAMILIES = (
+    "cardiac",
+    "syncope",
+    "neuro",
+    "respiratory",
+    "bleeding",
+    "acute_injury",
+    "heat_illness",
+)
 
 SAFE_REPLY = {
     "en": (
@@ -90,8 +98,11 @@ def _lexicon() -> _Lexicon:
     heart_rate = None
     if hr is not None:
         heart_rate = _HeartRate(
-            id=hr["id"], family=hr["family"], easy_max=int(hr["easy_max_bpm"]),
-            any_max=int(hr["any_max_bpm"]), resting_max=int(hr["resting_max_bpm"]),
+            id=hr["id"],
+            family=hr["family"],
+            easy_max=int(hr["easy_max_bpm"]),
+            any_max=int(hr["any_max_bpm"]),
+            resting_max=int(hr["resting_max_bpm"]),
             after_term=patterns.compile(hr["number_after_term"], "heart_rate.number_after_term"),
             with_unit=patterns.compile(hr["number_with_unit"], "heart_rate.number_with_unit"),
             resting_term=patterns.compile(hr["resting_term"], "heart_rate.resting_term"),
@@ -101,7 +112,10 @@ def _lexicon() -> _Lexicon:
     ids = tuple(families)
     phrases = (data.get("non_medical") or {}).get("phrases") or []
     return _Lexicon(
-        entries=tuple(entries), heart_rate=heart_rate, ids=ids, families=families,
+        entries=tuple(entries),
+        heart_rate=heart_rate,
+        ids=ids,
+        families=families,
         mask=patterns.mask(phrases, "non_medical.phrases"),
         negation=patterns.negation(data.get("negation") or {}),
     )

@@ -66,7 +66,11 @@ class Patterns:
     def compile(self, patterns: Any, where: str, *, anchored: bool = True) -> re.Pattern[str]:
         if isinstance(patterns, str):
             patterns = [patterns]
-        if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+        if (
+            not isinstance(patterns, list)
+            or not patterns
+            or not all(isinstance(p, str) for p in patterns)
+        ):
             raise ConfigError(f"{self.file}: {where} must be a non-empty list of patterns")
         body = "|".join(f"(?:{self.expand(p)})" for p in patterns)
         try:
@@ -82,8 +86,11 @@ class Patterns:
             match=self.compile(raw.get("match"), f"{where}.match"),
             needs=self.compile(raw["needs"], f"{where}.needs") if "needs" in raw else None,
             unless=self.compile(raw["unless"], f"{where}.unless") if "unless" in raw else None,
-            message_needs=(self.compile(raw["message_needs"], f"{where}.message_needs")
-                           if "message_needs" in raw else None),
+            message_needs=(
+                self.compile(raw["message_needs"], f"{where}.message_needs")
+                if "message_needs" in raw
+                else None
+            ),
         )
 
     def negation(self, raw: Mapping[str, Any]) -> Negation:
@@ -91,7 +98,9 @@ class Patterns:
             return Negation(
                 before=self.compile(raw["before"], "negation.before", anchored=False),
                 after=self.compile(raw["after"], "negation.after", anchored=False),
-                clause_break=self.compile(raw["clause_break"], "negation.clause_break", anchored=False),
+                clause_break=self.compile(
+                    raw["clause_break"], "negation.clause_break", anchored=False
+                ),
             )
         except KeyError as exc:
             raise ConfigError(f"{self.file}: [negation] needs {exc.args[0]!r}") from exc
@@ -129,10 +138,10 @@ def sentence(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def negated(negation: Negation, text: str, start: int, end: int, bounds: tuple[int, int]) -> bool:
-    before = negation.clause_break.split(text[bounds[0]:start])[-1]
+    before = negation.clause_break.split(text[bounds[0] : start])[-1]
     if negation.before.search(before):
         return True
-    after = negation.clause_break.split(text[end:bounds[1]])[0]
+    after = negation.clause_break.split(text[end : bounds[1]])[0]
     return bool(negation.after.match(after))
 
 

@@ -16,16 +16,53 @@ import re
 from josi.lang import normalize_for_matching
 
 _UNITS_EN = {
-    "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90,
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _UNITS_NL = {
-    "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7,
-    "acht": 8, "negen": 9, "tien": 10, "elf": 11, "twaalf": 12, "vijftien": 15,
-    "twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60,
-    "zeventig": 70, "tachtig": 80, "negentig": 90,
+    "een": 1,
+    "één": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vijf": 5,
+    "zes": 6,
+    "zeven": 7,
+    "acht": 8,
+    "negen": 9,
+    "tien": 10,
+    "elf": 11,
+    "twaalf": 12,
+    "vijftien": 15,
+    "twintig": 20,
+    "dertig": 30,
+    "veertig": 40,
+    "vijftig": 50,
+    "zestig": 60,
+    "zeventig": 70,
+    "tachtig": 80,
+    "negentig": 90,
 }
 _NL_ONES = ("een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen")
 _NL_TENS = ("twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig")
@@ -66,26 +103,47 @@ _PATTERNS: list[tuple[str, str]] = [
     # "1:15", "0:45" (a duration unless a clock word precedes it)
     ("clock_duration", rf"{_B}(?P<h>\d{{1,2}}):(?P<m>[0-5]\d)(?![\d:])"),
     # "1h15", "1h 15m", "1 uur 15 minuten", "1 hour and 15 minutes", "1u15"
-    ("h_m", rf"{_B}(?P<h>{NUM}){HOUR}\s*(?:(?:and|en)\s+)?(?P<m>\d{{1,2}}|{_WORD_ALT})\s*(?:{MIN}|m){_E}"),
+    (
+        "h_m",
+        rf"{_B}(?P<h>{NUM}){HOUR}\s*(?:(?:and|en)\s+)?(?P<m>\d{{1,2}}|{_WORD_ALT})\s*(?:{MIN}|m){_E}",
+    ),
     ("h_m_compact", rf"{_B}(?P<h>\d{{1,2}})\s?[hu](?P<m>[0-5]\d)(?:m|min)?{_E}"),
     # "1 hour 15", "2 hours 30", "1u 15": minutes after the hours need no unit
-    ("h_m_bare", rf"{_B}(?P<h>{NUM}){HOUR}\s*(?:(?:and|en)\s+)?(?P<m>[0-5]?\d)(?![\w.,:'])"
-                 rf"(?!\s*(?:{_NOT_MINUTES})(?![\w]))"),
+    (
+        "h_m_bare",
+        rf"{_B}(?P<h>{NUM}){HOUR}\s*(?:(?:and|en)\s+)?(?P<m>[0-5]?\d)(?![\w.,:'])"
+        rf"(?!\s*(?:{_NOT_MINUTES})(?![\w]))",
+    ),
     # "between 30 and 45 minutes", "tussen de 30 en 45 minuten"
-    ("between_min", rf"(?<![\w])(?:between|tussen)\s+(?:de\s+)?(?P<a>{NUM})\s*(?:and|en|-|–)\s*(?P<b>{NUM})"
-                    rf"\s*-?\s*{MIN}{_E}"),
-    ("between_hour", rf"(?<![\w])between\s+(?P<a>{NUM})\s*(?:and|-|–)\s*(?P<b>{NUM})\s*(?:hours?|hrs?){_E}"),
+    (
+        "between_min",
+        rf"(?<![\w])(?:between|tussen)\s+(?:de\s+)?(?P<a>{NUM})\s*(?:and|en|-|–)\s*(?P<b>{NUM})"
+        rf"\s*-?\s*{MIN}{_E}",
+    ),
+    (
+        "between_hour",
+        rf"(?<![\w])between\s+(?P<a>{NUM})\s*(?:and|-|–)\s*(?P<b>{NUM})\s*(?:hours?|hrs?){_E}",
+    ),
     # ranges: "45-60 minutes", "1 tot 2 uur", "45 to 60 min"
-    ("range_min", rf"{_B}(?P<a>{NUM}){_ISH}\s*(?:-|–|to|tot|or|of|a)\s*(?P<b>{NUM}){_ISH}\s*-?\s*{MIN}{_E}"),
+    (
+        "range_min",
+        rf"{_B}(?P<a>{NUM}){_ISH}\s*(?:-|–|to|tot|or|of|a)\s*(?P<b>{NUM}){_ISH}\s*-?\s*{MIN}{_E}",
+    ),
     ("range_hour", rf"{_B}(?P<a>{NUM})\s*(?:-|–|to|tot|or|of)\s*(?P<b>{NUM}){HOUR}{_E}"),
     # "an hour and a half", "hour and a half", "anderhalf uur", "1,5 uur", "2½ hours"
-    ("one_and_half", r"(?<![\w])(?:an?\s+|one\s+)?hour\s+and\s+a\s+half|(?<![\w])anderhalf\s*(?:uur|uurtje)"),
+    (
+        "one_and_half",
+        r"(?<![\w])(?:an?\s+|one\s+)?hour\s+and\s+a\s+half|(?<![\w])anderhalf\s*(?:uur|uurtje)",
+    ),
     ("n_and_half", rf"{_B}(?P<h>{NUM})\s*{_HALF}{HOUR}{_E}"),
     ("n_hour_and_half", rf"{_B}(?P<h>{NUM})\s*-?\s*(?:hours?|uur)\s+(?:and a half|en een half)"),
     # "half an hour", "een half uur", "half uur", "halfuurtje"
     ("half_hour", r"(?<![\w])(?:half\s+an\s+hour|(?:een\s+)?half\s*uur(?:tje)?)"),
     # quarters: "drie kwartier", "een kwartier", "quarter of an hour", "three quarters of an hour"
-    ("quarters", rf"(?<![\w])(?:(?P<q>{NUM})\s+)?kwartier|(?<![\w])(?P<e>three\s+)?quarters?\s+of\s+an\s+hour"),
+    (
+        "quarters",
+        rf"(?<![\w])(?:(?P<q>{NUM})\s+)?kwartier|(?<![\w])(?P<e>three\s+)?quarters?\s+of\s+an\s+hour",
+    ),
     # "2 hours", "two hours", "an hour", "een uur", "een uurtje", "uurtje"
     ("hours", rf"{_B}{_APPROX}(?P<h>{NUM}){_ISH}{HOUR}{_E}"),
     ("bare_hour", r"(?<![\w])uurtje(?![\w])"),
@@ -157,9 +215,15 @@ def _minutes(name: str, match: re.Match[str]) -> float | None:
 _REPS_BEFORE = re.compile(r"\d\s*[x×*]\s*$", re.IGNORECASE)
 _SLOT_BEFORE = re.compile(r"\b(?:van|from|tussen|between)\s+$", re.IGNORECASE)
 _DUTCH_UNIT = re.compile(r"uur|minuten|minuut|kwartier", re.IGNORECASE)
-_LATER_AFTER = re.compile(r"^\s*(?:from now|later|time\b|'s time|s time|vanaf nu|na nu)", re.IGNORECASE)
-_IN_BEFORE = re.compile(r"\bin\s+(?:half\s+|about\s+|around\s+|roughly\s+|like\s+)?$", re.IGNORECASE)
-_OVER_BEFORE = re.compile(r"\bover\s+(?:een\s+half\s+|half\s+|ongeveer\s+|zo.n\s+)?$", re.IGNORECASE)
+_LATER_AFTER = re.compile(
+    r"^\s*(?:from now|later|time\b|'s time|s time|vanaf nu|na nu)", re.IGNORECASE
+)
+_IN_BEFORE = re.compile(
+    r"\bin\s+(?:half\s+|about\s+|around\s+|roughly\s+|like\s+)?$", re.IGNORECASE
+)
+_OVER_BEFORE = re.compile(
+    r"\bover\s+(?:een\s+half\s+|half\s+|ongeveer\s+|zo.n\s+)?$", re.IGNORECASE
+)
 _ARTICLE_START = re.compile(r"(?:an?|one|half|a\s+couple|a\s+few|couple)\b", re.IGNORECASE)
 # Said before "in 30 minutes", these make it a delay: "I'm free in 30 minutes".
 _DEPARTURE = re.compile(
@@ -172,7 +236,7 @@ _DEPARTURE = re.compile(
 def _is_delay(text: str, match: re.Match[str]) -> bool:
     """True for "in an hour", "over 20 minuten", "in 30 min from now": when, not how long."""
     before = text[: match.start()]
-    if _LATER_AFTER.match(text[match.end():]):
+    if _LATER_AFTER.match(text[match.end() :]):
         return True
     if _OVER_BEFORE.search(before):
         # Dutch "over een uur" is later; English "over an hour" is "more than an hour".
@@ -201,7 +265,9 @@ def _is_past_or_result(text: str, match: re.Match[str]) -> bool:
     """True for "ran 10k yesterday in 50 minutes", "PR is 22 min", "gisteren 1 uur gefietst"."""
     start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, match.start())), default=0)
     end = _CLAUSE_END.search(text, match.end())
-    rest_of_clause = text[start:match.start()] + " " + text[match.end():end.start() if end else len(text)]
+    rest_of_clause = (
+        text[start : match.start()] + " " + text[match.end() : end.start() if end else len(text)]
+    )
     return bool(_PAST_OR_RESULT.search(rest_of_clause))
 
 
@@ -215,7 +281,7 @@ def _is_clock(text: str, match: re.Match[str], name: str) -> bool:
         return bool(_SLOT_BEFORE.search(before))
     if name not in ("clock_duration", "hours"):
         return False
-    after = text[match.end():]
+    after = text[match.end() :]
     if _CLOCK_BEFORE.search(before):
         return True
     if name == "clock_duration":
@@ -231,7 +297,11 @@ def extract_minutes(text: str) -> int | None:
     best: tuple[int, int, float] | None = None  # (start, -length, minutes)
     for name, pattern in _COMPILED:
         for match in pattern.finditer(text):
-            if _is_clock(text, match, name) or _is_delay(text, match) or _is_past_or_result(text, match):
+            if (
+                _is_clock(text, match, name)
+                or _is_delay(text, match)
+                or _is_past_or_result(text, match)
+            ):
                 continue
             value = _minutes(name, match)
             if value is None or value <= 0:
@@ -242,4 +312,4 @@ def extract_minutes(text: str) -> int | None:
             break
     if best is None:
         return None
-    return int(round(best[2]))
+    return round(best[2])

@@ -6,7 +6,14 @@ from josi.prompting._context import build_context_block, build_v6_context, rende
 from josi.prompting._memory import render_memory
 from josi.prompting._messages import INTERPRETER_MARK, build_messages, build_prompt
 from josi.prompting._neutralize import BLOCK_HEADERS, neutralize, neutralize_inline
-from josi.prompting._system import MODES, PERSONAS, STYLES, persona_voice, prompt_file, system_prompt
+from josi.prompting._system import (
+    MODES,
+    PERSONAS,
+    STYLES,
+    persona_voice,
+    prompt_file,
+    system_prompt,
+)
 from josi.prompting._tokens import MESSAGE_OVERHEAD, PromptBudget, estimate_tokens
 
 __all__ = [
@@ -28,7 +35,7 @@ __all__ = [
     "persona_voice",
     "prompt_file",
     "render_chatml",
-    "render_memory",
     "render_gatc_result",
+    "render_memory",
     "system_prompt",
 ]

@@ -35,7 +35,7 @@ def build_v6_context(ctx: Mapping[str, Any]) -> str:
         line = (
             f"- Session: {neutralize_inline(session['target_zone'])} "
             f"{int(session['target_duration_min'])}min "
-            f"\"{neutralize_inline(session['structure_label'])}\""
+            f'"{neutralize_inline(session["structure_label"])}"'
         )
         if session.get("phase") is not None:
             line += f" ({neutralize_inline(session['phase'])} phase)"

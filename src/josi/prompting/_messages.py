@@ -23,12 +23,14 @@ def _history_turns(turns: Sequence[Mapping[str, Any]] | None, limit: int) -> lis
     for index, turn in enumerate(turns or ()):
         role = turn.get("role") if isinstance(turn, Mapping) else None
         if role not in HISTORY_ROLES:
-            raise ContractError(f"history turn {index}: role must be one of {HISTORY_ROLES}, got {role!r}")
+            raise ContractError(
+                f"history turn {index}: role must be one of {HISTORY_ROLES}, got {role!r}"
+            )
         text = turn.get("content", turn.get("message"))
         if not isinstance(text, str):
             raise ContractError(f"history turn {index}: needs a text 'message' (or 'content')")
         checked.append((role, text))
-    kept = checked[len(checked) - limit:] if limit else []
+    kept = checked[len(checked) - limit :] if limit else []
     return [{"role": role, "content": neutralize(text)} for role, text in kept]
 
 
@@ -49,7 +51,7 @@ def _within_budget(
         spent += cost
         costs.append(cost)
     costs.reverse()
-    return turns[len(turns) - len(costs):], costs
+    return turns[len(turns) - len(costs) :], costs
 
 
 def build_messages(
@@ -116,7 +118,9 @@ def build_messages(
             memory = render_memory(ctx.get("memory"), max_tokens=memory_limit, count_tokens=count)
         else:
             shorter = render_gatc_result(
-                ctx.get("gatc_result"), max_tokens=max(0, count(gatc) - overflow), count_tokens=count
+                ctx.get("gatc_result"),
+                max_tokens=max(0, count(gatc) - overflow),
+                count_tokens=count,
             )
             if shorter == gatc:
                 raise ContractError(

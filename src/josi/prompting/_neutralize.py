@@ -36,9 +36,7 @@ _TAG_NAMES = (
 )
 _TAG = re.compile(r"<\s*(/?)\s*(" + "|".join(_TAG_NAMES) + r")\s*>", re.IGNORECASE)
 BLOCK_HEADERS = ("CONTEXT:", "MEMORY:", "GATC RESULT:", "[INTERPRETER]")
-_HEADER_LINE = re.compile(
-    r"(?m)^([ \t]*)(" + "|".join(re.escape(h) for h in BLOCK_HEADERS) + ")"
-)
+_HEADER_LINE = re.compile(r"(?m)^([ \t]*)(" + "|".join(re.escape(h) for h in BLOCK_HEADERS) + ")")
 _INTERPRETER_MARK = re.compile(r"\[(\s*INTERPRETER\s*)\]", re.IGNORECASE)
 # Every line break Python's str.splitlines knows, plus CR LF.
 _LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")

@@ -47,8 +47,17 @@ class PromptBudget:
     output: int = 300
 
     def __post_init__(self) -> None:
-        names = ("total", "system", "context", "memory", "gatc", "history", "history_turns",
-                 "user", "output")
+        names = (
+            "total",
+            "system",
+            "context",
+            "memory",
+            "gatc",
+            "history",
+            "history_turns",
+            "user",
+            "output",
+        )
         for name in names:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:

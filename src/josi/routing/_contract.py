@@ -18,7 +18,10 @@ from josi.postprocess import detect_coach_intent
 
 # The dispatch-table message each intent is answered with; plan changes are worded per tier,
 # since only the coach tier can ask for a replan.
-_MESSAGE_KEYS = {"plan_change": "plan_change_declined_{tier}", "unrealistic_goal": "unrealistic_goal"}
+_MESSAGE_KEYS = {
+    "plan_change": "plan_change_declined_{tier}",
+    "unrealistic_goal": "unrealistic_goal",
+}
 
 
 @dataclass(frozen=True)

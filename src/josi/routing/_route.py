@@ -68,16 +68,28 @@ def route(
     spec = table["actions"][action]
 
     def decide(**fields: Any) -> RouteDecision:
-        base = dict(action=action, allowed=True, needs_coach=False, engine_call=None,
-                    reply=None, confirm=False, zone_cap=cap, reason="", lang=lang)
+        base = dict(
+            action=action,
+            allowed=True,
+            needs_coach=False,
+            engine_call=None,
+            reply=None,
+            confirm=False,
+            zone_cap=cap,
+            reason="",
+            lang=lang,
+        )
         base.update(fields)
         return RouteDecision(**base)
 
     if red_flags:
-        return decide(allowed=False, reply=red_flag_reply(lang),
-                      reason="red_flags: " + ",".join(red_flags))
+        return decide(
+            allowed=False, reply=red_flag_reply(lang), reason="red_flags: " + ",".join(red_flags)
+        )
     if not table["tiers"][tier].get("chat", False):
-        return decide(allowed=False, reply=message("no_chat", lang), reason=f"tier {tier} has no chat")
+        return decide(
+            allowed=False, reply=message("no_chat", lang), reason=f"tier {tier} has no chat"
+        )
 
     gate = table["confidence_gate"]
     confidence = request.get("confidence")
@@ -88,12 +100,18 @@ def route(
     confirm = False
     if confidence is None:
         if gate["missing_confidence"] != "execute":
-            return decide(action="clarify", reply=message("clarify_fallback", lang),
-                          reason="no confidence given")
+            return decide(
+                action="clarify",
+                reply=message("clarify_fallback", lang),
+                reason="no confidence given",
+            )
     elif action != "clarify":
         if confidence < gate["confirm_at_or_above"]:
-            return decide(action="clarify", reply=message("clarify_fallback", lang),
-                          reason=f"confidence {confidence} below {gate['confirm_at_or_above']}")
+            return decide(
+                action="clarify",
+                reply=message("clarify_fallback", lang),
+                reason=f"confidence {confidence} below {gate['confirm_at_or_above']}",
+            )
         confirm = confidence <= gate["execute_above"]
 
     if tier not in spec["tiers"]:
@@ -106,7 +124,15 @@ def route(
         cap = None
     reply = None
     if action == "clarify":
-        reply = request.get(spec.get("use_field", "clarify_message")) or message("clarify_fallback", lang)
+        reply = request.get(spec.get("use_field", "clarify_message")) or message(
+            "clarify_fallback", lang
+        )
     reason = "execute and confirm" if confirm else "execute"
-    return decide(needs_coach=bool(spec["needs_coach"]), engine_call=spec["engine_call"],
-                  reply=reply, confirm=confirm, zone_cap=cap, reason=reason)
+    return decide(
+        needs_coach=bool(spec["needs_coach"]),
+        engine_call=spec["engine_call"],
+        reply=reply,
+        confirm=confirm,
+        zone_cap=cap,
+        reason=reason,
+    )

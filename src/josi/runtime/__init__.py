@@ -1,5 +1,6 @@
 """Run a Josi GGUF: the v6 two-mode turn on llama.cpp, batch runs and a terminal chat."""
 
+from josi._gguf import GgufInfo, inspect_gguf
 from josi.runtime._config import (
     CONFIDENCE_SOURCES,
     MODES,
@@ -11,7 +12,6 @@ from josi.runtime._config import (
     manifest_prompt_style,
     read_manifest,
 )
-from josi._gguf import GgufInfo, inspect_gguf
 from josi.runtime._runtime import (
     CallStats,
     CoachCall,
@@ -27,6 +27,7 @@ __all__ = [
     "CONFIDENCE_SOURCES",
     "MODES",
     "PROMPT_STYLES",
+    "SCRIPTED_COACH_REPLY",
     "CallStats",
     "CoachCall",
     "DryPenalty",
@@ -34,7 +35,6 @@ __all__ = [
     "InterpreterCall",
     "JosiRuntime",
     "RuntimeConfig",
-    "SCRIPTED_COACH_REPLY",
     "ScriptedEngine",
     "TurnResult",
     "call_seed",

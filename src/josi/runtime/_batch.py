@@ -105,8 +105,10 @@ def check_output(output: str | os.PathLike[str], inputs: Iterable[str | os.PathL
     for target in (output, partial_path(output)):
         for source in inputs:
             if _same_file(target, Path(source)):
-                raise ConfigError(f"the output {target} is the input {source}; "
-                                  "writing results there would destroy it, choose another path")
+                raise ConfigError(
+                    f"the output {target} is the input {source}; "
+                    "writing results there would destroy it, choose another path"
+                )
     if output.is_dir():
         raise ConfigError(f"the output {output} is a folder; give a file path")
     parent = output.parent
@@ -137,8 +139,9 @@ class BatchPlan:
 
 def _input_text(path: Path, encoding_errors: str, report: Callable[[str], None]) -> str:
     if encoding_errors not in ENCODING_ERRORS:
-        raise ConfigError(f"encoding errors {encoding_errors!r} must be one of "
-                          f"{list(ENCODING_ERRORS)}")
+        raise ConfigError(
+            f"encoding errors {encoding_errors!r} must be one of {list(ENCODING_ERRORS)}"
+        )
     if not path.is_file():
         raise ContractError(f"input file not found: {path}")
     try:
@@ -156,8 +159,9 @@ def _input_text(path: Path, encoding_errors: str, report: Callable[[str], None])
     return text
 
 
-def read_cases(path: Path, report: Callable[[str], None], *,
-               encoding_errors: str = "strict") -> tuple[list[Case], int]:
+def read_cases(
+    path: Path, report: Callable[[str], None], *, encoding_errors: str = "strict"
+) -> tuple[list[Case], int]:
     """Valid cases from a JSONL file and how many rows were invalid (each one reported)."""
     cases: list[Case] = []
     skipped = 0
@@ -180,8 +184,10 @@ def read_cases(path: Path, report: Callable[[str], None], *,
             continue
         if case.id in first_line:
             # Results are matched to cases (and resumed) by id, so ids must be unique.
-            report(f"{path}:{number}: skipped, id {case.id!r} is already used on line "
-                   f"{first_line[case.id]}")
+            report(
+                f"{path}:{number}: skipped, id {case.id!r} is already used on line "
+                f"{first_line[case.id]}"
+            )
             skipped += 1
             continue
         first_line[case.id] = number
@@ -203,8 +209,9 @@ def _finished_ids(partial: Path) -> set[str]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ContractError(f"{partial}:{number}: not valid JSON ({exc.msg}); "
-                                "cannot resume from it") from exc
+            raise ContractError(
+                f"{partial}:{number}: not valid JSON ({exc.msg}); cannot resume from it"
+            ) from exc
         if not isinstance(row, dict) or "id" not in row:
             raise ContractError(f"{partial}:{number}: not a result row; cannot resume from it")
         ids.add(str(row["id"]))
@@ -237,16 +244,23 @@ def plan_batch(
     done: set[str] = set()
     if partial.exists():
         if not resume:
-            raise ConfigError(f"{partial} holds the finished cases of an interrupted run; "
-                              "resume it (--resume) or delete it to start again")
+            raise ConfigError(
+                f"{partial} holds the finished cases of an interrupted run; "
+                "resume it (--resume) or delete it to start again"
+            )
         done = _finished_ids(partial)
         report(f"resuming: {len(done)} finished case(s) kept from {partial}")
     todo = [case for case in cases if case.id not in done]
     return BatchPlan(input_path, output_path, todo, rows=rows, skipped=skipped, resumed=len(done))
 
 
-def execute_batch(runtime: JosiRuntime, plan: BatchPlan, *, report: Callable[[str], None],
-                  progress: Progress | None = None) -> BatchSummary:
+def execute_batch(
+    runtime: JosiRuntime,
+    plan: BatchPlan,
+    *,
+    report: Callable[[str], None],
+    progress: Progress | None = None,
+) -> BatchSummary:
     """Run the planned cases, streaming each result to the partial file; rename it at the end.
 
     With no result at all (every case failed, nothing resumed) the output is left as it was.
@@ -279,8 +293,10 @@ def execute_batch(runtime: JosiRuntime, plan: BatchPlan, *, report: Callable[[st
         except BaseException:
             handle.close()
             if written:
-                report(f"stopped: {written} finished case(s) kept in {partial}; "
-                       "run again with --resume to continue")
+                report(
+                    f"stopped: {written} finished case(s) kept in {partial}; "
+                    "run again with --resume to continue"
+                )
             else:
                 partial.unlink(missing_ok=True)
             raise
@@ -292,8 +308,13 @@ def execute_batch(runtime: JosiRuntime, plan: BatchPlan, *, report: Callable[[st
         os.replace(partial, plan.output_path)
     else:
         partial.unlink(missing_ok=True)
-    return BatchSummary(rows=plan.rows, succeeded=written, skipped=skipped,
-                        wall_s=time.perf_counter() - start, resumed=plan.resumed)
+    return BatchSummary(
+        rows=plan.rows,
+        succeeded=written,
+        skipped=skipped,
+        wall_s=time.perf_counter() - start,
+        resumed=plan.resumed,
+    )
 
 
 def run_batch(
@@ -310,6 +331,13 @@ def run_batch(
     """Run every valid case; one result row per success (see the module docstring)."""
     gguf = getattr(getattr(runtime, "config", None), "gguf", None)
     protect = [gguf, manifest_path(gguf)] if gguf is not None else []
-    plan = plan_batch(input_path, output_path, report=report, protect=protect, limit=limit,
-                      resume=resume, encoding_errors=encoding_errors)
+    plan = plan_batch(
+        input_path,
+        output_path,
+        report=report,
+        protect=protect,
+        limit=limit,
+        resume=resume,
+        encoding_errors=encoding_errors,
+    )
     return execute_batch(runtime, plan, report=report, progress=progress)

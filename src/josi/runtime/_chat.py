@@ -17,8 +17,13 @@ from josi.runtime._runtime import JosiRuntime, TurnResult
 
 # The prompt keeps no more turns than this (the ChatContext schema's history.maxItems).
 MAX_HISTORY = PromptBudget().history_turns
-_STATE_FOR_LEVEL = {"Green": "Recovered", "Yellow": "Productive", "Amber": "Productive",
-                    "Orange": "Accumulated", "Red": "Overreached"}
+_STATE_FOR_LEVEL = {
+    "Green": "Recovered",
+    "Yellow": "Productive",
+    "Amber": "Productive",
+    "Orange": "Accumulated",
+    "Red": "Overreached",
+}
 # Short names accepted by /set, mapped to their place in the ChatContext.
 _ALIASES = {
     "tier": "tier",
@@ -38,8 +43,9 @@ HELP = (
 )
 
 
-def default_context(*, tier: str = "coach", persona: str = "balanced",
-                    readiness: str = "Green") -> dict[str, Any]:
+def default_context(
+    *, tier: str = "coach", persona: str = "balanced", readiness: str = "Green"
+) -> dict[str, Any]:
     return {
         "athlete_id": "terminal",
         "tier": tier,
@@ -171,8 +177,10 @@ def chat_loop(
         except EOFError:
             break
         except UnicodeDecodeError as exc:
-            write(f"error: the line is not valid UTF-8 ({exc.reason} at byte {exc.start}); "
-                  "type it again")
+            write(
+                f"error: the line is not valid UTF-8 ({exc.reason} at byte {exc.start}); "
+                "type it again"
+            )
             continue
         line = line.strip()
         if not line:

@@ -11,15 +11,30 @@ import typer
 from josi._errors import ConfigError, JosiError
 
 
-def _runtime_options(gguf: Path, n_ctx: int, seed: int, threads: int | None, deterministic: bool,
-                     no_grammar: bool, no_prefix_cache: bool, prompt_style: str | None,
-                     no_verify: bool) -> Any:
+def _runtime_options(
+    gguf: Path,
+    n_ctx: int,
+    seed: int,
+    threads: int | None,
+    deterministic: bool,
+    no_grammar: bool,
+    no_prefix_cache: bool,
+    prompt_style: str | None,
+    no_verify: bool,
+) -> Any:
     from josi.runtime._config import RuntimeConfig
 
-    return RuntimeConfig(gguf=gguf, n_ctx=n_ctx, seed=seed, n_threads=threads,
-                         deterministic=deterministic, use_grammar=not no_grammar,
-                         prefix_cache=not no_prefix_cache, prompt_style=prompt_style,
-                         verify=not no_verify)
+    return RuntimeConfig(
+        gguf=gguf,
+        n_ctx=n_ctx,
+        seed=seed,
+        n_threads=threads,
+        deterministic=deterministic,
+        use_grammar=not no_grammar,
+        prefix_cache=not no_prefix_cache,
+        prompt_style=prompt_style,
+        verify=not no_verify,
+    )
 
 
 _GGUF = typer.Option(..., "--gguf", help="The GGUF model file.", dir_okay=False)
@@ -29,25 +44,32 @@ _THREADS = typer.Option(None, "--threads", help="CPU threads (default: llama.cpp
 _DET = typer.Option(False, "--deterministic", help="Greedy decoding (temperature 0).")
 _NO_GRAMMAR = typer.Option(False, "--no-grammar", help="Interpreter without the GBNF grammar.")
 _NO_CACHE = typer.Option(False, "--no-prefix-cache", help="Re-evaluate every prompt from scratch.")
-_STYLE = typer.Option(None, "--prompt-style",
-                      help="full or compact (default: the GGUF's manifest, else full).")
-_NO_VERIFY = typer.Option(False, "--no-verify",
-                          help="Load the GGUF without checking it against its manifest's sha256.")
+_STYLE = typer.Option(
+    None, "--prompt-style", help="full or compact (default: the GGUF's manifest, else full)."
+)
+_NO_VERIFY = typer.Option(
+    False, "--no-verify", help="Load the GGUF without checking it against its manifest's sha256."
+)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
         gguf: Path = _GGUF,
-        input: Path = typer.Option(..., "--input", help="JSONL: message, context, optional history and id."),
+        input: Path = typer.Option(
+            ..., "--input", help="JSONL: message, context, optional history and id."
+        ),
         output: Path = typer.Option(..., "--output", help="JSONL results, written atomically."),
         limit: int | None = typer.Option(None, "--limit", help="Run at most this many cases."),
-        resume: bool = typer.Option(False, "--resume",
-                                    help="Continue an interrupted run from OUTPUT.partial."),
+        resume: bool = typer.Option(
+            False, "--resume", help="Continue an interrupted run from OUTPUT.partial."
+        ),
         encoding_errors: str = typer.Option(
-            "strict", "--encoding-errors",
+            "strict",
+            "--encoding-errors",
             help="strict: non-UTF-8 input is an error; "
-                 "replace: read it with U+FFFD, with a warning."),
+            "replace: read it with U+FFFD, with a warning.",
+        ),
         n_ctx: int = _N_CTX,
         seed: int = _SEED,
         threads: int | None = _THREADS,
@@ -67,16 +89,33 @@ def register(app: typer.Typer) -> None:
             typer.echo(message, err=True)
 
         # Paths and rows are checked before the model loads, so a mistake costs no model time.
-        plan = plan_batch(input, output, report=report, protect=(gguf, manifest_path(gguf)),
-                          limit=limit, resume=resume, encoding_errors=encoding_errors)
+        plan = plan_batch(
+            input,
+            output,
+            report=report,
+            protect=(gguf, manifest_path(gguf)),
+            limit=limit,
+            resume=resume,
+            encoding_errors=encoding_errors,
+        )
         if not plan.todo and not plan.resumed:
             # An error, not typer.Exit: the top-level entry point turns errors into exit code 2.
             raise JosiError(f"no valid case in {input}; {output} left as it was")
-        config = _runtime_options(gguf, n_ctx, seed, threads, deterministic, no_grammar,
-                                  no_prefix_cache, prompt_style, no_verify)
+        config = _runtime_options(
+            gguf,
+            n_ctx,
+            seed,
+            threads,
+            deterministic,
+            no_grammar,
+            no_prefix_cache,
+            prompt_style,
+            no_verify,
+        )
         with JosiRuntime(config) as runtime:
-            summary = execute_batch(runtime, plan, report=report,
-                                    progress=Progress(len(plan.todo), unit="cases"))
+            summary = execute_batch(
+                runtime, plan, report=report, progress=Progress(len(plan.todo), unit="cases")
+            )
         if summary.succeeded == 0:
             raise JosiError(f"no case in {input} succeeded; {output} left as it was")
         typer.echo(
@@ -90,8 +129,12 @@ def register(app: typer.Typer) -> None:
         gguf: Path = _GGUF,
         context: Path | None = typer.Option(None, "--context", help="A ChatContext JSON file."),
         tier: str | None = typer.Option(None, "--tier", help="monitor, advisor or coach."),
-        persona: str | None = typer.Option(None, "--persona", help="balanced, direct, technical or encouraging."),
-        readiness: str | None = typer.Option(None, "--readiness", help="Green, Yellow, Orange or Red."),
+        persona: str | None = typer.Option(
+            None, "--persona", help="balanced, direct, technical or encouraging."
+        ),
+        readiness: str | None = typer.Option(
+            None, "--readiness", help="Green, Yellow, Orange or Red."
+        ),
         n_ctx: int = _N_CTX,
         seed: int = _SEED,
         threads: int | None = _THREADS,
@@ -112,8 +155,9 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError(f"cannot read the context file {context}: {exc}") from exc
             if not isinstance(ctx, dict):
                 # --tier and friends set keys in it; a list or a number would be a TypeError.
-                raise ConfigError(f"the context file {context} must hold a JSON object "
-                                  "(a ChatContext)")
+                raise ConfigError(
+                    f"the context file {context} must hold a JSON object (a ChatContext)"
+                )
         else:
             ctx = default_context()
         for key, value in (("tier", tier), ("persona", persona), ("readiness", readiness)):
@@ -122,8 +166,14 @@ def register(app: typer.Typer) -> None:
         from josi.contracts import validate_context
 
         validate_context(ctx)
-        config = _runtime_options(gguf, n_ctx, seed, threads, deterministic, no_grammar, False,
-                                  prompt_style, no_verify)
+        config = _runtime_options(
+            gguf, n_ctx, seed, threads, deterministic, no_grammar, False, prompt_style, no_verify
+        )
         with JosiRuntime(config) as runtime:
-            chat_loop(runtime, ctx, read=input, write=typer.echo,
-                      dim=lambda text: typer.style(text, dim=True))
+            chat_loop(
+                runtime,
+                ctx,
+                read=input,
+                write=typer.echo,
+                dim=lambda text: typer.style(text, dim=True),
+            )

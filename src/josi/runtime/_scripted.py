@@ -53,8 +53,14 @@ class ScriptedEngine:
     def generate(self, ids: list[int], *, mode: str, **_sampling: object) -> Generation:
         self.calls.append(mode)
         text = self.interpreter_output if mode == "interpreter" else self.coach_reply
-        return Generation(text=text, prompt_tokens=len(ids), completion_tokens=len(text.encode()),
-                          cached_tokens=0, latency_s=0.0, stopped="eog")
+        return Generation(
+            text=text,
+            prompt_tokens=len(ids),
+            completion_tokens=len(text.encode()),
+            cached_tokens=0,
+            latency_s=0.0,
+            stopped="eog",
+        )
 
     def clear_cache(self) -> None:
         return None

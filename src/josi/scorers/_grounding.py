@@ -12,9 +12,7 @@ from josi.scorers._text import normalize, words
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _STOP = frozenset(
-    "the and for with your you this that today from into over under about some more less "
-    "then than have will just keep easy what when which while after before because their "
-    "de het een en voor met je jouw vandaag van naar over onder wat als dan wordt omdat".split()
+    ["the", "and", "for", "with", "your", "you", "this", "that", "today", "from", "into", "over", "under", "about", "some", "more", "less", "then", "than", "have", "will", "just", "keep", "easy", "what", "when", "which", "while", "after", "before", "because", "their", "de", "het", "een", "en", "voor", "met", "je", "jouw", "vandaag", "van", "naar", "over", "onder", "wat", "als", "dan", "wordt", "omdat"]
 )
 
 
@@ -46,10 +44,17 @@ def grounded_numbers(text: str, context_text: str) -> Score:
     claimed = numbers_in(text)
     invented = sorted({n for n in claimed if n not in available}, key=lambda s: (len(s), s))
     passed = not invented
-    value = 1.0 if not claimed else (len(claimed) - sum(n in invented for n in claimed)) / len(claimed)
+    value = (
+        1.0 if not claimed else (len(claimed) - sum(n in invented for n in claimed)) / len(claimed)
+    )
     reason = f"invented {invented}" if invented else f"{len(claimed)} number(s), all grounded"
-    return Score("grounded_numbers", round(value, 4), passed, reason,
-                 {"claimed": tuple(claimed), "invented": tuple(invented)})
+    return Score(
+        "grounded_numbers",
+        round(value, 4),
+        passed,
+        reason,
+        {"claimed": tuple(claimed), "invented": tuple(invented)},
+    )
 
 
 def _gatc_text(gatc_result: Mapping[str, Any]) -> str:

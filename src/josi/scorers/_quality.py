@@ -87,7 +87,9 @@ def repetition(text: str) -> Score:
         and ratio <= cfg["max_repeated_ratio"]
         and sent_worst <= cfg["max_sentence_repeats"]
     )
-    reason = f"max {n}-gram count {worst}, repeated share {ratio:.2f}, max sentence count {sent_worst}"
+    reason = (
+        f"max {n}-gram count {worst}, repeated share {ratio:.2f}, max sentence count {sent_worst}"
+    )
     return Score("repetition", round(1.0 - ratio, 4), passed, reason)
 
 
@@ -104,5 +106,9 @@ def governor_compliance(text: str) -> Score:
 
 def language_match(text: str, lang: str) -> Score:
     detected = detect_language(text)
-    return Score("language_match", 1.0 if detected == lang else 0.0, detected == lang,
-                 f"detected {detected}, expected {lang}")
+    return Score(
+        "language_match",
+        1.0 if detected == lang else 0.0,
+        detected == lang,
+        f"detected {detected}, expected {lang}",
+    )

@@ -32,7 +32,9 @@ def _same(key: str, got: Any, want: Any) -> bool:
     if key == "confidence":
         if got is None or want is None:
             return got is None and want is None
-        return abs(float(got) - float(want)) <= limits()["interpreter"]["confidence_tolerance"] + 1e-9
+        return (
+            abs(float(got) - float(want)) <= limits()["interpreter"]["confidence_tolerance"] + 1e-9
+        )
     if key in _LOOSE:
         return bool(str(got or "").strip()) == bool(str(want or "").strip())
     if key in ("free_text", "question"):
@@ -42,7 +44,9 @@ def _same(key: str, got: Any, want: Any) -> bool:
     return got == want
 
 
-def request_fields(predicted: Mapping[str, Any] | str | None, expected: Mapping[str, Any] | str) -> dict[str, bool]:
+def request_fields(
+    predicted: Mapping[str, Any] | str | None, expected: Mapping[str, Any] | str
+) -> dict[str, bool]:
     """Per-field agreement over the union of keys (confidence only when expected has it)."""
     want = _as_dict(expected)
     if want is None:
@@ -52,7 +56,9 @@ def request_fields(predicted: Mapping[str, Any] | str | None, expected: Mapping[
     return {key: _same(key, got.get(key), want.get(key)) for key in keys}
 
 
-def request_match(predicted: Mapping[str, Any] | str | None, expected: Mapping[str, Any] | str) -> Score:
+def request_match(
+    predicted: Mapping[str, Any] | str | None, expected: Mapping[str, Any] | str
+) -> Score:
     """Passed when the action and every field agree; value is the share of agreeing fields."""
     fields = request_fields(predicted, expected)
     if _as_dict(predicted) is None:
@@ -60,4 +66,9 @@ def request_match(predicted: Mapping[str, Any] | str | None, expected: Mapping[s
     value = sum(fields.values()) / len(fields) if fields else 0.0
     wrong = [k for k, ok in fields.items() if not ok]
     passed = not wrong
-    return Score("request_match", round(value, 4), passed, f"mismatched {wrong}" if wrong else "all fields match")
+    return Score(
+        "request_match",
+        round(value, 4),
+        passed,
+        f"mismatched {wrong}" if wrong else "all fields match",
+    )

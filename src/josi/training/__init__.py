@@ -11,9 +11,9 @@ from josi.training._tracking import read_curve
 __all__ = [
     "BASE_MARKER",
     "CONFIDENCE_SOURCES",
-    "Profile",
     "QUANTS",
     "WHEEL_PREFIX",
+    "Profile",
     "build_sft_trainer",
     "ensure_base_checkpoint",
     "load_profile",

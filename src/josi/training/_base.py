@@ -28,13 +28,13 @@ def resolve_gguf(spec: str) -> Path:
     """``wheel:<package>/<file.gguf>`` -> the file inside the installed package."""
     if not spec.startswith(WHEEL_PREFIX):
         raise ConfigError(f"not a wheel GGUF spec: {spec!r}")
-    package, _, filename = spec[len(WHEEL_PREFIX):].partition("/")
+    package, _, filename = spec[len(WHEEL_PREFIX) :].partition("/")
     found = importlib.util.find_spec(package)
     if found is None or not found.submodule_search_locations:
         raise ModelFileError(
             f"package {package!r} holding the base GGUF is not installed; pip install 'josi[runtime]'"
         )
-    path = Path(list(found.submodule_search_locations)[0]) / filename
+    path = Path(next(iter(found.submodule_search_locations))) / filename
     if not path.is_file():
         raise ModelFileError(f"{path} is missing from the installed {package!r} package")
     return path
@@ -70,7 +70,9 @@ def _gguf_to_checkpoint(gguf: Path) -> Path:
     try:
         folder, name = str(gguf.parent), gguf.name
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=name)
-        loaded = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+        loaded = transformers.AutoModelForCausalLM.from_pretrained(
+            folder, gguf_file=name, dtype=torch.float32
+        )
         # The GGUF-loaded model keeps a quantization_config and refuses save_pretrained;
         # a fresh model of the same architecture takes the dequantized weights.
         config = loaded.config
@@ -81,7 +83,9 @@ def _gguf_to_checkpoint(gguf: Path) -> Path:
         missing, unexpected = fresh.load_state_dict(loaded.state_dict(), strict=False)
         missing = [key for key in missing if not key.endswith("lm_head.weight")]
         if missing or unexpected:
-            raise ModelFileError(f"{gguf}: weights do not match the architecture ({missing[:3]} {unexpected[:3]})")
+            raise ModelFileError(
+                f"{gguf}: weights do not match the architecture ({missing[:3]} {unexpected[:3]})"
+            )
         fresh.tie_weights()
         fresh.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)

@@ -11,16 +11,26 @@ _SET_HELP = "Override a profile knob, e.g. --set sft.max_steps=20 (repeatable)."
 
 
 def register(app: typer.Typer) -> None:
-    train = typer.Typer(help="Fine-tune a base model (LoRA SFT, then DPO) from a profile.", no_args_is_help=True)
+    train = typer.Typer(
+        help="Fine-tune a base model (LoRA SFT, then DPO) from a profile.", no_args_is_help=True
+    )
 
     @train.command("sft")
     def sft(
         data: Path = typer.Option(..., "--data", help="Dataset directory from `josi data build`."),
-        out: Path = typer.Option(..., "--out", help="Run directory (checkpoints, adapter, run.json)."),
-        profile: str = typer.Option("nano", "--profile", help="Profile name under profiles/ or a TOML path."),
-        mode: str = typer.Option(None, "--mode", help="joint (one model) | interpreter | coach | both (two adapters)."),
+        out: Path = typer.Option(
+            ..., "--out", help="Run directory (checkpoints, adapter, run.json)."
+        ),
+        profile: str = typer.Option(
+            "nano", "--profile", help="Profile name under profiles/ or a TOML path."
+        ),
+        mode: str = typer.Option(
+            None, "--mode", help="joint (one model) | interpreter | coach | both (two adapters)."
+        ),
         overrides: list[str] = typer.Option([], "--set", help=_SET_HELP),
-        resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the newest checkpoint."),
+        resume: bool = typer.Option(
+            True, "--resume/--no-resume", help="Continue from the newest checkpoint."
+        ),
     ) -> None:
         """Supervised LoRA fine-tuning; prints the adapter directory."""
         from josi.training import load_profile, train_sft
@@ -30,7 +40,9 @@ def register(app: typer.Typer) -> None:
 
     @train.command("dpo")
     def dpo(
-        data: Path = typer.Option(..., "--data", help="Dataset directory with preferences.{train,val}.jsonl."),
+        data: Path = typer.Option(
+            ..., "--data", help="Dataset directory with preferences.{train,val}.jsonl."
+        ),
         adapter: Path = typer.Option(..., "--adapter", help="SFT adapter directory to start from."),
         out: Path = typer.Option(..., "--out", help="Run directory for the DPO adapter."),
         profile: str = typer.Option("nano", "--profile", help="Profile name or TOML path."),

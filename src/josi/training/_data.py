@@ -32,7 +32,9 @@ def load_rows(data_dir: Path, modes: tuple[str, ...], split: str) -> list[dict[s
     for mode in modes:
         path = split_path(data_dir, mode, split)
         if not path.is_file():
-            raise ConfigError(f"missing dataset file {path}; build it with `josi data build --out {data_dir}`")
+            raise ConfigError(
+                f"missing dataset file {path}; build it with `josi data build --out {data_dir}`"
+            )
         rows.extend(read_jsonl(path))
     return rows
 
@@ -50,14 +52,23 @@ def data_hash(data_dir: Path, files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def to_example(row: dict[str, Any], *, style: str, chat_template_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+def to_example(
+    row: dict[str, Any], *, style: str, chat_template_kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """One SFT row -> {"prompt": [messages], "completion": [assistant message]}."""
     from josi.prompting import build_messages
 
     try:
-        mode, context, user, completion = row["mode"], row["context"], row["user"], row["completion"]
+        mode, context, user, completion = (
+            row["mode"],
+            row["context"],
+            row["user"],
+            row["completion"],
+        )
     except KeyError as exc:
-        raise ContractError(f"dataset row {row.get('id', '?')!r} lacks field {exc.args[0]!r}") from exc
+        raise ContractError(
+            f"dataset row {row.get('id', '?')!r} lacks field {exc.args[0]!r}"
+        ) from exc
     if not isinstance(completion, str) or not completion.strip():
         raise ContractError(f"dataset row {row.get('id', '?')!r} has an empty completion")
     messages = build_messages(
@@ -71,7 +82,9 @@ def to_example(row: dict[str, Any], *, style: str, chat_template_kwargs: dict[st
     if not messages or messages[0].get("role") != "system" or not messages[0].get("content"):
         # The system prompt carries the behavioural contract (I6); an example without it
         # teaches the model to behave without the guardrail.
-        raise ContractError(f"row {row.get('id', '?')!r}: the rendered prompt has no system message")
+        raise ContractError(
+            f"row {row.get('id', '?')!r}: the rendered prompt has no system message"
+        )
     example: dict[str, Any] = {
         "prompt": [{"role": m["role"], "content": m["content"]} for m in messages],
         "completion": [{"role": "assistant", "content": completion}],
@@ -101,7 +114,9 @@ def preference_example(
         style=style,
     )
     if not messages or messages[0].get("role") != "system":
-        raise ContractError(f"preference row {row.get('id', '?')!r}: the rendered prompt has no system message")
+        raise ContractError(
+            f"preference row {row.get('id', '?')!r}: the rendered prompt has no system message"
+        )
     example: dict[str, Any] = {
         "prompt": [{"role": m["role"], "content": m["content"]} for m in messages],
         "chosen": [{"role": "assistant", "content": chosen}],
@@ -112,7 +127,9 @@ def preference_example(
     return example
 
 
-def mix_rows(rows: list[dict[str, Any]], interpreter_share: float, seed: int) -> list[dict[str, Any]]:
+def mix_rows(
+    rows: list[dict[str, Any]], interpreter_share: float, seed: int
+) -> list[dict[str, Any]]:
     """Subsample one mode so interpreter rows make up ``interpreter_share`` of the result.
 
     Interpreter rows are short, and a small model is judged first on the request it
@@ -123,7 +140,9 @@ def mix_rows(rows: list[dict[str, Any]], interpreter_share: float, seed: int) ->
     if interpreter_share == 0.0:
         return rows
     if not 0.0 < interpreter_share < 1.0:
-        raise ConfigError(f"sft.interpreter_share must be in (0, 1) or 0 for the natural mix, got {interpreter_share}")
+        raise ConfigError(
+            f"sft.interpreter_share must be in (0, 1) or 0 for the natural mix, got {interpreter_share}"
+        )
     interp = [row for row in rows if row.get("mode") == "interpreter"]
     coach = [row for row in rows if row.get("mode") == "coach"]
     if not interp or not coach:
@@ -154,8 +173,9 @@ def _spread(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str,
     return [rows[index] for index in sorted(picked)]
 
 
-def bucket_order(lengths: list[int], groups: list[str], batch_size: int, seed: int,
-                 bucket_tokens: int = 16) -> list[int]:
+def bucket_order(
+    lengths: list[int], groups: list[str], batch_size: int, seed: int, bucket_tokens: int = 16
+) -> list[int]:
     """A training order whose batches have little padding but no long runs of one label.
 
     Rows are grouped by ``groups`` (the trainer passes each row's system prompt, so a batch
@@ -171,7 +191,7 @@ def bucket_order(lengths: list[int], groups: list[str], batch_size: int, seed: i
     order = list(range(len(lengths)))
     rng.shuffle(order)
     order.sort(key=lambda i: (groups[i], lengths[i] // bucket_tokens))
-    batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
     rng.shuffle(batches)
     return [index for batch in batches for index in batch]
 

@@ -27,8 +27,14 @@ from josi.training._tracking import make_callbacks, read_curve, write_run_record
 from josi.training._trainer_args import trainer_args
 
 
-def train_dpo(profile: Profile, data_dir: str | Path, sft_adapter: str | Path, out_dir: str | Path, *,
-              resume: bool = True) -> Path:
+def train_dpo(
+    profile: Profile,
+    data_dir: str | Path,
+    sft_adapter: str | Path,
+    out_dir: str | Path,
+    *,
+    resume: bool = True,
+) -> Path:
     """DPO on ``preferences.{train,val}.jsonl`` from ``sft_adapter``; return the new adapter directory."""
     peft = require("peft")
     trl = require("trl")
@@ -39,13 +45,19 @@ def train_dpo(profile: Profile, data_dir: str | Path, sft_adapter: str | Path, o
     files = [data_dir / "preferences.train.jsonl", data_dir / "preferences.val.jsonl"]
     for path in files:
         if not path.is_file():
-            raise ConfigError(f"missing {path}; build the dataset with `josi data build --out {data_dir}`")
+            raise ConfigError(
+                f"missing {path}; build the dataset with `josi data build --out {data_dir}`"
+            )
     dpo = profile.dpo
     kwargs = template_kwargs(profile)
-    train = [preference_example(r, style=profile.prompt_style, chat_template_kwargs=kwargs)
-             for r in read_jsonl(files[0])]
-    val = [preference_example(r, style=profile.prompt_style, chat_template_kwargs=kwargs)
-           for r in subsample(read_jsonl(files[1]), dpo.max_eval_examples, dpo.seed)]
+    train = [
+        preference_example(r, style=profile.prompt_style, chat_template_kwargs=kwargs)
+        for r in read_jsonl(files[0])
+    ]
+    val = [
+        preference_example(r, style=profile.prompt_style, chat_template_kwargs=kwargs)
+        for r in subsample(read_jsonl(files[1]), dpo.max_eval_examples, dpo.seed)
+    ]
     if not train or not val:
         raise ConfigError(f"{data_dir}: empty preference splits")
 
@@ -55,7 +67,9 @@ def train_dpo(profile: Profile, data_dir: str | Path, sft_adapter: str | Path, o
     model = peft.PeftModel.from_pretrained(model, str(sft_adapter), is_trainable=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     args = trl.DPOConfig(
-        **trainer_args(profile, dpo, out_dir, run_name=f"{profile.name}-dpo", on_gpu=cuda_available()),
+        **trainer_args(
+            profile, dpo, out_dir, run_name=f"{profile.name}-dpo", on_gpu=cuda_available()
+        ),
         beta=dpo.beta,
     )
     trainer = trl.DPOTrainer(
@@ -67,28 +81,33 @@ def train_dpo(profile: Profile, data_dir: str | Path, sft_adapter: str | Path, o
         callbacks=make_callbacks(out_dir, max_minutes=dpo.max_minutes),
     )
     checkpoint = last_complete_checkpoint(out_dir / "checkpoints") if resume else None
-    atomic_write_json(out_dir / "profile.json", {**profile.to_dict(), "config_hash": profile.config_hash()})
+    atomic_write_json(
+        out_dir / "profile.json", {**profile.to_dict(), "config_hash": profile.config_hash()}
+    )
     started = time.monotonic()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     adapter_dir = out_dir / "adapter"
     trainer.save_model(str(adapter_dir))
     tokenizer.save_pretrained(str(adapter_dir))
-    write_run_record(out_dir, {
-        "kind": "dpo",
-        "profile": profile.name,
-        "config": profile.to_dict(),
-        "config_hash": profile.config_hash(),
-        "base": str(base),
-        "sft_adapter": str(sft_adapter),
-        "data_dir": str(data_dir),
-        "data_hash": data_hash(data_dir, files),
-        "train_pairs": len(train),
-        "val_pairs": len(val),
-        "resumed_from": str(checkpoint) if checkpoint else None,
-        "global_step": trainer.state.global_step,
-        "best_eval_loss": trainer.state.best_metric,
-        "train_loss": result.training_loss,
-        "wall_seconds": round(time.monotonic() - started, 1),
-        "curve_points": len(read_curve(out_dir)),
-    })
+    write_run_record(
+        out_dir,
+        {
+            "kind": "dpo",
+            "profile": profile.name,
+            "config": profile.to_dict(),
+            "config_hash": profile.config_hash(),
+            "base": str(base),
+            "sft_adapter": str(sft_adapter),
+            "data_dir": str(data_dir),
+            "data_hash": data_hash(data_dir, files),
+            "train_pairs": len(train),
+            "val_pairs": len(val),
+            "resumed_from": str(checkpoint) if checkpoint else None,
+            "global_step": trainer.state.global_step,
+            "best_eval_loss": trainer.state.best_metric,
+            "train_loss": result.training_loss,
+            "wall_seconds": round(time.monotonic() - started, 1),
+            "curve_points": len(read_curve(out_dir)),
+        },
+    )
     return adapter_dir

@@ -161,7 +161,9 @@ class Profile:
         Export, tracking and gate settings are left out, so asking for another quant
         or another threshold file re-exports or re-tests without retraining.
         """
-        return _digest({key: value for key, value in self.to_dict().items() if key not in _NOT_TRAINING})
+        return _digest(
+            {key: value for key, value in self.to_dict().items() if key not in _NOT_TRAINING}
+        )
 
 
 _NOT_TRAINING = ("export", "tracking", "thresholds", "runtime")
@@ -179,8 +181,11 @@ _TOP_LEVEL = ("name", "prompt_style", "thresholds")
 def _sections() -> dict[str, type]:
     """Each ``[section]`` and its class, as ``Profile`` declares them."""
     hints = typing.get_type_hints(Profile)
-    return {field.name: hints[field.name] for field in dataclasses.fields(Profile)
-            if dataclasses.is_dataclass(hints[field.name])}
+    return {
+        field.name: hints[field.name]
+        for field in dataclasses.fields(Profile)
+        if dataclasses.is_dataclass(hints[field.name])
+    }
 
 
 def profile_names() -> list[str]:
@@ -208,7 +213,9 @@ def _locate(name_or_path: str | Path) -> Path:
         return candidate
     path = resource_dir("profiles") / f"{name_or_path}.toml"
     if not path.is_file():
-        raise ConfigError(f"unknown profile {str(name_or_path)!r}; known: {', '.join(profile_names())}")
+        raise ConfigError(
+            f"unknown profile {str(name_or_path)!r}; known: {', '.join(profile_names())}"
+        )
     return path
 
 
@@ -220,7 +227,9 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
     parts = key.split(".")
     if len(parts) == 1:
         if parts[0] not in _TOP_LEVEL:
-            raise ConfigError(f"unknown profile key {key!r}; top-level keys: {', '.join(_TOP_LEVEL)}")
+            raise ConfigError(
+                f"unknown profile key {key!r}; top-level keys: {', '.join(_TOP_LEVEL)}"
+            )
         expected: Any = str
         raw[parts[0]] = _parse_value(value.strip(), expected, key)
         return
@@ -246,7 +255,9 @@ def _parse_value(text: str, expected: Any, key: str) -> Any:
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
-        if expected is str or (origin in (types.UnionType, typing.Union) and str in typing.get_args(expected)):
+        if expected is str or (
+            origin in (types.UnionType, typing.Union) and str in typing.get_args(expected)
+        ):
             return text
         raise ConfigError(f"override {key}={text!r}: cannot parse the value") from None
 
@@ -257,7 +268,9 @@ def _build(raw: Mapping[str, Any], *, source: str) -> Profile:
         raise ConfigError(f"{source}: unknown top-level keys {sorted(unknown)}")
     if "model" not in raw or "base" not in raw.get("model", {}):
         raise ConfigError(f"{source}: [model] base is required")
-    sections = {name: _section(cls, raw.get(name, {}), name, source) for name, cls in _sections().items()}
+    sections = {
+        name: _section(cls, raw.get(name, {}), name, source) for name, cls in _sections().items()
+    }
     top = {key: _typed(str, raw[key], key, source) for key in _TOP_LEVEL if key in raw}
     profile = Profile(source=source, **top, **sections)
     _validate(profile)
@@ -270,8 +283,12 @@ def _section(cls: type, values: Any, section: str, source: str) -> Any:
     hints = typing.get_type_hints(cls)
     unknown = set(values) - set(hints)
     if unknown:
-        raise ConfigError(f"{source}: unknown keys in [{section}]: {sorted(unknown)}; allowed: {', '.join(hints)}")
-    kwargs = {key: _typed(hints[key], value, f"{section}.{key}", source) for key, value in values.items()}
+        raise ConfigError(
+            f"{source}: unknown keys in [{section}]: {sorted(unknown)}; allowed: {', '.join(hints)}"
+        )
+    kwargs = {
+        key: _typed(hints[key], value, f"{section}.{key}", source) for key, value in values.items()
+    }
     try:
         return cls(**kwargs)
     except TypeError as exc:
@@ -322,27 +339,55 @@ def _validate(profile: Profile) -> None:
     checks = [
         (profile.prompt_style in PROMPT_STYLES, f"prompt_style must be one of {PROMPT_STYLES}"),
         (profile.model.dtype in DTYPES, f"model.dtype must be one of {DTYPES}"),
-        (profile.export.merge_dtype in ("float32", "bfloat16", "float16"), "export.merge_dtype must be 16 or 32 bit"),
+        (
+            profile.export.merge_dtype in ("float32", "bfloat16", "float16"),
+            "export.merge_dtype must be 16 or 32 bit",
+        ),
         (profile.sft.mode in MODES, f"sft.mode must be one of {MODES}"),
         (profile.lora.r > 0 and profile.lora.alpha > 0, "lora.r and lora.alpha must be positive"),
         (0.0 <= profile.lora.dropout < 1.0, "lora.dropout must be in [0, 1)"),
-        (bool(profile.lora.target_modules) or bool(profile.lora.target_pattern), "lora needs target modules"),
-        (0 < profile.sft.max_length <= profile.model.context_length, "sft.max_length must be in (0, context_length]"),
-        (0 < profile.dpo.max_length <= profile.model.context_length, "dpo.max_length must be in (0, context_length]"),
-        (profile.sft.learning_rate > 0 and profile.dpo.learning_rate > 0, "learning rates must be positive"),
-        (profile.sft.batch_size > 0 and profile.sft.grad_accum > 0, "sft batch sizes must be positive"),
-        (2 <= profile.sft.early_stopping_patience <= 3 or profile.sft.early_stopping_patience == 0,
-         "sft.early_stopping_patience must be 2 or 3 (0 disables it)"),
-        (profile.sft.interpreter_share == 0.0 or 0.0 < profile.sft.interpreter_share < 1.0,
-         "sft.interpreter_share must be in (0, 1), or 0 for the dataset's own mix"),
+        (
+            bool(profile.lora.target_modules) or bool(profile.lora.target_pattern),
+            "lora needs target modules",
+        ),
+        (
+            0 < profile.sft.max_length <= profile.model.context_length,
+            "sft.max_length must be in (0, context_length]",
+        ),
+        (
+            0 < profile.dpo.max_length <= profile.model.context_length,
+            "dpo.max_length must be in (0, context_length]",
+        ),
+        (
+            profile.sft.learning_rate > 0 and profile.dpo.learning_rate > 0,
+            "learning rates must be positive",
+        ),
+        (
+            profile.sft.batch_size > 0 and profile.sft.grad_accum > 0,
+            "sft batch sizes must be positive",
+        ),
+        (
+            2 <= profile.sft.early_stopping_patience <= 3
+            or profile.sft.early_stopping_patience == 0,
+            "sft.early_stopping_patience must be 2 or 3 (0 disables it)",
+        ),
+        (
+            profile.sft.interpreter_share == 0.0 or 0.0 < profile.sft.interpreter_share < 1.0,
+            "sft.interpreter_share must be in (0, 1), or 0 for the dataset's own mix",
+        ),
         (profile.sft.sampling in SAMPLINGS, f"sft.sampling must be one of {SAMPLINGS}"),
-        (profile.sft.decision_weight >= 1.0, "sft.decision_weight must be >= 1 (1 weights every token alike)"),
+        (
+            profile.sft.decision_weight >= 1.0,
+            "sft.decision_weight must be >= 1 (1 weights every token alike)",
+        ),
         (profile.dpo.beta > 0, "dpo.beta must be positive"),
         (profile.model.output_budget > 0, "model.output_budget must be positive"),
         (all(q in QUANTS for q in profile.export.quants), f"export.quants must be among {QUANTS}"),
         (profile.export.ship in profile.export.quants, "export.ship must be one of export.quants"),
-        (profile.runtime.confidence_source in CONFIDENCE_SOURCES,
-         f"runtime.confidence_source must be one of {CONFIDENCE_SOURCES}"),
+        (
+            profile.runtime.confidence_source in CONFIDENCE_SOURCES,
+            f"runtime.confidence_source must be one of {CONFIDENCE_SOURCES}",
+        ),
     ]
     for ok, message in checks:
         if not ok:

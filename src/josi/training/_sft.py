@@ -68,7 +68,9 @@ def load_tokenizer(profile: Profile, base: Path | str) -> Any:
     """The base tokenizer with a pad token distinct from EOS wherever the vocabulary has one."""
     transformers = require("transformers")
     tokenizer = transformers.AutoTokenizer.from_pretrained(
-        str(base), revision=profile.model.revision or None, trust_remote_code=profile.model.trust_remote_code
+        str(base),
+        revision=profile.model.revision or None,
+        trust_remote_code=profile.model.trust_remote_code,
     )
     vocab = tokenizer.get_vocab()
     wanted = profile.model.pad_token
@@ -178,7 +180,9 @@ def _training_order(
         return examples, by_mode, dropped
     # Rows are bucketed by system prompt: the mode, and for the coach also the persona.
     prompts = [str(example["prompt"][0]["content"]) for example in examples]
-    order = bucket_order(lengths, prompts, profile.sft.batch_size * profile.sft.grad_accum, profile.sft.seed)
+    order = bucket_order(
+        lengths, prompts, profile.sft.batch_size * profile.sft.grad_accum, profile.sft.seed
+    )
     return [examples[index] for index in order], by_mode, dropped
 
 
@@ -216,13 +220,20 @@ def _trainer_class(trl: Any, weight: float) -> Any:
         return trl.SFTTrainer
 
     class DecisionWeightedSFTTrainer(trl.SFTTrainer):
-        def compute_loss(self, model: Any, inputs: Any, return_outputs: bool = False,
-                         num_items_in_batch: Any = None) -> Any:
+        def compute_loss(
+            self,
+            model: Any,
+            inputs: Any,
+            return_outputs: bool = False,
+            num_items_in_batch: Any = None,
+        ) -> Any:
             # Validation loss stays the plain mean, so early stopping compares like with like.
             if not self.model.training or return_outputs or "labels" not in inputs:
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             weights = decision_weights(inputs["labels"], self.processing_class, weight)
-            return super().compute_loss(_WeightedLogProbs(model, weights), inputs, return_outputs, num_items_in_batch)
+            return super().compute_loss(
+                _WeightedLogProbs(model, weights), inputs, return_outputs, num_items_in_batch
+            )
 
     return DecisionWeightedSFTTrainer
 
@@ -283,7 +294,9 @@ def build_sft_trainer(
     model = load_model(profile, base, gradient_checkpointing=sft.gradient_checkpointing)
     callbacks = make_callbacks(out_dir, max_minutes=sft.max_minutes)
     if sft.early_stopping_patience > 0:
-        callbacks.append(transformers.EarlyStoppingCallback(early_stopping_patience=sft.early_stopping_patience))
+        callbacks.append(
+            transformers.EarlyStoppingCallback(early_stopping_patience=sft.early_stopping_patience)
+        )
     trainer = _trainer_class(trl, sft.decision_weight)(
         model=model,
         args=args,
@@ -313,8 +326,14 @@ def build_sft_trainer(
     return trainer, info
 
 
-def train_sft(profile: Profile, data_dir: str | Path, out_dir: str | Path, *, resume: bool = True,
-              mode: str | None = None) -> Path:
+def train_sft(
+    profile: Profile,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    resume: bool = True,
+    mode: str | None = None,
+) -> Path:
     """Train LoRA SFT; return the adapter directory (or, for mode "both", the run directory).
 
     Re-running with ``resume=True`` continues from the newest complete checkpoint.
@@ -329,7 +348,9 @@ def train_sft(profile: Profile, data_dir: str | Path, out_dir: str | Path, *, re
     adapter_dir = out_dir / "adapter"
     trainer, info = build_sft_trainer(profile, data_dir, out_dir, mode=mode)
     checkpoint = last_complete_checkpoint(out_dir / "checkpoints") if resume else None
-    atomic_write_json(out_dir / "profile.json", {**profile.to_dict(), "config_hash": profile.config_hash()})
+    atomic_write_json(
+        out_dir / "profile.json", {**profile.to_dict(), "config_hash": profile.config_hash()}
+    )
     started = time.monotonic()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     wall = time.monotonic() - started

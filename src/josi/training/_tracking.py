@@ -51,11 +51,11 @@ def make_callbacks(out_dir: Path, *, max_minutes: float) -> list[Any]:
             self.tokens_at_start = 0
             self.last: dict[str, Any] = {}
 
-        def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001
+        def on_train_begin(self, args, state, control, **kwargs):
             self.started = time.monotonic()
             self.tokens_at_start = int(state.num_input_tokens_seen or 0)
 
-        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+        def on_log(self, args, state, control, logs=None, **kwargs):
             elapsed = time.monotonic() - self.started
             tokens = int(state.num_input_tokens_seen or 0) - self.tokens_at_start
             row = {
@@ -80,10 +80,10 @@ def make_callbacks(out_dir: Path, *, max_minutes: float) -> list[Any]:
             self.deadline = 0.0
             self.fired = False
 
-        def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001
+        def on_train_begin(self, args, state, control, **kwargs):
             self.deadline = time.monotonic() + max_minutes * 60.0
 
-        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
+        def on_step_end(self, args, state, control, **kwargs):
             if max_minutes > 0 and time.monotonic() >= self.deadline and not self.fired:
                 self.fired = True
                 control.should_training_stop = True
@@ -98,7 +98,11 @@ def make_callbacks(out_dir: Path, *, max_minutes: float) -> list[Any]:
 
 
 def write_run_record(out_dir: Path, record: dict[str, Any]) -> Path:
-    record = {"written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "versions": versions(), **record}
+    record = {
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "versions": versions(),
+        **record,
+    }
     return atomic_write_json(out_dir / "run.json", record)
 
 
@@ -106,4 +110,6 @@ def read_curve(out_dir: Path) -> list[dict[str, Any]]:
     path = out_dir / "metrics.jsonl"
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]

@@ -8,21 +8,37 @@ from benchmarks.coach_decoding import summarize
 
 
 def _scored(raw: bool, final: bool, checks: bool, tokens: int = 40, hit: bool = False) -> dict:
-    return {"raw_loop_free": raw, "loop_free": final, "coach_checks_pass": checks, "tokens": tokens,
-            "hit_budget": hit}
+    return {
+        "raw_loop_free": raw,
+        "loop_free": final,
+        "coach_checks_pass": checks,
+        "tokens": tokens,
+        "hit_budget": hit,
+    }
 
 
 def test_summary_pairs_rows_and_splits_by_language():
     rows = [{"lang": "en"}, {"lang": "en"}, {"lang": "nl"}, {"lang": "nl"}]
-    shipped = [_scored(True, True, True), _scored(True, True, False), _scored(True, True, True),
-               _scored(True, False, False)]
-    dry_off = [_scored(True, True, True), _scored(False, True, True), _scored(False, False, False),
-               _scored(False, False, False, tokens=200, hit=True)]
+    shipped = [
+        _scored(True, True, True),
+        _scored(True, True, False),
+        _scored(True, True, True),
+        _scored(True, False, False),
+    ]
+    dry_off = [
+        _scored(True, True, True),
+        _scored(False, True, True),
+        _scored(False, False, False),
+        _scored(False, False, False, tokens=200, hit=True),
+    ]
     summary = summarize(rows, {"shipped": shipped, "dry_off": dry_off})
     assert summary["all"]["rows"] == 4 and summary["nl"]["rows"] == 2
     assert summary["all"]["shipped"]["raw_loop_free"] == 1.0
     assert summary["all"]["dry_off"]["raw_loop_free"] == 0.25
-    assert summary["nl"]["dry_off"]["hit_budget"] == 1 and summary["nl"]["dry_off"]["tokens_mean"] == 120.0
+    assert (
+        summary["nl"]["dry_off"]["hit_budget"] == 1
+        and summary["nl"]["dry_off"]["tokens_mean"] == 120.0
+    )
     paired = summary["all"]["paired"]
     assert paired["raw_loop_free"] == {"shipped_only": 3, "dry_off_only": 0, "mcnemar_p": 0.25}
     # One row each way on the full check: no evidence either way.

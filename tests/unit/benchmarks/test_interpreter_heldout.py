@@ -7,16 +7,23 @@ import pytest
 from benchmarks.interpreter_heldout import field_hits, paired, summarize
 
 
-def _scored(expected: str, model: str | None, served: str | None = None, right: int = 0, fields: int = 1) -> dict:
+def _scored(
+    expected: str, model: str | None, served: str | None = None, right: int = 0, fields: int = 1
+) -> dict:
     served = model if served is None else served
-    return {"expected": expected, "parse_ok": model is not None,
-            "model": {"action": model, "fields_right": right, "fields": fields},
-            "served": {"action": served, "fields_right": right, "fields": fields}}
+    return {
+        "expected": expected,
+        "parse_ok": model is not None,
+        "model": {"action": model, "fields_right": right, "fields": fields},
+        "served": {"action": served, "fields_right": right, "fields": fields},
+    }
 
 
 def test_mean_recall_does_not_reward_always_writing_the_common_action():
     rows = [{"lang": "en"}] * 4 + [{"lang": "nl"}]
-    scored = [_scored("create_workout", "create_workout", right=1)] * 4 + [_scored("replan", "create_workout")]
+    scored = [_scored("create_workout", "create_workout", right=1)] * 4 + [
+        _scored("replan", "create_workout")
+    ]
     summary = summarize(rows, scored)["all"]["model"]
     assert summary["action_accuracy"] == 0.8
     assert summary["recall"] == {"create_workout": 1.0, "replan": 0.0}
@@ -27,7 +34,10 @@ def test_mean_recall_does_not_reward_always_writing_the_common_action():
 
 def test_views_and_languages_are_kept_apart():
     rows = [{"lang": "en"}, {"lang": "nl"}]
-    scored = [_scored("clarify", "create_workout", served="clarify"), _scored("replan", None, served=None)]
+    scored = [
+        _scored("clarify", "create_workout", served="clarify"),
+        _scored("replan", None, served=None),
+    ]
     summary = summarize(rows, scored)
     assert summary["en"]["model"]["action_accuracy"] == 0.0
     assert summary["en"]["served"]["action_accuracy"] == 1.0
@@ -35,14 +45,30 @@ def test_views_and_languages_are_kept_apart():
 
 
 def test_paired_counts_rows_only_one_model_gets_right():
-    first = [_scored("replan", "replan"), _scored("replan", "replan"), _scored("explain", "clarify")]
-    second = [_scored("replan", "create_workout"), _scored("replan", "replan"), _scored("explain", "explain")]
+    first = [
+        _scored("replan", "replan"),
+        _scored("replan", "replan"),
+        _scored("explain", "clarify"),
+    ]
+    second = [
+        _scored("replan", "create_workout"),
+        _scored("replan", "replan"),
+        _scored("explain", "explain"),
+    ]
     result = paired(first, second)
     assert (result["first_only"], result["second_only"]) == (1, 1)
     assert result["mcnemar_p"] == pytest.approx(1.0)
 
 
 def test_field_hits_skip_the_copied_message_and_confidence():
-    expected = {"action": "create_workout", "free_text": "x", "sport": "run", "time_available_min": 45,
-                "confidence": 0.95}
-    assert field_hits(expected, {"sport": "run", "time_available_min": 30, "free_text": "y"}) == (1, 2)
+    expected = {
+        "action": "create_workout",
+        "free_text": "x",
+        "sport": "run",
+        "time_available_min": 45,
+        "confidence": 0.95,
+    }
+    assert field_hits(expected, {"sport": "run", "time_available_min": 30, "free_text": "y"}) == (
+        1,
+        2,
+    )

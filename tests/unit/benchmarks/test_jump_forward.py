@@ -10,13 +10,25 @@ LIMIT = {"pp_tokens_per_s": 1000.0, "tg_tokens_per_s": 100.0}
 
 
 def _side(latency: float, steps: int, forced: int) -> dict:
-    return {"latency_s": latency, "prompt_tokens": 300, "cached_tokens": 200, "completion_tokens": 40,
-            "decode_steps": steps, "forced_tokens": forced, "llama_ms": 1000 * latency * 0.9}
+    return {
+        "latency_s": latency,
+        "prompt_tokens": 300,
+        "cached_tokens": 200,
+        "completion_tokens": 40,
+        "decode_steps": steps,
+        "forced_tokens": forced,
+        "llama_ms": 1000 * latency * 0.9,
+    }
 
 
 def _row(layer: str, on: float, off: float, identical: bool = True) -> dict:
-    return {"id": f"{layer}-{on}", "layer": layer, "identical": identical,
-            "on": _side(on, 12, 28), "off": _side(off, 40, 0)}
+    return {
+        "id": f"{layer}-{on}",
+        "layer": layer,
+        "identical": identical,
+        "on": _side(on, 12, 28),
+        "off": _side(off, 40, 0),
+    }
 
 
 def test_limit_is_prompt_processing_plus_one_decode_per_choice():
@@ -25,7 +37,11 @@ def test_limit_is_prompt_processing_plus_one_decode_per_choice():
 
 
 def test_summary_pairs_ratios_and_counts_per_suite():
-    rows = [_row("schema", 0.2, 0.6), _row("schema", 0.4, 0.8), _row("golden", 0.5, 0.5, identical=False)]
+    rows = [
+        _row("schema", 0.2, 0.6),
+        _row("schema", 0.4, 0.8),
+        _row("golden", 0.5, 0.5, identical=False),
+    ]
     summary = summarize(rows, LIMIT)
     assert summary["schema"]["speedup"] == pytest.approx(2.5)  # median of 3.0 and 2.0
     assert summary["schema"]["meets_goal"] is True

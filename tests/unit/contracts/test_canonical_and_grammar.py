@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
+from josi._errors import ContractError, GrammarError
 from josi.contracts import (
     ACTIONS,
     CONFIDENCE_LEVELS,
@@ -20,7 +21,6 @@ from josi.contracts import (
     request_errors,
 )
 from josi.contracts._gbnf import GbnfMatcher
-from josi._errors import ContractError, GrammarError
 from tests.helpers import load_jsonl_fixture
 
 CANONICAL_CASES = load_jsonl_fixture("contracts/canonical.jsonl")
@@ -65,6 +65,7 @@ def test_canonical_form_is_idempotent_and_lossless(request):
     again = json.loads(text)
     assert dumps_request(again) == text
     assert request_errors(again) == []
+
     def comparable(req):
         out = {k: v for k, v in req.items() if k != "confidence"}
         if "missing" in out:
@@ -78,11 +79,19 @@ def test_canonical_form_is_idempotent_and_lossless(request):
 
 
 @settings(max_examples=100, deadline=None)
-@given(text=st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x1F), min_size=1, max_size=3))
+@given(
+    text=st.text(
+        alphabet=st.characters(min_codepoint=0, max_codepoint=0x1F), min_size=1, max_size=3
+    )
+)
 def test_grammar_rejects_raw_control_characters_in_strings(text):
     raw = '{"action":"explain","free_text":"a' + text + '","question":"b"}'
     assert not GRAMMAR.accepts(raw)
-    assert GRAMMAR.accepts(json.dumps({"action": "explain", "free_text": "a" + text, "question": "b"}, separators=(",", ":")))
+    assert GRAMMAR.accepts(
+        json.dumps(
+            {"action": "explain", "free_text": "a" + text, "question": "b"}, separators=(",", ":")
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -95,7 +104,14 @@ def test_grammar_rejects_raw_control_characters_in_strings(text):
         '{"action":"explain","free_text":"a","question":"b"} trailing',
         '{"action":"explain","free_text":"","question":"b"}',
     ],
-    ids=["key-order", "confidence-step", "negative-time", "sport-enum", "trailing-text", "empty-string"],
+    ids=[
+        "key-order",
+        "confidence-step",
+        "negative-time",
+        "sport-enum",
+        "trailing-text",
+        "empty-string",
+    ],
 )
 def test_grammar_rejects(text):
     assert not GRAMMAR.accepts(text)
@@ -137,7 +153,10 @@ def test_committed_grammar_matches_a_fresh_generation():
 @settings(max_examples=200, deadline=None)
 @given(minutes=st.integers(min_value=0, max_value=1500))
 def test_grammar_bounds_minutes_exactly_like_the_schema(minutes):
-    text = '{"action":"create_workout","free_text":"a","sport":"run","time_available_min":%d}' % minutes
+    text = (
+        '{"action":"create_workout","free_text":"a","sport":"run","time_available_min":%d}'
+        % minutes
+    )
     assert GRAMMAR.accepts(text) == (5 <= minutes <= 600)
     assert (request_errors(json.loads(text)) == []) == (5 <= minutes <= 600)
 
@@ -163,14 +182,28 @@ def test_grammar_missing_items_are_unique_and_canonically_ordered(missing, accep
 
 
 def test_canonical_orders_missing_like_the_grammar():
-    text = dumps_request({"action": "clarify", "free_text": "a", "missing": ["intent", "sport"], "clarify_message": "b"})
+    text = dumps_request(
+        {
+            "action": "clarify",
+            "free_text": "a",
+            "missing": ["intent", "sport"],
+            "clarify_message": "b",
+        }
+    )
     assert '"missing":["sport","intent"]' in text and GRAMMAR.accepts(text)
 
 
-PIN_MESSAGES = ['Skip today, "really"', "line one\nline two", "back\\slash and tab\t", "fietsen 🚴 vandaag?"]
+PIN_MESSAGES = [
+    'Skip today, "really"',
+    "line one\nline two",
+    "back\\slash and tab\t",
+    "fietsen 🚴 vandaag?",
+]
 
 
-@pytest.mark.parametrize("message", PIN_MESSAGES, ids=["quotes", "newline", "backslash-tab", "emoji"])
+@pytest.mark.parametrize(
+    "message", PIN_MESSAGES, ids=["quotes", "newline", "backslash-tab", "emoji"]
+)
 def test_pinned_free_text_rule_spells_the_canonical_json_string(message: str) -> None:
     from josi.contracts import grammar_text, json_string, pin_free_text
 
@@ -182,10 +215,13 @@ def test_pinned_free_text_rule_spells_the_canonical_json_string(message: str) ->
     unescaped = literal.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
     assert unescaped == json_string(message)
     assert [line for line in pinned.splitlines() if not line.startswith("free-text ::= ")] == [
-        line for line in grammar_text().splitlines() if not line.startswith("free-text ::= ")]
+        line for line in grammar_text().splitlines() if not line.startswith("free-text ::= ")
+    ]
 
 
-@pytest.mark.parametrize("grammar, message", [("root ::= \"x\"", "hi"), (None, "")], ids=["no-rule", "empty-message"])
+@pytest.mark.parametrize(
+    "grammar, message", [('root ::= "x"', "hi"), (None, "")], ids=["no-rule", "empty-message"]
+)
 def test_pinning_leaves_what_it_cannot_pin(grammar: str | None, message: str) -> None:
     from josi.contracts import grammar_text, pin_free_text
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from josi.contracts import ACTIONS, context_errors, load_schema, load_tool_dispatch, request_errors
 from josi._resources import resource_dir
+from josi.contracts import ACTIONS, context_errors, load_schema, load_tool_dispatch, request_errors
 from tests.helpers import load_jsonl_fixture
 
 REQUEST_CASES = load_jsonl_fixture("contracts/gatc_requests.jsonl")
@@ -51,8 +51,16 @@ def test_dispatch_table_covers_actions_and_tiers():
     table = load_tool_dispatch()
     assert table["tiers"]["monitor"]["chat"] is False
     assert table["actions"]["replan"]["tiers"] == ["coach"]
-    assert {a for a, spec in table["actions"].items() if spec["needs_coach"]} == {"explain", "answer_question"}
-    assert table["readiness"]["zone_caps"] == {"Green": "Z6", "Yellow": "Z4", "Orange": "Z3", "Red": "Z2"}
+    assert {a for a, spec in table["actions"].items() if spec["needs_coach"]} == {
+        "explain",
+        "answer_question",
+    }
+    assert table["readiness"]["zone_caps"] == {
+        "Green": "Z6",
+        "Yellow": "Z4",
+        "Orange": "Z3",
+        "Red": "Z2",
+    }
     assert table["readiness"]["aliases"]["Amber"] == "Yellow"
     for message in table["messages"].values():
         assert set(message) == {"en", "nl"}

@@ -40,16 +40,22 @@ def _route(i: dict[str, Any]) -> Any:
 
 def _prompt(i: dict[str, Any]) -> Any:
     return prompting.build_prompt(
-        i["mode"], i["ctx"], i["user_message"],
-        history=i.get("history"), interpreter_output=i.get("interpreter_output"),
+        i["mode"],
+        i["ctx"],
+        i["user_message"],
+        history=i.get("history"),
+        interpreter_output=i.get("interpreter_output"),
         style=i.get("style", "full"),
     )
 
 
 def _messages(i: dict[str, Any]) -> Any:
     return prompting.build_messages(
-        i["mode"], i["ctx"], i["user_message"],
-        history=i.get("history"), interpreter_output=i.get("interpreter_output"),
+        i["mode"],
+        i["ctx"],
+        i["user_message"],
+        history=i.get("history"),
+        interpreter_output=i.get("interpreter_output"),
         style=i.get("style", "full"),
     )
 
@@ -89,7 +95,10 @@ def _forced_spans(i: dict[str, Any]) -> Any:
     from josi.runtime._jump import grammar_forced_spans
 
     grammar = i.get("grammar") or pin_free_text(grammar_text(), verbatim_free_text(i["message"]))
-    return [{"at": at, "forced": text} for at, text in grammar_forced_spans(_vocab(), grammar, i["output"])]
+    return [
+        {"at": at, "forced": text}
+        for at, text in grammar_forced_spans(_vocab(), grammar, i["output"])
+    ]
 
 
 # Vectors of these functions need llama.cpp (its grammar engine), not only the Python core.
@@ -131,7 +140,9 @@ def run(function: str, case_input: dict[str, Any]) -> Any:
 
 
 def load_files() -> list[tuple[Path, dict[str, Any]]]:
-    return [(p, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(CONFORMANCE.glob("*.json"))]
+    return [
+        (p, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(CONFORMANCE.glob("*.json"))
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import graphlib
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,7 @@ class ImportGraph:
 
     def explain(self, path: list[str]) -> str:
         return "\n".join(
-            f"  {a} -> {b}: {', '.join(sorted(self.edges[(a, b)]))}" for a, b in zip(path, path[1:])
+            f"  {a} -> {b}: {', '.join(sorted(self.edges[(a, b)]))}" for a, b in itertools.pairwise(path)
         )
 
 
@@ -113,32 +114,38 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_the_checker_finds_a_cycle_and_a_private_import(tmp_path: Path) -> None:
-    root = _write(tmp_path / "josi", {
-        "__init__.py": "",
-        "_io.py": "",
-        "low/__init__.py": "from josi import _io\nfrom josi.low._impl import helper\n",
-        "low/_impl.py": "def helper():\n    from josi.high._secret import x\n    return x\n",
-        "high/__init__.py": "from . import _secret\nfrom josi.mid import step\n",
-        "high/_secret.py": "import josi._io\n",
-        "mid/__init__.py": "from josi.low import helper as step\n",
-    })
+    root = _write(
+        tmp_path / "josi",
+        {
+            "__init__.py": "",
+            "_io.py": "",
+            "low/__init__.py": "from josi import _io\nfrom josi.low._impl import helper\n",
+            "low/_impl.py": "def helper():\n    from josi.high._secret import x\n    return x\n",
+            "high/__init__.py": "from . import _secret\nfrom josi.mid import step\n",
+            "high/_secret.py": "import josi._io\n",
+            "mid/__init__.py": "from josi.low import helper as step\n",
+        },
+    )
     graph = import_graph(root)
     cycle = graph.cycle()
     # The same cycle may be reported from any of its nodes, always in import order.
     start = cycle.index("low")
-    assert cycle[start:] + cycle[1:start + 1] == ["low", "high", "mid", "low"]
+    assert cycle[start:] + cycle[1 : start + 1] == ["low", "high", "mid", "low"]
     assert "low -> high: josi.low._impl" in graph.explain(cycle)
     assert graph.private == {("josi.low._impl", "josi.high._secret.x")}
     assert ("low", "_io") in graph.edges and ("high", "_io") in graph.edges
 
 
 def test_the_checker_passes_a_layered_tree(tmp_path: Path) -> None:
-    root = _write(tmp_path / "josi", {
-        "__init__.py": "from josi.high import run\n",
-        "low/__init__.py": "from josi.low._impl import helper\n",
-        "low/_impl.py": "def helper():\n    return 1\n",
-        "high/__init__.py": "from josi.low import helper as run\n",
-    })
+    root = _write(
+        tmp_path / "josi",
+        {
+            "__init__.py": "from josi.high import run\n",
+            "low/__init__.py": "from josi.low._impl import helper\n",
+            "low/_impl.py": "def helper():\n    return 1\n",
+            "high/__init__.py": "from josi.low import helper as run\n",
+        },
+    )
     graph = import_graph(root)
     assert graph.cycle() == [] and graph.private == set()
     assert set(graph.edges) == {("josi", "high"), ("high", "low")}

@@ -26,7 +26,10 @@ def test_message_intent(case: dict) -> None:
 def test_case_table_covers_both_languages_and_negatives() -> None:
     for lang in ("en", "nl"):
         for intent in (*INTENTS, None):
-            assert sum(c["lang"] == lang and c["intent"] == intent for c in CASES) >= 4, (lang, intent)
+            assert sum(c["lang"] == lang and c["intent"] == intent for c in CASES) >= 4, (
+                lang,
+                intent,
+            )
 
 
 @pytest.mark.parametrize("text", ["", "   ", None, 42])
@@ -47,7 +50,10 @@ def test_an_unrealistic_goal_outranks_a_plan_change() -> None:
 @pytest.mark.parametrize("tier", ["advisor", "coach"])
 @pytest.mark.parametrize(
     ("lang", "text"),
-    [("en", "Can you make today's ride harder?"), ("nl", "Kun je de training van vandaag zwaarder maken?")],
+    [
+        ("en", "Can you make today's ride harder?"),
+        ("nl", "Kun je de training van vandaag zwaarder maken?"),
+    ],
 )
 def test_the_fixed_plan_change_reply_is_an_i6_refusal(tier: str, lang: str, text: str) -> None:
     reply = coach_contract_reply(text, {"tier": tier}, lang)
@@ -59,8 +65,10 @@ def test_the_fixed_plan_change_reply_is_an_i6_refusal(tier: str, lang: str, text
 
 @pytest.mark.parametrize(
     ("lang", "text"),
-    [("en", "I need to lose 12 kg in six weeks for my race"),
-     ("nl", "ik wil in vier weken 9 kilo afvallen voor de wedstrijd")],
+    [
+        ("en", "I need to lose 12 kg in six weeks for my race"),
+        ("nl", "ik wil in vier weken 9 kilo afvallen voor de wedstrijd"),
+    ],
 )
 def test_the_fixed_unrealistic_goal_reply_pushes_back(lang: str, text: str) -> None:
     reply = coach_contract_reply(text, {"tier": "coach"}, lang)
@@ -86,7 +94,9 @@ def test_a_rule_needing_the_message_looks_beyond_its_sentence() -> None:
     assert detect_coach_intent("Can I run a marathon in 4 weeks? I ran one last spring.") is None
 
 
-@pytest.mark.parametrize("key", ["plan_change_declined_coach", "plan_change_declined_advisor", "unrealistic_goal"])
+@pytest.mark.parametrize(
+    "key", ["plan_change_declined_coach", "plan_change_declined_advisor", "unrealistic_goal"]
+)
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_every_fixed_reply_is_warm_enough_for_every_persona(key: str, lang: str) -> None:
     from josi.knowledge import personas

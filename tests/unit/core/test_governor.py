@@ -19,7 +19,14 @@ def test_compliant_text_keeps_its_line_breaks() -> None:
 
 @pytest.mark.parametrize(
     ("sentence", "question"),
-    [("Ready?!", True), ("Ready!?", True), ('"Ready?"', True), ("(Ready?)", True), ("Go.", False), ("Go", False)],
+    [
+        ("Ready?!", True),
+        ("Ready!?", True),
+        ('"Ready?"', True),
+        ("(Ready?)", True),
+        ("Go.", False),
+        ("Go", False),
+    ],
 )
 def test_is_question(sentence: str, question: bool) -> None:
     assert is_question(sentence) is question
@@ -40,7 +47,13 @@ def test_non_text_is_empty() -> None:
 
 _sentence = st.builds(
     lambda words, end: " ".join(words).capitalize() + end,
-    st.lists(st.sampled_from(["zone", "two", "easy", "rust", "je", "benen", "e.g.", "bijv.", "4.5", "km"]), min_size=1, max_size=6),
+    st.lists(
+        st.sampled_from(
+            ["zone", "two", "easy", "rust", "je", "benen", "e.g.", "bijv.", "4.5", "km"]
+        ),
+        min_size=1,
+        max_size=6,
+    ),
     st.sampled_from([".", "?", "!", "?!", "…", '?"', "."]),
 )
 

@@ -12,8 +12,18 @@ from josi.scorers import forbidden_words, grounded_numbers
 CONTEXT = 'Waarom rustig?\n\nCONTEXT:\n- Readiness: Yellow (Accumulated)\n- Session: Z2 45min "Easy Z2 45min" (base phase)'
 
 CASES = [
-    ("clean", "Today is an easy 45 minutes in Zone 2. Keep it chatty.", "Today is an easy 45 minutes in Zone 2. Keep it chatty.", 0),
-    ("internal-word", "The algorithm chose Zone 2 for you. Keep it easy today.", "Keep it easy today.", 1),
+    (
+        "clean",
+        "Today is an easy 45 minutes in Zone 2. Keep it chatty.",
+        "Today is an easy 45 minutes in Zone 2. Keep it chatty.",
+        0,
+    ),
+    (
+        "internal-word",
+        "The algorithm chose Zone 2 for you. Keep it easy today.",
+        "Keep it easy today.",
+        1,
+    ),
     ("invented-number", "Your FTP is 250 watts. Keep it easy today.", "Keep it easy today.", 1),
     ("grounded-number", "It is 45 minutes in Zone 2.", "It is 45 minutes in Zone 2.", 0),
     ("repeated", "Keep it easy. Keep it easy. Enjoy it!", "Keep it easy. Enjoy it!", 1),

@@ -40,10 +40,16 @@ CASES = [
     ("time", "I have 45 minutes today", 45),
     ("time", "ik heb twintig minuten", 20),
     ("language", "niet vandaag, ik ben moe", "nl"),
-    ("i6_refusal", "I hear you. I can't change your plan, so today's session stays as planned.",
-     True),
-    ("pushback", "Honestly, that's not realistic yet. Let's build up gradually, step by step.",
-     True),
+    (
+        "i6_refusal",
+        "I hear you. I can't change your plan, so today's session stays as planned.",
+        True,
+    ),
+    (
+        "pushback",
+        "Honestly, that's not realistic yet. Let's build up gradually, step by step.",
+        True,
+    ),
     ("forbidden_words", "The algorithm decided this for you.", False),
 ]
 
@@ -73,8 +79,9 @@ def test_a_zero_width_space_does_not_hide_chest_pain() -> None:
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-@pytest.mark.parametrize(("detector", "text", "expected"), CASES,
-                         ids=[f"{d}-{t[:24]}" for d, t, _ in CASES])
+@pytest.mark.parametrize(
+    ("detector", "text", "expected"), CASES, ids=[f"{d}-{t[:24]}" for d, t, _ in CASES]
+)
 def test_every_detector_sees_through_format_characters_and_compatibility_forms(
     detector: str, text: str, expected: Any, variant: str
 ) -> None:
@@ -95,8 +102,9 @@ def test_free_text_keeps_the_message_as_written() -> None:
 
 
 _plain_text = st.text(max_size=80).map(lambda t: normalize_for_matching(t))
-_format_chars = st.sampled_from([ZWSP, SOFT_HYPHEN, WORD_JOINER, "\u200c", "\u200d", "\ufeff",
-                                 "\u200e", "\u202e", "\u2066"])
+_format_chars = st.sampled_from(
+    [ZWSP, SOFT_HYPHEN, WORD_JOINER, "\u200c", "\u200d", "\ufeff", "\u200e", "\u202e", "\u2066"]
+)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)

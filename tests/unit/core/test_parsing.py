@@ -24,7 +24,11 @@ def test_guide_examples_parse_to_canonical_requests() -> None:
 def test_fallback_is_answer_question_with_the_message() -> None:
     result = parse_request("nonsense", user_message="Wat is Zone 2?")
     assert result.fallback and not result.ok
-    assert result.request == {"action": "answer_question", "free_text": "Wat is Zone 2?", "question": "Wat is Zone 2?"}
+    assert result.request == {
+        "action": "answer_question",
+        "free_text": "Wat is Zone 2?",
+        "question": "Wat is Zone 2?",
+    }
     assert result.raw == "nonsense"
 
 
@@ -49,7 +53,7 @@ def test_reason_distinguishes_repair_from_clean() -> None:
     ("text", "expected"),
     [
         ("<think>a</think>b", "b"),
-        ("x <think>never closed {\"action\": 1}", "x"),
+        ('x <think>never closed {"action": 1}', "x"),
         ("prefix</think>answer", "answer"),
         ("<think>a</think><think>b", ""),
     ],

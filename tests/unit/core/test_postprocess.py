@@ -17,14 +17,35 @@ from tests.unit.core._contexts import make_ctx
 NO_SPORT = make_ctx(profile=None, session=False)
 
 MINUTES = [
-    ("about an hour", 60), ("45ish min", 45), ("1h15", 75), ("1:15", 75), ("two hours", 120),
-    ("90 minutes", 90), ("anderhalf uur", 90), ("een half uur", 30), ("een uur", 60),
-    ("drie kwartier", 45), ("twintig minuten", 20), ("Give me a 45-minute run", 45),
-    ("an hour and a half", 90), ("1,5 uur", 90), ("2.5 hours", 150), ("forty-five minutes", 45),
-    ("vijfenveertig minuten", 45), ("1 uur en 15 minuten", 75), ("45 tot 60 minuten", 45),
-    ("I have 2h", 120), ("1.5h ride", 90), ("een uurtje fietsen", 60),
-    ("train at 7:30", None), ("om 7 uur", None), ("7 uur 's ochtends", None), ("4 x 5min Z4", None),
-    ("400m repeats", None), ("I want a workout", None), ("", None),
+    ("about an hour", 60),
+    ("45ish min", 45),
+    ("1h15", 75),
+    ("1:15", 75),
+    ("two hours", 120),
+    ("90 minutes", 90),
+    ("anderhalf uur", 90),
+    ("een half uur", 30),
+    ("een uur", 60),
+    ("drie kwartier", 45),
+    ("twintig minuten", 20),
+    ("Give me a 45-minute run", 45),
+    ("an hour and a half", 90),
+    ("1,5 uur", 90),
+    ("2.5 hours", 150),
+    ("forty-five minutes", 45),
+    ("vijfenveertig minuten", 45),
+    ("1 uur en 15 minuten", 75),
+    ("45 tot 60 minuten", 45),
+    ("I have 2h", 120),
+    ("1.5h ride", 90),
+    ("een uurtje fietsen", 60),
+    ("train at 7:30", None),
+    ("om 7 uur", None),
+    ("7 uur 's ochtends", None),
+    ("4 x 5min Z4", None),
+    ("400m repeats", None),
+    ("I want a workout", None),
+    ("", None),
 ]
 
 
@@ -42,10 +63,20 @@ def test_extract_minutes_never_raises(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "sport"),
-    [("running", "run"), ("cycling", "bike"), ("fietsen", "bike"), ("wielrennen", "bike"),
-     ("a strength session", "strength"), ("krachttraining", "strength"), ("schaatsen", "skate"),
-     ("skate skiing", "ski"), ("langlaufen", "ski"), ("zwemmen", "other"), ("a workout", None),
-     (None, None)],
+    [
+        ("running", "run"),
+        ("cycling", "bike"),
+        ("fietsen", "bike"),
+        ("wielrennen", "bike"),
+        ("a strength session", "strength"),
+        ("krachttraining", "strength"),
+        ("schaatsen", "skate"),
+        ("skate skiing", "ski"),
+        ("langlaufen", "ski"),
+        ("zwemmen", "other"),
+        ("a workout", None),
+        (None, None),
+    ],
 )
 def test_normalize_sport(text: str | None, sport: str | None) -> None:
     assert normalize_sport(text) == sport
@@ -71,17 +102,26 @@ def test_red_flags(text: str, flags: tuple[str, ...]) -> None:
 
 
 def test_red_flag_sets_safe_reply_in_the_athletes_language() -> None:
-    en = postprocess({"action": "answer_question", "free_text": "x", "question": "x"},
-                     user_message="I fainted, what now?", ctx=make_ctx())
-    nl = postprocess({"action": "answer_question", "free_text": "x", "question": "x"},
-                     user_message="Ik ben flauwgevallen, wat nu?", ctx=make_ctx())
+    en = postprocess(
+        {"action": "answer_question", "free_text": "x", "question": "x"},
+        user_message="I fainted, what now?",
+        ctx=make_ctx(),
+    )
+    nl = postprocess(
+        {"action": "answer_question", "free_text": "x", "question": "x"},
+        user_message="Ik ben flauwgevallen, wat nu?",
+        ctx=make_ctx(),
+    )
     assert en.safe_reply == SAFE_REPLY["en"] and nl.safe_reply == SAFE_REPLY["nl"]
     assert "112" in nl.safe_reply and "doctor" in en.safe_reply
 
 
 def test_workout_without_any_sport_becomes_clarify() -> None:
-    out = postprocess({"action": "create_workout", "free_text": "I want a workout", "sport": "run"},
-                      user_message="I want a workout", ctx=NO_SPORT)
+    out = postprocess(
+        {"action": "create_workout", "free_text": "I want a workout", "sport": "run"},
+        user_message="I want a workout",
+        ctx=NO_SPORT,
+    )
     assert out.request["action"] == "clarify"
     assert out.request["missing"] == ["sport"]
     assert out.request["clarify_message"].endswith("?")
@@ -89,39 +129,82 @@ def test_workout_without_any_sport_becomes_clarify() -> None:
 
 
 def test_dutch_clarify_message() -> None:
-    out = postprocess({"action": "create_workout", "free_text": "x", "sport": "bike"},
-                      user_message="Ik wil vandaag trainen", ctx=NO_SPORT)
+    out = postprocess(
+        {"action": "create_workout", "free_text": "x", "sport": "bike"},
+        user_message="Ik wil vandaag trainen",
+        ctx=NO_SPORT,
+    )
     assert out.request["clarify_message"] == "Welke sport wil je vandaag trainen?"
 
 
 def test_message_sport_overrides_profile_and_model() -> None:
-    out = postprocess({"action": "create_workout", "free_text": "x", "sport": "run"},
-                      user_message="Can I do a strength session instead?", ctx=make_ctx())
+    out = postprocess(
+        {"action": "create_workout", "free_text": "x", "sport": "run"},
+        user_message="Can I do a strength session instead?",
+        ctx=make_ctx(),
+    )
     assert out.request["sport"] == "strength"
 
 
 def test_profile_sport_is_enough_for_a_workout() -> None:
-    out = postprocess({"action": "create_workout", "free_text": "Give me a workout", "sport": "run"},
-                      user_message="Give me a workout", ctx=make_ctx())
-    assert out.request == {"action": "create_workout", "free_text": "Give me a workout", "sport": "run"}
+    out = postprocess(
+        {"action": "create_workout", "free_text": "Give me a workout", "sport": "run"},
+        user_message="Give me a workout",
+        ctx=make_ctx(),
+    )
+    assert out.request == {
+        "action": "create_workout",
+        "free_text": "Give me a workout",
+        "sport": "run",
+    }
     assert out.changes == ()
 
 
 def test_questions_keep_the_models_fields() -> None:
-    out = postprocess({"action": "explain", "free_text": "Why a run?", "question": "Why a run?"},
-                      user_message="Why a run?", ctx=make_ctx())
+    out = postprocess(
+        {"action": "explain", "free_text": "Why a run?", "question": "Why a run?"},
+        user_message="Why a run?",
+        ctx=make_ctx(),
+    )
     assert "sport" not in out.request
 
 
-_actions = st.sampled_from([
-    {"action": "create_workout", "free_text": "x", "sport": "run"},
-    {"action": "replan", "free_text": "x", "replan_type": "skip_today"},
-    {"action": "explain", "free_text": "x", "question": "x"},
-    {"action": "answer_question", "free_text": "x", "question": "x"},
-    {"action": "clarify", "free_text": "x", "missing": ["intent"], "clarify_message": "What do you mean?"},
-])
-_words = st.lists(st.sampled_from(["run", "fietsen", "an hour", "45 min", "chest pain", "duizelig", "ik", "wil",
-                                   "I", "want", "a", "workout", "drie kwartier", "1:15", "no"]), max_size=8).map(" ".join)
+_actions = st.sampled_from(
+    [
+        {"action": "create_workout", "free_text": "x", "sport": "run"},
+        {"action": "replan", "free_text": "x", "replan_type": "skip_today"},
+        {"action": "explain", "free_text": "x", "question": "x"},
+        {"action": "answer_question", "free_text": "x", "question": "x"},
+        {
+            "action": "clarify",
+            "free_text": "x",
+            "missing": ["intent"],
+            "clarify_message": "What do you mean?",
+        },
+    ]
+)
+_words = st.lists(
+    st.sampled_from(
+        [
+            "run",
+            "fietsen",
+            "an hour",
+            "45 min",
+            "chest pain",
+            "duizelig",
+            "ik",
+            "wil",
+            "I",
+            "want",
+            "a",
+            "workout",
+            "drie kwartier",
+            "1:15",
+            "no",
+        ]
+    ),
+    max_size=8,
+).map(" ".join)
 
 
 @settings(max_examples=200, deadline=None)

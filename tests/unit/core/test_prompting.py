@@ -48,8 +48,12 @@ def test_context_block_matches_the_guide_byte_for_byte() -> None:
 def test_interpreter_prompt_matches_guide_builder(style: str) -> None:
     history = [{"role": "user", "message": "Hi"}, {"role": "assistant", "message": "Hello!"}]
     ctx = make_ctx(history=history)
-    rendered = render_chatml(build_messages("interpreter", ctx, "What's my workout today?", style=style))
-    expected = guide_chatml(system_prompt("interpreter", style), history, "What's my workout today?", GUIDE_EX1_CONTEXT)
+    rendered = render_chatml(
+        build_messages("interpreter", ctx, "What's my workout today?", style=style)
+    )
+    expected = guide_chatml(
+        system_prompt("interpreter", style), history, "What's my workout today?", GUIDE_EX1_CONTEXT
+    )
     assert rendered == expected
 
 
@@ -97,10 +101,21 @@ def test_prompt_sizes_under_budget() -> None:
 
 def test_memory_and_gatc_blocks_follow_the_context() -> None:
     ctx = make_ctx(
-        memory={"key_facts": [{"fact": "Primary sport: running", "source": "conversation",
-                               "confidence": 0.9, "learned_at": "2026-02-01T00:00:00Z"}]},
-        gatc_result={"workout_summary": "40-min easy run", "rationale_bullets": ["Readiness amber"],
-                     "safety_caps_applied": "max Z2"},
+        memory={
+            "key_facts": [
+                {
+                    "fact": "Primary sport: running",
+                    "source": "conversation",
+                    "confidence": 0.9,
+                    "learned_at": "2026-02-01T00:00:00Z",
+                }
+            ]
+        },
+        gatc_result={
+            "workout_summary": "40-min easy run",
+            "rationale_bullets": ["Readiness amber"],
+            "safety_caps_applied": "max Z2",
+        },
     )
     assert build_context_block(ctx) == GUIDE_EX1_CONTEXT + (
         "MEMORY:\n- Primary sport: running\n"
@@ -110,33 +125,50 @@ def test_memory_and_gatc_blocks_follow_the_context() -> None:
 
 def _facts(n: int) -> list[dict]:
     return [
-        {"fact": f"Fact number {i} about the athlete", "source": "conversation",
-         "confidence": round(0.5 + i / 100, 2), "learned_at": "2026-02-01T00:00:00Z"}
+        {
+            "fact": f"Fact number {i} about the athlete",
+            "source": "conversation",
+            "confidence": round(0.5 + i / 100, 2),
+            "learned_at": "2026-02-01T00:00:00Z",
+        }
         for i in range(n)
     ]
 
 
 def test_history_is_cut_oldest_first_within_its_budget() -> None:
-    history = [{"role": "user" if i % 2 == 0 else "assistant", "message": f"turn {i} " + "x" * 200} for i in range(10)]
+    history = [
+        {"role": "user" if i % 2 == 0 else "assistant", "message": f"turn {i} " + "x" * 200}
+        for i in range(10)
+    ]
     messages = build_messages("interpreter", make_ctx(), "Q", history=history)
     kept = [m["content"] for m in messages[1:-1]]
     assert kept and kept[-1].startswith("turn 9")
-    assert all(c.startswith(f"turn {i}") for c, i in zip(kept, range(10 - len(kept), 10)))
+    assert all(c.startswith(f"turn {i}") for c, i in zip(kept, range(10 - len(kept), 10), strict=False))
     assert sum(estimate_tokens(c) + 5 for c in kept) <= PromptBudget().history
 
 
 def test_total_budget_cuts_history_then_memory_then_bullets() -> None:
     ctx = make_ctx(
         memory={"key_facts": _facts(15)},
-        gatc_result={"workout_summary": "45-min easy run", "rationale_bullets": ["b1 " * 10, "b2 " * 10, "b3 " * 10],
-                     "safety_caps_applied": "max Z2"},
+        gatc_result={
+            "workout_summary": "45-min easy run",
+            "rationale_bullets": ["b1 " * 10, "b2 " * 10, "b3 " * 10],
+            "safety_caps_applied": "max Z2",
+        },
     )
     history = [{"role": "user", "message": "h" * 100}] * 4
     full = build_messages("interpreter", ctx, "Q", history=history)
-    bare = build_messages("interpreter", make_ctx(gatc_result={"workout_summary": "45-min easy run",
-                                                                "safety_caps_applied": "max Z2"}), "Q")
+    bare = build_messages(
+        "interpreter",
+        make_ctx(
+            gatc_result={"workout_summary": "45-min easy run", "safety_caps_applied": "max Z2"}
+        ),
+        "Q",
+    )
     floor = sum(estimate_tokens(m["content"]) + 5 for m in bare) + PromptBudget().output
-    bullets = estimate_tokens("".join(f"- Reason: {b}\n" for b in ctx["gatc_result"]["rationale_bullets"]))
+    bullets = estimate_tokens(
+        "".join(f"- Reason: {b}\n" for b in ctx["gatc_result"]["rationale_bullets"])
+    )
     # room for the bullets and a few facts, not for history or all 15 facts
     tight = PromptBudget(total=floor + bullets + 60)
     cut = build_messages("interpreter", ctx, "Q", history=history, budget=tight)
@@ -170,6 +202,7 @@ def test_custom_token_counter_is_used() -> None:
 
 # -- neutralize ---------------------------------------------------------------
 
+
 def _has_control(text: str) -> bool:
     lowered = text.lower()
     return any(tok in lowered for tok in SPECIAL) or re.search(r"<\|[^|]*\|>", text) is not None
@@ -182,8 +215,9 @@ def test_neutralize_examples() -> None:
 
 
 _hostile = st.lists(
-    st.sampled_from(list(SPECIAL) + ["<|", "|>", "<", ">", "|", "think", "/", "\n", "CONTEXT:", "MEMORY:",
-                                     "GATC RESULT:", "[INTERPRETER]", " ", "system", "a", "<tool_call>"]),
+    st.sampled_from(
+        [*list(SPECIAL), "<|", "|>", "<", ">", "|", "think", "/", "\n", "CONTEXT:", "MEMORY:", "GATC RESULT:", "[INTERPRETER]", " ", "system", "a", "<tool_call>"]
+    ),
     max_size=30,
 ).map("".join)
 
@@ -201,7 +235,10 @@ def test_neutralize_removes_every_control_sequence(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_characters="<>|[]")))
 def test_neutralize_keeps_ordinary_text(text: str) -> None:
-    if not any(line.lstrip(" \t").startswith(("CONTEXT:", "MEMORY:", "GATC RESULT:")) for line in text.splitlines()):
+    if not any(
+        line.lstrip(" \t").startswith(("CONTEXT:", "MEMORY:", "GATC RESULT:"))
+        for line in text.splitlines()
+    ):
         assert neutralize(text) == text
 
 
@@ -211,8 +248,13 @@ def test_injection_cannot_add_turns_or_blocks(user: str, turn: str, label: str) 
     ctx = make_ctx(
         history=[{"role": "user", "message": turn or "x"}],
         memory={"patterns": [label or "x"]},
-        planned_session={"intent": "Z2", "target_zone": "Z2", "target_duration_min": 60,
-                         "structure_label": label or "x", "phase": "base"},
+        planned_session={
+            "intent": "Z2",
+            "target_zone": "Z2",
+            "target_duration_min": 60,
+            "structure_label": label or "x",
+            "phase": "base",
+        },
     )
     prompt = render_chatml(build_messages("coach", ctx, user, interpreter_output=turn))
     assert prompt.count("<|im_start|>") == 4  # system, history, user, generation prompt
@@ -232,10 +274,13 @@ def test_render_chatml_rejects_bad_templates_and_messages() -> None:
 
 def test_render_chatml_uses_a_custom_template() -> None:
     template = "{% for m in messages %}[{{ m['role'] }}]{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}[a]{% endif %}"
-    assert render_chatml([{"role": "user", "content": "hi"}], chat_template=template) == "[user]hi[a]"
+    assert (
+        render_chatml([{"role": "user", "content": "hi"}], chat_template=template) == "[user]hi[a]"
+    )
 
 
 # -- history cap --------------------------------------------------------------
+
 
 class _CountingCounter:
     """estimate_tokens that records every text it counts and gives up past ``limit`` calls."""
@@ -261,8 +306,9 @@ def test_a_5000_turn_history_is_tokenised_in_linear_time() -> None:
     counted once: ``build_messages("interpreter", ctx, "Q", history=<5,000 turns>)``."""
     # A capped history needs about 20 counts; the old loop needed millions and stops here.
     counter = _CountingCounter(limit=50)
-    messages = build_messages("interpreter", make_ctx(), "Q", history=_long_history(5000),
-                              count_tokens=counter)
+    messages = build_messages(
+        "interpreter", make_ctx(), "Q", history=_long_history(5000), count_tokens=counter
+    )
     kept = [m["content"] for m in messages[1:-1]]
     assert kept and kept[-1].startswith("turn 4999 ")
     counted_turns = [t for t in counter.texts if t.startswith("turn ")]
@@ -275,8 +321,9 @@ def test_each_history_turn_is_counted_once_when_the_total_budget_cuts_history() 
     assert len(free) > 4
     counter = _CountingCounter(limit=100)
     tight = PromptBudget(total=sum(estimate_tokens(m["content"]) + 5 for m in free) + 300 - 60)
-    cut = build_messages("interpreter", make_ctx(), "Q", history=history, budget=tight,
-                         count_tokens=counter)
+    cut = build_messages(
+        "interpreter", make_ctx(), "Q", history=history, budget=tight, count_tokens=counter
+    )
     assert 2 < len(cut) < len(free) and cut[-2] == free[-2]
     counted_turns = [t for t in counter.texts if t.startswith("turn ")]
     assert len(counted_turns) == len(set(counted_turns))
@@ -285,11 +332,14 @@ def test_each_history_turn_is_counted_once_when_the_total_budget_cuts_history() 
 def test_history_over_the_turn_cap_keeps_the_newest_turns() -> None:
     history = _long_history(25)
     wide = PromptBudget(history=10_000, total=20_000)
-    kept = [m["content"] for m in build_messages("interpreter", make_ctx(), "Q", history=history,
-                                                 budget=wide)[1:-1]]
+    kept = [
+        m["content"]
+        for m in build_messages("interpreter", make_ctx(), "Q", history=history, budget=wide)[1:-1]
+    ]
     assert [c.split()[1] for c in kept] == [str(i) for i in range(5, 25)]
-    none = build_messages("interpreter", make_ctx(), "Q", history=history,
-                          budget=PromptBudget(history_turns=0))
+    none = build_messages(
+        "interpreter", make_ctx(), "Q", history=history, budget=PromptBudget(history_turns=0)
+    )
     assert len(none) == 2
 
 

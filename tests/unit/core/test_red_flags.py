@@ -48,8 +48,11 @@ def test_flags_come_in_the_lexicon_order() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["No chest pain but I blacked out", "Geen pijn op de borst, maar ik ben flauwgevallen",
-     "not dizzy; I fainted though"],
+    [
+        "No chest pain but I blacked out",
+        "Geen pijn op de borst, maar ik ben flauwgevallen",
+        "not dizzy; I fainted though",
+    ],
 )
 def test_a_negation_only_covers_its_own_clause(text: str) -> None:
     assert detect_red_flags(text) == ("fainting",)
@@ -57,23 +60,31 @@ def test_a_negation_only_covers_its_own_clause(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "flagged"),
-    [("My heart was racing on the hill sprints", False),
-     ("My heart was racing while I sat on the couch", True),
-     ("HR 205 at the end of the 400 m sprint", False),
-     ("HR 205 on an easy jog", True),
-     ("Watch said my HR hit 245 on the intervals", True)],
+    [
+        ("My heart was racing on the hill sprints", False),
+        ("My heart was racing while I sat on the couch", True),
+        ("HR 205 at the end of the 400 m sprint", False),
+        ("HR 205 on an easy jog", True),
+        ("Watch said my HR hit 245 on the intervals", True),
+    ],
 )
 def test_a_fast_heart_counts_only_at_rest_or_easy_effort(text: str, flagged: bool) -> None:
     assert bool(detect_red_flags(text)) is flagged
 
 
 def test_a_symptom_in_another_sentence_does_not_meet_the_context() -> None:
-    assert detect_red_flags("My heart was racing on the intervals. Now I'm on the couch, what next?") == ()
+    assert (
+        detect_red_flags("My heart was racing on the intervals. Now I'm on the couch, what next?")
+        == ()
+    )
 
 
 def test_a_flagged_message_gets_the_safe_reply_whatever_the_model_said() -> None:
-    out = postprocess({"action": "create_workout", "free_text": "x", "sport": "run"},
-                      user_message="Ik hoest bloed op, 45 minuten hardlopen?", ctx=make_ctx())
+    out = postprocess(
+        {"action": "create_workout", "free_text": "x", "sport": "run"},
+        user_message="Ik hoest bloed op, 45 minuten hardlopen?",
+        ctx=make_ctx(),
+    )
     assert out.red_flags == ("coughing_blood",)
     assert out.safe_reply is not None and "112" in out.safe_reply
 

@@ -13,8 +13,17 @@ from tests.unit.core._contexts import make_ctx
 ORDER = load_tool_dispatch()["zone_order"]
 
 
-@pytest.mark.parametrize(("level", "cap"), [("Green", "Z6"), ("Yellow", "Z4"), ("Amber", "Z4"),
-                                            ("amber", "Z4"), ("Orange", "Z3"), ("Red", "Z2")])
+@pytest.mark.parametrize(
+    ("level", "cap"),
+    [
+        ("Green", "Z6"),
+        ("Yellow", "Z4"),
+        ("Amber", "Z4"),
+        ("amber", "Z4"),
+        ("Orange", "Z3"),
+        ("Red", "Z2"),
+    ],
+)
 def test_zone_caps(level: str, cap: str) -> None:
     assert zone_cap(level) == cap
 
@@ -43,10 +52,15 @@ def test_unknown_tier_and_action_are_errors() -> None:
 
 _requests = st.fixed_dictionaries(
     {
-        "action": st.sampled_from(["create_workout", "replan", "explain", "answer_question", "clarify"]),
+        "action": st.sampled_from(
+            ["create_workout", "replan", "explain", "answer_question", "clarify"]
+        ),
         "free_text": st.sampled_from(["Run please", "Mag ik overslaan?", "Why?"]),
     },
-    optional={"confidence": st.floats(min_value=0, max_value=1), "clarify_message": st.just("Which sport?")},
+    optional={
+        "confidence": st.floats(min_value=0, max_value=1),
+        "clarify_message": st.just("Which sport?"),
+    },
 )
 
 
@@ -85,19 +99,32 @@ def test_gates_cannot_be_bypassed(request: dict, tier: str, level: str, flags: l
 def test_needs_coach_only_for_explain_and_answer_question() -> None:
     ctx = make_ctx(tier="coach")
     needs = {
-        action: route({"action": action, "free_text": "x", "question": "x", "clarify_message": "Which?"}, ctx).needs_coach
+        action: route(
+            {"action": action, "free_text": "x", "question": "x", "clarify_message": "Which?"}, ctx
+        ).needs_coach
         for action in ("create_workout", "replan", "explain", "answer_question", "clarify")
     }
-    assert needs == {"create_workout": False, "replan": False, "explain": True,
-                     "answer_question": True, "clarify": False}
+    assert needs == {
+        "create_workout": False,
+        "replan": False,
+        "explain": True,
+        "answer_question": True,
+        "clarify": False,
+    }
 
 
 def test_denial_message_follows_the_athletes_language() -> None:
-    decision = route({"action": "replan", "free_text": "Kan ik vandaag overslaan?", "replan_type": "skip_today"}, make_ctx())
+    decision = route(
+        {"action": "replan", "free_text": "Kan ik vandaag overslaan?", "replan_type": "skip_today"},
+        make_ctx(),
+    )
     assert not decision.allowed and decision.lang == "nl"
     assert decision.reply == load_tool_dispatch()["messages"]["replan_denied"]["nl"]
 
 
 def test_non_numeric_confidence_is_an_error() -> None:
     with pytest.raises(ContractError):
-        route({"action": "explain", "free_text": "x", "question": "x", "confidence": "high"}, make_ctx())
+        route(
+            {"action": "explain", "free_text": "x", "question": "x", "confidence": "high"},
+            make_ctx(),
+        )

@@ -11,13 +11,25 @@ from josi.postprocess import SPORTS, find_sports, normalize_sport
 
 NOW = "2026-02-20T08:00:00Z"
 TABLE = sports()["sports"]
-MENTIONS = [(sport, lang, word) for sport in SPORTS for lang in ("en", "nl")
-            for word in TABLE[sport]["mentions"][lang]]
-ATHLETES = [(TABLE[sport]["memory_name"], lang, noun)
-            for sport in SPORTS if "memory_name" in TABLE[sport]
-            for lang in ("en", "nl") for noun in TABLE[sport]["athletes"][lang]]
-ATHLETES += [(kind, lang, noun) for kind, spec in TABLE["other"]["kinds"].items()
-             for lang in ("en", "nl") for noun in spec["athletes"][lang]]
+MENTIONS = [
+    (sport, lang, word)
+    for sport in SPORTS
+    for lang in ("en", "nl")
+    for word in TABLE[sport]["mentions"][lang]
+]
+ATHLETES = [
+    (TABLE[sport]["memory_name"], lang, noun)
+    for sport in SPORTS
+    if "memory_name" in TABLE[sport]
+    for lang in ("en", "nl")
+    for noun in TABLE[sport]["athletes"][lang]
+]
+ATHLETES += [
+    (kind, lang, noun)
+    for kind, spec in TABLE["other"]["kinds"].items()
+    for lang in ("en", "nl")
+    for noun in spec["athletes"][lang]
+]
 I_AM = {"en": "I'm a {}.", "nl": "Ik ben {}."}
 
 
@@ -40,8 +52,9 @@ def test_every_mention_is_detected_as_its_sport(sport: str, lang: str, word: str
     assert normalize_sport(f"did some {word} today") == sport
 
 
-@pytest.mark.parametrize("text", ["my head is spinning, can I still run?",
-                                  "the room keeps spinning"])
+@pytest.mark.parametrize(
+    "text", ["my head is spinning, can I still run?", "the room keeps spinning"]
+)
 def test_dizziness_is_not_an_indoor_ride(text: str) -> None:
     assert "bike" not in find_sports(text)
 
@@ -66,22 +79,30 @@ def test_other_nouns_name_no_sport(text: str) -> None:
     assert sport_facts(text) == []
 
 
-@pytest.mark.parametrize(("text", "fact"), [
-    ("I also swim", "Also does swimming"), ("Ik zwem ook", "Also does swimming"),
-    ("I also do strength", "Also does strength training"), ("Ik loop ook", "Also does running"),
-    ("My main sport is triathlon", "Primary sport: triathlon"),
-    ("Mijn sport is roeien", "Primary sport: rowing"),
-])
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("I also swim", "Also does swimming"),
+        ("Ik zwem ook", "Also does swimming"),
+        ("I also do strength", "Also does strength training"),
+        ("Ik loop ook", "Also does running"),
+        ("My main sport is triathlon", "Primary sport: triathlon"),
+        ("Mijn sport is roeien", "Primary sport: rowing"),
+    ],
+)
 def test_sport_verbs_and_names_in_both_languages(text: str, fact: str) -> None:
     assert sport_facts(text) == [fact]
 
 
-@pytest.mark.parametrize(("text", "fact"), [
-    ("I always skip Mondays", "Often skips Monday sessions"),
-    ("Ik sla vaak de woensdag over", "Often skips Wednesday sessions"),
-    ("I train three times a week", "Trains 3 times a week"),
-    ("Ik train vier keer per week", "Trains 4 times a week"),
-])
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("I always skip Mondays", "Often skips Monday sessions"),
+        ("Ik sla vaak de woensdag over", "Often skips Wednesday sessions"),
+        ("I train three times a week", "Trains 3 times a week"),
+        ("Ik train vier keer per week", "Trains 4 times a week"),
+    ],
+)
 def test_memory_patterns_read_both_languages(text: str, fact: str) -> None:
     assert extract_memory([text], now=NOW)["patterns"] == [fact]
 

@@ -8,7 +8,13 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from josi._errors import ContractError
-from josi.contracts import context_errors, dumps_request, generation_schema, key_order, request_errors
+from josi.contracts import (
+    context_errors,
+    dumps_request,
+    generation_schema,
+    key_order,
+    request_errors,
+)
 from josi.data import BuildConfig, compute_stats, dataset_hash, load_split, write_dataset
 from josi.data._hygiene import row_key
 from josi.data._messages import visible_text
@@ -19,7 +25,12 @@ from .conftest import SMALL
 
 SPLITS = ("train", "val", "test")
 FILES = [f"{m}.{s}.jsonl" for m in ("interpreter", "coach") for s in SPLITS] + [
-    "preferences.train.jsonl", "preferences.val.jsonl", "stats.json", "DATA_CARD.md", "dataset.sha256"]
+    "preferences.train.jsonl",
+    "preferences.val.jsonl",
+    "stats.json",
+    "DATA_CARD.md",
+    "dataset.sha256",
+]
 EXPECT = {"i6_refusal": ("i6_refusal",), "unrealistic_goal": ("pushback",)}
 
 
@@ -66,7 +77,9 @@ def test_coach_rows_carry_the_interpreter_output(small_dataset: Path) -> None:
         assert row["interpreter_output"] == dumps_request(request)
         assert request["action"] in ("explain", "answer_question")
         assert row["expected"] is None
-        assert row["messages"][-1]["content"].endswith("[INTERPRETER]\n" + row["interpreter_output"])
+        assert row["messages"][-1]["content"].endswith(
+            "[INTERPRETER]\n" + row["interpreter_output"]
+        )
 
 
 def test_contexts_are_schema_valid_and_messages_well_formed(small_dataset: Path) -> None:
@@ -82,9 +95,14 @@ def test_contexts_are_schema_valid_and_messages_well_formed(small_dataset: Path)
 def test_every_coach_reply_passes_the_scorers(small_dataset: Path) -> None:
     for row in rows(small_dataset, "coach"):
         scores = coach_checks(
-            row["completion"], persona=row["persona"], lang=row["lang"], context_text=visible_text(row["messages"]),
-            memory=row["context"].get("memory"), gatc_result=row["context"].get("gatc_result"),
-            expect=EXPECT.get(row["category"], ()), red_flag=row["category"] == "red_flag",
+            row["completion"],
+            persona=row["persona"],
+            lang=row["lang"],
+            context_text=visible_text(row["messages"]),
+            memory=row["context"].get("memory"),
+            gatc_result=row["context"].get("gatc_result"),
+            expect=EXPECT.get(row["category"], ()),
+            red_flag=row["category"] == "red_flag",
         )
         assert not failures(scores), (row["id"], row["completion"], failures(scores))
 
@@ -92,12 +110,24 @@ def test_every_coach_reply_passes_the_scorers(small_dataset: Path) -> None:
 def test_preference_pairs_prefer_the_passing_reply(small_dataset: Path) -> None:
     pairs = [p for s in ("train", "val") for p in load_split(small_dataset, "preferences", s)]
     assert {p["category"] for p in pairs} == {
-        "invented_numbers", "jargon", "too_long", "too_many_questions", "deflection", "internals",
-        "generic_when_grounded", "robotic_memory"}
+        "invented_numbers",
+        "jargon",
+        "too_long",
+        "too_many_questions",
+        "deflection",
+        "internals",
+        "generic_when_grounded",
+        "robotic_memory",
+    }
     for pair in pairs:
         ctx = pair["context"]
-        args = dict(persona=pair["persona"], lang=pair["lang"], context_text=visible_text(pair["messages"]),
-                    memory=ctx.get("memory"), gatc_result=ctx.get("gatc_result"))
+        args = dict(
+            persona=pair["persona"],
+            lang=pair["lang"],
+            context_text=visible_text(pair["messages"]),
+            memory=ctx.get("memory"),
+            gatc_result=ctx.get("gatc_result"),
+        )
         assert not failures(coach_checks(pair["chosen"], **args)), pair["id"]
         assert failures(coach_checks(pair["rejected"], **args)), pair["id"]
         assert pair["chosen"] != pair["rejected"]
@@ -145,23 +175,47 @@ def test_dutch_rows_are_dutch(small_dataset: Path) -> None:
 
 def test_coverage(small_dataset: Path) -> None:
     inter, coach = rows(small_dataset, "interpreter"), rows(small_dataset, "coach")
-    assert {r["expected"]["action"] for r in inter} == {"create_workout", "replan", "explain", "answer_question",
-                                                         "clarify"}
-    assert {r["expected"].get("replan_type") for r in inter if r["expected"]["action"] == "replan"} == {
-        "skip_today", "swap_days", "reschedule", "reduce_intensity", "illness", "travel", "goal_change"}
-    assert {tuple(r["expected"]["missing"]) for r in inter if r["expected"]["action"] == "clarify"} >= {
-        ("sport",), ("intent",)}
+    assert {r["expected"]["action"] for r in inter} == {
+        "create_workout",
+        "replan",
+        "explain",
+        "answer_question",
+        "clarify",
+    }
+    assert {
+        r["expected"].get("replan_type") for r in inter if r["expected"]["action"] == "replan"
+    } == {
+        "skip_today",
+        "swap_days",
+        "reschedule",
+        "reduce_intensity",
+        "illness",
+        "travel",
+        "goal_change",
+    }
+    assert {
+        tuple(r["expected"]["missing"]) for r in inter if r["expected"]["action"] == "clarify"
+    } >= {("sport",), ("intent",)}
     assert {r["expected"]["confidence"] for r in inter} >= {0.3, 0.6, 0.9, 0.95}
     zones = {t for r in coach for t in r["tags"] if t.startswith("zone_")}
     assert zones == {f"zone_{z}" for z in ("R", "Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7", "Z8")}
     levels = {r["context"]["readiness"]["level"] for r in coach}
     assert {"Green", "Orange", "Red"} <= levels and levels & {"Yellow", "Amber"}
     for mode_rows in (inter, coach):
-        assert {r["persona"] for r in mode_rows} == {"balanced", "direct", "technical", "encouraging"}
+        assert {r["persona"] for r in mode_rows} == {
+            "balanced",
+            "direct",
+            "technical",
+            "encouraging",
+        }
         assert {r["context"]["tier"] for r in mode_rows} >= {"advisor", "coach"}
     assert any("sport_override" in r["tags"] for r in inter)
-    assert any(r["expected"]["action"] == "create_workout" and "memory" in r["context"]
-               and "profile_summary" not in r["context"] for r in inter)
+    assert any(
+        r["expected"]["action"] == "create_workout"
+        and "memory" in r["context"]
+        and "profile_summary" not in r["context"]
+        for r in inter
+    )
 
 
 def test_ratio_bounds(small_dataset: Path) -> None:
@@ -180,7 +234,12 @@ def test_stats_card_and_hash_agree(small_dataset: Path) -> None:
     stats = json.loads((small_dataset / "stats.json").read_text(encoding="utf-8"))
     assert stats["dataset_hash"] == digest
     assert digest in (small_dataset / "DATA_CARD.md").read_text(encoding="utf-8")
-    assert (small_dataset / "dataset.sha256").read_text(encoding="utf-8").rstrip().endswith(f"{digest}  dataset")
+    assert (
+        (small_dataset / "dataset.sha256")
+        .read_text(encoding="utf-8")
+        .rstrip()
+        .endswith(f"{digest}  dataset")
+    )
 
 
 def test_cli_stats_prints_the_hash(small_dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:

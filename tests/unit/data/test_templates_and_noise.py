@@ -33,7 +33,9 @@ def _check_target(row: dict[str, Any]) -> None:
         assert expected["question"] == row["user"]
 
 
-def _cover(make: Callable[[random.Random], dict[str, Any]], want: set[str], tries: int = 4000) -> list[dict]:
+def _cover(
+    make: Callable[[random.Random], dict[str, Any]], want: set[str], tries: int = 4000
+) -> list[dict]:
     """Generate until every phrasing group in ``want`` has appeared; return the rows."""
     rng = random.Random(f"cover:{sorted(want)[0]}")
     seen: set[str] = set()
@@ -52,14 +54,20 @@ def _cover(make: Callable[[random.Random], dict[str, Any]], want: set[str], trie
 @pytest.mark.parametrize("source", ["explicit", "missing"])
 def test_every_create_template_yields_a_valid_target(lang: str, source: str) -> None:
     pool = templates("messages")["create_workout"][lang]
-    want = {f"create:{lang}:{i}" for i, t in enumerate(pool) if ("sport" in placeholders(t)) == (source == "explicit")}
+    want = {
+        f"create:{lang}:{i}"
+        for i, t in enumerate(pool)
+        if ("sport" in placeholders(t)) == (source == "explicit")
+    }
     for row in _cover(lambda r: interp.create_workout(r, lang, source), want):
         _check_target(row)
         expected = row["expected"]
         # Durations are written in forms the runtime reads back to the same minutes.
         assert extract_minutes(row["user"]) == expected.get("time_available_min"), row["user"]
         if source == "missing":
-            assert expected["action"] == "clarify" and normalize_sport(row["user"]) is None, row["user"]
+            assert expected["action"] == "clarify" and normalize_sport(row["user"]) is None, row[
+                "user"
+            ]
         else:
             assert normalize_sport(row["user"]) in (None, expected["sport"]), row["user"]
 
@@ -79,15 +87,27 @@ def test_every_template_slot_is_read_back(lang: str) -> None:
 def test_every_hedged_ambiguous_and_replan_template_yields_a_valid_target(lang: str) -> None:
     msgs = templates("messages")
     cases: list[tuple[Callable[[random.Random], dict[str, Any]], set[str]]] = [
-        (lambda r: interp.hedged(r, lang), {f"hedged:{lang}:{i}" for i in range(len(msgs["create_workout_hedged"][lang]))}),
-        (lambda r: interp.ambiguous(r, lang), {f"ambiguous:{lang}:{i}" for i in range(len(msgs["ambiguous"][lang]))}),
-        (lambda r: interp.replan_unclear(r, lang),
-         {f"replan_unclear:{lang}:{i}" for i in range(len(msgs["replan_unclear"][lang]))}),
+        (
+            lambda r: interp.hedged(r, lang),
+            {f"hedged:{lang}:{i}" for i in range(len(msgs["create_workout_hedged"][lang]))},
+        ),
+        (
+            lambda r: interp.ambiguous(r, lang),
+            {f"ambiguous:{lang}:{i}" for i in range(len(msgs["ambiguous"][lang]))},
+        ),
+        (
+            lambda r: interp.replan_unclear(r, lang),
+            {f"replan_unclear:{lang}:{i}" for i in range(len(msgs["replan_unclear"][lang]))},
+        ),
     ]
     for replan_type in interp.REPLAN_TYPES:
         pool = msgs["replan"][replan_type][lang]
-        cases.append((lambda r, t=replan_type: interp.replan(r, lang, t),
-                      {f"replan:{replan_type}:{lang}:{i}" for i in range(len(pool))}))
+        cases.append(
+            (
+                lambda r, t=replan_type: interp.replan(r, lang, t),
+                {f"replan:{replan_type}:{lang}:{i}" for i in range(len(pool))},
+            )
+        )
     for make, want in cases:
         for row in _cover(make, want):
             _check_target(row)
@@ -95,8 +115,12 @@ def test_every_hedged_ambiguous_and_replan_template_yields_a_valid_target(lang: 
 
 
 QUESTION_KINDS = {
-    "explain_session": "explain_session", "explain_easy": "explain_easy", "explain_readiness": "explain_readiness",
-    "grounded": "explain_grounded", "zone_question": "zone_question", "phase_question": "phase_question",
+    "explain_session": "explain_session",
+    "explain_easy": "explain_easy",
+    "explain_readiness": "explain_readiness",
+    "grounded": "explain_grounded",
+    "zone_question": "zone_question",
+    "phase_question": "phase_question",
     "memory_tips": "memory_tips",
 }
 
@@ -106,7 +130,9 @@ QUESTION_KINDS = {
 def test_every_question_template_yields_a_valid_target(kind: str, lang: str) -> None:
     section = QUESTION_KINDS[kind]
     want = {f"{section}:{lang}:{i}" for i in range(len(templates("messages")[section][lang]))}
-    rows = _cover(lambda r: coach.interpreter_row(build._scenario(kind, r, lang, r.randrange(40))), want)
+    rows = _cover(
+        lambda r: coach.interpreter_row(build._scenario(kind, r, lang, r.randrange(40))), want
+    )
     for row in rows:
         _check_target(row)
         assert row["expected"]["action"] in ("explain", "answer_question")
@@ -120,7 +146,12 @@ def test_red_flag_i6_and_unrealistic_messages_route_as_intended(lang: str) -> No
     for text in pools["i6_attempts"][lang] + pools["unrealistic"][lang]:
         assert not detect_red_flags(text), text
     if lang == "nl":
-        dutch = [t for t in pools["i6_attempts"]["nl"] + pools["unrealistic"]["nl"] + pools["red_flags"]["nl"]]
+        dutch = [
+            t
+            for t in pools["i6_attempts"]["nl"]
+            + pools["unrealistic"]["nl"]
+            + pools["red_flags"]["nl"]
+        ]
         assert sum(detect_language(t) == "nl" for t in dutch) / len(dutch) >= 0.9
 
 
@@ -159,8 +190,9 @@ def test_noisy_row_keeps_its_group_and_target_except_the_message() -> None:
         _check_target(noisy)
         assert noisy["group"] == row["group"] and noisy["context"] == row["context"]
         assert "noisy" in noisy["tags"]
-        assert {k: v for k, v in noisy["expected"].items() if k != "free_text"} == \
-            {k: v for k, v in row["expected"].items() if k != "free_text"}
+        assert {k: v for k, v in noisy["expected"].items() if k != "free_text"} == {
+            k: v for k, v in row["expected"].items() if k != "free_text"
+        }
         assert json.loads(noisy["completion"]) == noisy["expected"]
 
 
@@ -177,8 +209,9 @@ def test_noise_layer_replaces_rows_in_place_and_never_moves_groups() -> None:
             changed += 1
             assert "noisy" in b["tags"]
             assert b["expected"]["free_text"] == b["user"]
-            assert {k: v for k, v in b["expected"].items() if k not in ("free_text", "question")} == \
-                {k: v for k, v in a["expected"].items() if k not in ("free_text", "question")}
+            assert {
+                k: v for k, v in b["expected"].items() if k not in ("free_text", "question")
+            } == {k: v for k, v in a["expected"].items() if k not in ("free_text", "question")}
         else:
             assert "noisy" not in b["tags"]
     assert 0.1 * len(clean) <= changed <= 0.4 * len(clean)

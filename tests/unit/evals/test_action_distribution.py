@@ -9,15 +9,33 @@ from josi.evals._action_dist import action_facts, shipped_interpreter_sampler
 from josi.evals._calibration import sampler_distribution
 from josi.scorers import Score
 
-SURE = {"create_workout": 0.97, "replan": 0.01, "explain": 0.01, "answer_question": 0.005,
-        "clarify": 0.005}
-SPLIT = {"create_workout": 0.05, "replan": 0.55, "explain": 0.40, "answer_question": 0.0,
-         "clarify": 0.0}
+SURE = {
+    "create_workout": 0.97,
+    "replan": 0.01,
+    "explain": 0.01,
+    "answer_question": 0.005,
+    "clarify": 0.005,
+}
+SPLIT = {
+    "create_workout": 0.05,
+    "replan": 0.55,
+    "explain": 0.40,
+    "answer_question": 0.0,
+    "clarify": 0.0,
+}
 
 
 def _record(cid: str, probs: dict, *, predicted: str, expected: str, self_conf: float) -> dict:
-    rec = CaseRecord(id=cid, layer="confidence", run="interpret", tags=["en"], lang="en",
-                     persona="balanced", message=cid, request={"action": predicted})
+    rec = CaseRecord(
+        id=cid,
+        layer="confidence",
+        run="interpret",
+        tags=["en"],
+        lang="en",
+        persona="balanced",
+        message=cid,
+        request={"action": predicted},
+    )
     facts = action_facts(probs, predicted=predicted, expected=expected, self_confidence=self_conf)
     served = facts["confidence_by_source"]["action_probability"]
     rec.expect(Score.binary("action", predicted == expected))
@@ -33,7 +51,11 @@ def test_the_shipped_sampler_is_the_runtime_default():
     settings = shipped_interpreter_sampler()
     config = RuntimeConfig(gguf="m.gguf")
     assert (settings.temperature, settings.top_p, settings.top_k, settings.min_p) == (
-        config.interpreter_temperature, config.top_p, config.top_k, config.min_p)
+        config.interpreter_temperature,
+        config.top_p,
+        config.top_k,
+        config.min_p,
+    )
 
 
 def test_facts_of_one_call():
@@ -47,19 +69,24 @@ def test_facts_of_one_call():
 
 
 def test_run_reports_expected_accuracy_fragile_cases_and_both_sources():
-    records = [_record("sure", SURE, predicted="create_workout", expected="create_workout",
-                       self_conf=0.9),
-               _record("split", SPLIT, predicted="replan", expected="replan", self_conf=0.95),
-               _record("wrong", SPLIT, predicted="replan", expected="explain", self_conf=0.95)]
-    res = build_results(records, thresholds=load_thresholds("nano"),
-                        case_ids={"confidence": [r["id"] for r in records]})
+    records = [
+        _record("sure", SURE, predicted="create_workout", expected="create_workout", self_conf=0.9),
+        _record("split", SPLIT, predicted="replan", expected="replan", self_conf=0.95),
+        _record("wrong", SPLIT, predicted="replan", expected="explain", self_conf=0.95),
+    ]
+    res = build_results(
+        records,
+        thresholds=load_thresholds("nano"),
+        case_ids={"confidence": [r["id"] for r in records]},
+    )
     details = res["layers"]["confidence"]["details"]
     dist = details["action_distribution"]
     p_split = sampler_distribution(SPLIT, shipped_interpreter_sampler())
     p_sure = sampler_distribution(SURE, shipped_interpreter_sampler())["create_workout"]
     assert dist["greedy_action_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert dist["expected_action_accuracy"] == pytest.approx(
-        (p_sure + p_split["replan"] + p_split["explain"]) / 3, abs=1e-4)
+        (p_sure + p_split["replan"] + p_split["explain"]) / 3, abs=1e-4
+    )
     assert dist["fragile"] == ["split", "wrong"]
     assert res["fragile"] == ["confidence:split", "confidence:wrong"]
     by_source = details["calibration_by_source"]

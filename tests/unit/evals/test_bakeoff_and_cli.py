@@ -3,24 +3,38 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from josi._errors import ModelFileError
 import typer
 from typer.testing import CliRunner
 
-from josi._errors import ContractError
+from josi._errors import ContractError, ModelFileError
 from josi.evals import CaseRecord, build_results, load_thresholds, write_report
 from josi.evals._bakeoff import WEIGHTS, bakeoff, rank
 
 
 def _row(name, size, tps, rss, schema, contract, quality):
-    return {"name": name, "gguf": f"/m/{name}.gguf", "size_bytes": size, "tokens_per_s": tps, "latency_s_p50": 1.0,
-            "peak_rss_kb": rss, "layer_pass": {"schema": schema, "contract": contract, "quality": quality},
-            "pytest_exit": 0, "wall_s": 1.0, "results": "r.json"}
+    return {
+        "name": name,
+        "gguf": f"/m/{name}.gguf",
+        "size_bytes": size,
+        "tokens_per_s": tps,
+        "latency_s_p50": 1.0,
+        "peak_rss_kb": rss,
+        "layer_pass": {"schema": schema, "contract": contract, "quality": quality},
+        "pytest_exit": 0,
+        "wall_s": 1.0,
+        "results": "r.json",
+    }
 
 
 def test_weights_are_the_plan_decision_matrix():
-    assert WEIGHTS == {"schema": 25, "contract": 25, "quality": 25, "size": 10, "speed": 10, "ram": 5}
+    assert WEIGHTS == {
+        "schema": 25,
+        "contract": 25,
+        "quality": 25,
+        "size": 10,
+        "speed": 10,
+        "ram": 5,
+    }
 
 
 def test_rank_applies_the_weights():
@@ -34,10 +48,22 @@ def test_rank_applies_the_weights():
 
 
 def _fake_runner(gguf, out_dir, **_):
-    rec = CaseRecord(id="c1", layer="schema", run="interpret", tags=["en"], lang="en", persona="balanced",
-                     message="m", latency_s=2.0, completion_tokens=40, peak_rss_kb=2048)
+    rec = CaseRecord(
+        id="c1",
+        layer="schema",
+        run="interpret",
+        tags=["en"],
+        lang="en",
+        persona="balanced",
+        message="m",
+        latency_s=2.0,
+        completion_tokens=40,
+        peak_rss_kb=2048,
+    )
     rec.passed = "good" in gguf.name
-    res = build_results([rec.to_dict()], thresholds=load_thresholds("bakeoff"), case_ids={"schema": ["c1"]})
+    res = build_results(
+        [rec.to_dict()], thresholds=load_thresholds("bakeoff"), case_ids={"schema": ["c1"]}
+    )
     write_report(res, out_dir)
     return 0, 1.0
 
@@ -61,11 +87,20 @@ def test_bakeoff_rejects_a_missing_candidate(tmp_path):
 def _write(tmp_path, name, passed, n=1):
     recs = []
     for i in range(1, n + 1):
-        rec = CaseRecord(id=f"c{i}", layer="golden", run="turn", tags=["en"], lang="en", persona="balanced",
-                         message="m")
+        rec = CaseRecord(
+            id=f"c{i}",
+            layer="golden",
+            run="turn",
+            tags=["en"],
+            lang="en",
+            persona="balanced",
+            message="m",
+        )
         rec.passed = passed
         recs.append(rec.to_dict())
-    res = build_results(recs, thresholds=load_thresholds("nano"), case_ids={"golden": [r["id"] for r in recs]})
+    res = build_results(
+        recs, thresholds=load_thresholds("nano"), case_ids={"golden": [r["id"] for r in recs]}
+    )
     return write_report(res, tmp_path / name)["json"]
 
 

@@ -22,8 +22,15 @@ from josi.scorers import Score
 
 
 def _record(cid: str, layer: str, passed: bool) -> dict:
-    rec = CaseRecord(id=cid, layer=layer, run="turn", tags=["en"], lang="en", persona="balanced",
-                     message=f"message {cid}")
+    rec = CaseRecord(
+        id=cid,
+        layer=layer,
+        run="turn",
+        tags=["en"],
+        lang="en",
+        persona="balanced",
+        message=f"message {cid}",
+    )
     rec.passed = passed
     return rec.to_dict()
 
@@ -33,8 +40,9 @@ def _baseline(outcomes: dict[str, bool], tmp_path) -> Baseline:
 
 
 def _golden(n_pass: int, n_fail: int, prefix: str = "g") -> list[dict]:
-    return ([_record(f"{prefix}{i}", "golden", True) for i in range(n_pass)]
-            + [_record(f"{prefix}{n_pass + i}", "golden", False) for i in range(n_fail)])
+    return [_record(f"{prefix}{i}", "golden", True) for i in range(n_pass)] + [
+        _record(f"{prefix}{n_pass + i}", "golden", False) for i in range(n_fail)
+    ]
 
 
 def test_an_equal_model_passes_with_no_flips(tmp_path):
@@ -42,7 +50,10 @@ def test_an_equal_model_passes_with_no_flips(tmp_path):
     base = _baseline({f"golden:{r['id']}": r["passed"] for r in records}, tmp_path)
     verdict = regression_verdict(records, base, alpha=0.05, layers=["golden"])
     assert verdict["blocked"] == []
-    assert verdict["layers"]["golden"]["regressed"] == [] and verdict["layers"]["golden"]["p_value"] == 1.0
+    assert (
+        verdict["layers"]["golden"]["regressed"] == []
+        and verdict["layers"]["golden"]["p_value"] == 1.0
+    )
 
 
 def test_a_clearly_worse_model_is_blocked_per_layer_and_overall(tmp_path):
@@ -69,15 +80,22 @@ def test_below_target_gates_are_reported_and_the_paired_test_decides(tmp_path):
     ids = {"golden": [r["id"] for r in records]}
     base = _baseline({f"golden:g{i}": i < 30 for i in range(40)}, tmp_path)
     # Absolute figures: 30/60 is below nano's measured golden figure, so the ratchet fails.
-    assert "golden.pass_rate" in build_results(records, thresholds=thresholds, case_ids=ids)["gates_failed"]
+    assert (
+        "golden.pass_rate"
+        in build_results(records, thresholds=thresholds, case_ids=ids)["gates_failed"]
+    )
     res = build_results(records, thresholds=thresholds, case_ids=ids, baseline=base)
     assert res["gates_failed"] == []
     gate = next(g for g in res["layers"]["golden"]["gates"] if g["metric"] == "golden.pass_rate")
     assert gate["status"] == "paired" and gate["value"] == 0.5
     assert any("new, failing (20)" in line for line in terminal_summary(res))
     worse = [_record(f"g{i}", "golden", i < 20) for i in range(40)]
-    res = build_results(worse, thresholds=thresholds, case_ids={"golden": [f"g{i}" for i in range(40)]},
-                        baseline=base)
+    res = build_results(
+        worse,
+        thresholds=thresholds,
+        case_ids={"golden": [f"g{i}" for i in range(40)]},
+        baseline=base,
+    )
     assert res["gates_failed"] == ["regression.golden", "regression.all"]
 
 
@@ -86,38 +104,69 @@ def test_production_gates_stay_absolute_with_a_baseline(tmp_path):
     thresholds = load_thresholds("nano")
     records = [_record(f"q{i}", "quality", i < 5) for i in range(10)]
     cold = [Score("warmth", 1.0, False), Score("brevity", 5.0, True)] + [
-        Score.binary(name, True) for name in ("forbidden_words", "jargon", "repetition", "governor_compliance",
-                                              "language_match")]
+        Score.binary(name, True)
+        for name in (
+            "forbidden_words",
+            "jargon",
+            "repetition",
+            "governor_compliance",
+            "language_match",
+        )
+    ]
     for r in records:
         r["scores"] = [asdict(s) for s in cold]
     base = _baseline({f"quality:{r['id']}": r["passed"] for r in records}, tmp_path)
-    res = build_results(records, thresholds=thresholds, case_ids={"quality": [r["id"] for r in records]},
-                        baseline=base)
+    res = build_results(
+        records,
+        thresholds=thresholds,
+        case_ids={"quality": [r["id"] for r in records]},
+        baseline=base,
+    )
     assert "quality.warmth_mean" in res["gates_failed"]
 
 
 def test_baseline_round_trip_and_errors(tmp_path):
     thresholds = load_thresholds("nano")
     records = _golden(3, 1)
-    res = build_results(records, thresholds=thresholds, case_ids={"golden": [r["id"] for r in records]},
-                        run={"gguf": "/somewhere/nano.Q4_K_M.gguf"})
+    res = build_results(
+        records,
+        thresholds=thresholds,
+        case_ids={"golden": [r["id"] for r in records]},
+        run={"gguf": "/somewhere/nano.Q4_K_M.gguf"},
+    )
     path = write_baseline(res, tmp_path / "nano.baseline.json")
     loaded = load_baseline(path)
-    assert loaded.outcomes == {"golden:g0": True, "golden:g1": True, "golden:g2": True, "golden:g3": False}
+    assert loaded.outcomes == {
+        "golden:g0": True,
+        "golden:g1": True,
+        "golden:g2": True,
+        "golden:g3": False,
+    }
     assert loaded.model["gguf"] == "nano.Q4_K_M.gguf"
     assert load_baseline(tmp_path / "absent.json") is None
-    (tmp_path / "broken.json").write_text(json.dumps({"version": 1, "outcomes": {"golden:x": "yes"}}))
+    (tmp_path / "broken.json").write_text(
+        json.dumps({"version": 1, "outcomes": {"golden:x": "yes"}})
+    )
     with pytest.raises(ConfigError, match="not a version-1 baseline"):
         load_baseline(tmp_path / "broken.json")
-    partial = build_results(records[:2], thresholds=thresholds, case_ids={"golden": [r["id"] for r in records]})
+    partial = build_results(
+        records[:2], thresholds=thresholds, case_ids={"golden": [r["id"] for r in records]}
+    )
     with pytest.raises(ConfigError, match="no complete layer"):
         write_baseline(partial, tmp_path / "partial.json")
 
 
 def test_a_case_passes_under_the_sampler_only_if_every_seed_passes():
     def rec(passed: bool, violations=()) -> CaseRecord:
-        r = CaseRecord(id="c", layer="golden", run="turn", tags=["en"], lang="en", persona="balanced",
-                       message="m")
+        r = CaseRecord(
+            id="c",
+            layer="golden",
+            run="turn",
+            tags=["en"],
+            lang="en",
+            persona="balanced",
+            message="m",
+        )
         r.passed, r.violations = passed, list(violations)
         r.expect(Score.binary("action", passed, "got 'clarify'"))
         return r
@@ -131,10 +180,14 @@ def test_a_case_passes_under_the_sampler_only_if_every_seed_passes():
     steady.add_samples([rec(False), rec(False)])
     assert not steady.flaky and not steady.passed
     broken = rec(True)
-    broken.add_samples([rec(True, violations=["monitor tier has no chat, but the turn went ahead"])])
+    broken.add_samples(
+        [rec(True, violations=["monitor tier has no chat, but the turn went ahead"])]
+    )
     assert broken.code_failures() == ["seed 0: monitor tier has no chat, but the turn went ahead"]
     records = [greedy.to_dict(), steady.to_dict() | {"id": "d"}]
-    res = build_results(records, thresholds=load_thresholds("nano"), case_ids={"golden": ["c", "d"]})
+    res = build_results(
+        records, thresholds=load_thresholds("nano"), case_ids={"golden": ["c", "d"]}
+    )
     sampling = res["layers"]["golden"]["details"]["sampling"]
     assert sampling["seeds"] == 3 and sampling["flaky"] == ["c"]
     assert (sampling["greedy"]["k"], sampling["every_seed"]["k"]) == (1, 0)
@@ -145,7 +198,8 @@ def test_baseline_update_takes_only_a_passing_run(tmp_path, capsys):
     import shutil
 
     from josi.cli import main
-    from josi.evals import load_cases, load_thresholds as load
+    from josi.evals import load_cases
+    from josi.evals import load_thresholds as load
 
     toml = tmp_path / "nano.toml"
     shutil.copy(load("nano").path, toml)
@@ -164,7 +218,19 @@ def test_baseline_update_takes_only_a_passing_run(tmp_path, capsys):
     broken = json.loads(path.read_text())
     broken["records"][0]["violations"] = ["monitor tier has no chat, but the turn went ahead"]
     (tmp_path / "broken.json").write_text(json.dumps(broken))
-    assert main(["baseline", "update", str(tmp_path / "broken.json"), "--profile", str(toml), "--initial"]) == 2
+    assert (
+        main(
+            [
+                "baseline",
+                "update",
+                str(tmp_path / "broken.json"),
+                "--profile",
+                str(toml),
+                "--initial",
+            ]
+        )
+        == 2
+    )
     assert main(["baseline", "update", str(path), "--profile", str(toml), "--initial"]) == 0
     assert len(load_baseline(tmp_path / "nano.baseline.json").outcomes) == len(ids)
     assert main(["baseline", "update", str(path), "--profile", str(toml), "--initial"]) == 2

@@ -20,9 +20,15 @@ def test_reliability_two_bins_by_hand():
     assert rel.ece == pytest.approx(0.3)
     assert rel.n == 4
     assert [(b.lo, b.n, b.mean_confidence, b.accuracy) for b in rel.bins] == [
-        (0.1, 2, pytest.approx(0.15), 0.0), (0.9, 2, pytest.approx(0.95), 0.5)]
-    assert rel.to_dict()["bins"][1] == {"range": "0.9-1.0", "n": 2, "confidence": 0.95,
-                                        "accuracy": 0.5}
+        (0.1, 2, pytest.approx(0.15), 0.0),
+        (0.9, 2, pytest.approx(0.95), 0.5),
+    ]
+    assert rel.to_dict()["bins"][1] == {
+        "range": "0.9-1.0",
+        "n": 2,
+        "confidence": 0.95,
+        "accuracy": 0.5,
+    }
 
 
 def test_reliability_edges_and_empty():
@@ -38,20 +44,24 @@ def test_sampler_top_p_then_temperature_by_hand():
     probs = {"a": 0.5, "b": 0.3, "c": 0.2}
     # top_p 0.75: cumulative 0.5, then 0.8 >= 0.75 keeps a and b; T = 1 renormalises 5:3.
     assert sampler_distribution(probs, SamplerSettings(1.0, top_p=0.75)) == pytest.approx(
-        {"a": 0.625, "b": 0.375, "c": 0.0})
+        {"a": 0.625, "b": 0.375, "c": 0.0}
+    )
     # T = 0.5 squares the survivors: 0.25 and 0.09 -> 0.25/0.34 and 0.09/0.34.
     assert sampler_distribution(probs, SamplerSettings(0.5, top_p=0.75)) == pytest.approx(
-        {"a": 0.25 / 0.34, "b": 0.09 / 0.34, "c": 0.0})
+        {"a": 0.25 / 0.34, "b": 0.09 / 0.34, "c": 0.0}
+    )
     # Without truncation T = 0.5 keeps all three: 0.25, 0.09, 0.04 over 0.38.
     assert sampler_distribution(probs, SamplerSettings(0.5)) == pytest.approx(
-        {"a": 0.25 / 0.38, "b": 0.09 / 0.38, "c": 0.04 / 0.38})
+        {"a": 0.25 / 0.38, "b": 0.09 / 0.38, "c": 0.04 / 0.38}
+    )
 
 
 def test_sampler_min_p_top_k_and_greedy():
     probs = {"a": 0.5, "b": 0.3, "c": 0.2}
     # min_p 0.5: floor 0.25 keeps a and b (5:3 at T = 1).
     assert sampler_distribution(probs, SamplerSettings(1.0, min_p=0.5)) == pytest.approx(
-        {"a": 0.625, "b": 0.375, "c": 0.0})
+        {"a": 0.625, "b": 0.375, "c": 0.0}
+    )
     top1 = sampler_distribution(probs, SamplerSettings(1.0, top_k=1))
     assert top1 == {"a": 1.0, "b": 0.0, "c": 0.0}
     assert sampler_distribution(probs, SamplerSettings(0.0)) == {"a": 1.0, "b": 0.0, "c": 0.0}
@@ -69,8 +79,9 @@ def test_shipped_interpreter_sampler_by_hand():
     assert got == pytest.approx(want)
     assert got["create_workout"] == pytest.approx(0.99854, abs=1e-5)
     # A 55/45 split: top_p needs both, T 0.3 sharpens it to about 66/34 (0.6613), a fragile case.
-    split = sampler_distribution({"replan": 0.55, "explain": 0.45},
-                                 SamplerSettings(0.3, top_p=0.9, top_k=40, min_p=0.05))
+    split = sampler_distribution(
+        {"replan": 0.55, "explain": 0.45}, SamplerSettings(0.3, top_p=0.9, top_k=40, min_p=0.05)
+    )
     c, d = 0.55 ** (1 / 0.3), 0.45 ** (1 / 0.3)
     assert split["replan"] == pytest.approx(c / (c + d))
     assert split["replan"] == pytest.approx(0.6613, abs=1e-4)

@@ -26,7 +26,10 @@ def test_counts_meet_the_plan():
     contract = load_cases("contract")
     i6 = [c for c in contract if "i6" in c.tags]
     assert len(i6) >= 30
-    assert len([c for c in i6 if c.lang == "en"]) >= 10 and len([c for c in i6 if c.lang == "nl"]) >= 10
+    assert (
+        len([c for c in i6 if c.lang == "en"]) >= 10
+        and len([c for c in i6 if c.lang == "nl"]) >= 10
+    )
     assert len([c for c in contract if "pushback" in c.tags]) == 5
 
 
@@ -38,11 +41,26 @@ def test_both_languages_in_every_layer(layer):
 @pytest.mark.parametrize(
     "row, message",
     [
-        ({"id": "x", "tags": ["en"], "message": "hi", "context": {"preset": "nope"}}, "unknown context preset"),
+        (
+            {"id": "x", "tags": ["en"], "message": "hi", "context": {"preset": "nope"}},
+            "unknown context preset",
+        ),
         ({"id": "x", "tags": ["fr"], "message": "hi", "context": {}}, "exactly one language"),
         ({"id": "x", "tags": ["en"], "message": "", "context": {}}, "message must be"),
-        ({"id": "x", "tags": ["en"], "message": "hi", "context": {}, "expect": {"reply": {"warm": 1}}}, "unknown reply keys"),
-        ({"id": "x", "tags": ["en"], "message": "hi", "context": {}, "surprise": 1}, "unknown keys"),
+        (
+            {
+                "id": "x",
+                "tags": ["en"],
+                "message": "hi",
+                "context": {},
+                "expect": {"reply": {"warm": 1}},
+            },
+            "unknown reply keys",
+        ),
+        (
+            {"id": "x", "tags": ["en"], "message": "hi", "context": {}, "surprise": 1},
+            "unknown keys",
+        ),
     ],
 )
 def test_bad_case_lines_are_rejected(row, message):
@@ -52,12 +70,26 @@ def test_bad_case_lines_are_rejected(row, message):
 
 def test_preset_overrides_merge_and_null_removes():
     case = parse_case(
-        {"id": "x", "tags": ["en"], "message": "hi",
-         "context": {"preset": "run_green_coach", "persona_id": "direct", "planned_session": None,
-                     "has_session_context": False, "readiness": {"level": "Red"}}},
+        {
+            "id": "x",
+            "tags": ["en"],
+            "message": "hi",
+            "context": {
+                "preset": "run_green_coach",
+                "persona_id": "direct",
+                "planned_session": None,
+                "has_session_context": False,
+                "readiness": {"level": "Red"},
+            },
+        },
         "quality",
     )
     assert case.persona == "direct"
     assert "planned_session" not in case.context
-    assert case.context["readiness"] == {"state": "Recovered", "level": "Red", "confidence": 0.86, "data_tier": "Good"}
+    assert case.context["readiness"] == {
+        "state": "Recovered",
+        "level": "Red",
+        "confidence": 0.86,
+        "data_tier": "Good",
+    }
     assert case_problems(case) == []

@@ -42,7 +42,9 @@ def test_compare_counts_flips_per_layer():
     assert len(cmp["regressed"]) == 10 and cmp["fixed"] == ["golden:x"]
     assert cmp["p_value"] == pytest.approx(mcnemar_exact(10, 1), abs=1e-6)
     assert cmp["significant_regression"]
-    assert cmp["layers"]["golden"]["metric_deltas"]["pass_rate"]["delta"] == pytest.approx(3 / 14 - 12 / 13, abs=1e-4)
+    assert cmp["layers"]["golden"]["metric_deltas"]["pass_rate"]["delta"] == pytest.approx(
+        3 / 14 - 12 / 13, abs=1e-4
+    )
     text = format_comparison(cmp)
     assert "SIGNIFICANT REGRESSION" in text and "golden:c0" in text
 
@@ -59,16 +61,25 @@ def test_action_distributions_are_compared_where_both_runs_scored_them():
     from josi.evals import compare_results, format_comparison
 
     def run(probs: list[dict]) -> dict:
-        records = [{"layer": "schema", "id": f"c{i}", "passed": True, "facts": {"action_probs": p}}
-                   for i, p in enumerate(probs)]
+        records = [
+            {"layer": "schema", "id": f"c{i}", "passed": True, "facts": {"action_probs": p}}
+            for i, p in enumerate(probs)
+        ]
         return {"records": records, "layers": {"schema": {"metrics": {}}}}
 
     f16 = run([{"replan": 0.8, "explain": 0.2}, {"clarify": 0.6, "replan": 0.4}])
     quant = run([{"replan": 0.7, "explain": 0.3}, {"clarify": 0.4, "replan": 0.6}])
     dist = compare_results(f16, quant)["action_distribution"]
-    assert dist["cases"] == 2 and (dist["top1_agreement"]["k"], dist["top1_agreement"]["n"]) == (1, 2)
-    kl = (0.8 * math.log(0.8 / 0.7) + 0.2 * math.log(0.2 / 0.3)
-          + 0.6 * math.log(0.6 / 0.4) + 0.4 * math.log(0.4 / 0.6)) / 2
+    assert dist["cases"] == 2 and (dist["top1_agreement"]["k"], dist["top1_agreement"]["n"]) == (
+        1,
+        2,
+    )
+    kl = (
+        0.8 * math.log(0.8 / 0.7)
+        + 0.2 * math.log(0.2 / 0.3)
+        + 0.6 * math.log(0.6 / 0.4)
+        + 0.4 * math.log(0.4 / 0.6)
+    ) / 2
     assert dist["mean_kl"] == pytest.approx(kl, abs=1e-6)
     assert "top-1 agreement 1/2" in format_comparison(compare_results(f16, quant))
     assert compare_results(run([]), run([]))["action_distribution"] is None

@@ -83,8 +83,19 @@ def golden(pytester, tmp_path, monkeypatch):
 
 def _run(pytester, model, monkeypatch, *args):
     monkeypatch.setenv("SCRIPTED_MODEL", model)
-    return pytester.runpytest_subprocess("--josi-gguf", "model.gguf", "--josi-profile", "nano",
-                                         "-p", "no:cacheprovider", "-k", "not test_code_layer", "--josi-samples", "0", *args)
+    return pytester.runpytest_subprocess(
+        "--josi-gguf",
+        "model.gguf",
+        "--josi-profile",
+        "nano",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "not test_code_layer",
+        "--josi-samples",
+        "0",
+        *args,
+    )
 
 
 def _baseline_of(pytester, report: str, tmp_path: Path) -> Path:
@@ -99,36 +110,58 @@ def test_the_regression_gate(golden, tmp_path, monkeypatch):
     baseline = _baseline_of(pytester, "first", tmp_path)
 
     # The same model against its own baseline: no flip, a pass.
-    same = _run(pytester, "good", monkeypatch, "--josi-report", "same", "--josi-baseline", str(baseline))
+    same = _run(
+        pytester, "good", monkeypatch, "--josi-report", "same", "--josi-baseline", str(baseline)
+    )
     assert same.ret == pytest.ExitCode.OK
     same.stdout.fnmatch_lines(["*ok      golden*pass->fail   0  fail->pass   0*"])
 
     # A new regression prompt the model fails is reported as new and blocks nothing.
-    line = {"id": "golden-new-01", "tags": ["en", "replan"], "message": "cant do today, knee feels off",
-            "context": {"preset": "run_green_coach"},
-            "expect": {"request": {"action": "replan", "free_text": "cant do today, knee feels off",
-                                   "replan_type": "skip_today"}}}
+    line = {
+        "id": "golden-new-01",
+        "tags": ["en", "replan"],
+        "message": "cant do today, knee feels off",
+        "context": {"preset": "run_green_coach"},
+        "expect": {
+            "request": {
+                "action": "replan",
+                "free_text": "cant do today, knee feels off",
+                "replan_type": "skip_today",
+            }
+        },
+    }
     with open(cases / "golden.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps(line) + "\n")
-    grown = _run(pytester, "good", monkeypatch, "--josi-report", "grown", "--josi-baseline", str(baseline))
+    grown = _run(
+        pytester, "good", monkeypatch, "--josi-report", "grown", "--josi-baseline", str(baseline)
+    )
     assert grown.ret == pytest.ExitCode.OK, grown.stdout.str()[-3000:]
     grown.stdout.fnmatch_lines(["*new, failing (1): golden:golden-new-01*"])
     layer = json.loads((pytester.path / "grown" / "results.json").read_text())["layers"]["golden"]
     grown.assert_outcomes(passed=layer["passed"], xfailed=layer["failed"])
 
     # A clearly worse model is blocked by the paired test, not by a per-case failure.
-    worse = _run(pytester, "worse", monkeypatch, "--josi-report", "worse", "--josi-baseline", str(baseline))
+    worse = _run(
+        pytester, "worse", monkeypatch, "--josi-report", "worse", "--josi-baseline", str(baseline)
+    )
     assert worse.ret == pytest.ExitCode.TESTS_FAILED
-    worse.stdout.fnmatch_lines(["*BLOCKED golden*", "*GATES FAILED: regression.golden, regression.all*"])
+    worse.stdout.fnmatch_lines(
+        ["*BLOCKED golden*", "*GATES FAILED: regression.golden, regression.all*"]
+    )
     assert "failed" not in worse.parseoutcomes()
 
 
 def test_a_broken_code_guarantee_fails_its_case(golden, monkeypatch):
     pytester, _ = golden
-    result = _run(pytester, "broken-router", monkeypatch, "--josi-report", "broken", "--josi-no-baseline")
+    result = _run(
+        pytester, "broken-router", monkeypatch, "--josi-report", "broken", "--josi-no-baseline"
+    )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=1, passed=result.parseoutcomes()["passed"],
-                           xfailed=result.parseoutcomes().get("xfailed", 0))
+    result.assert_outcomes(
+        failed=1,
+        passed=result.parseoutcomes()["passed"],
+        xfailed=result.parseoutcomes().get("xfailed", 0),
+    )
     result.stdout.fnmatch_lines(["*FAILED test_golden.py::test_golden[[]golden-redflag-01[]]*"])
 
 
@@ -137,4 +170,6 @@ def test_results_gated_against_a_baseline_keep_absolute_production_gates(tmp_pat
     thresholds = load_thresholds("nano")
     records = [{"id": "a", "layer": "golden", "passed": True, "tags": ["en"]}]
     res = build_results(records, thresholds=thresholds, case_ids={"golden": ["a"]})
-    assert json.loads(write_baseline(res, tmp_path / "b.json").read_text())["outcomes"] == {"golden:a": True}
+    assert json.loads(write_baseline(res, tmp_path / "b.json").read_text())["outcomes"] == {
+        "golden:a": True
+    }

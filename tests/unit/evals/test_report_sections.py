@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from josi.evals import CaseRecord, build_results, compare_results, load_thresholds, render_html
-from josi.scorers import Score
 from josi.evals._sections import (
     NO_REQUEST,
     action_confusion,
@@ -13,39 +12,74 @@ from josi.evals._sections import (
     comparison_flips,
     reliability_diagrams,
 )
+from josi.scorers import Score
 
 
-def _interp(cid: str, expected: str, predicted: str | None, *, valid: bool = True, layer: str = "schema",
-            message: str = "m") -> dict:
+def _interp(
+    cid: str,
+    expected: str,
+    predicted: str | None,
+    *,
+    valid: bool = True,
+    layer: str = "schema",
+    message: str = "m",
+) -> dict:
     ok = valid and predicted == expected
-    rec = CaseRecord(id=cid, layer=layer, run="interpret", tags=["en"], lang="en", persona="balanced",
-                     message=message, expected={"request": {"action": expected}},
-                     request=None if predicted is None else {"action": predicted})
-    rec.expect(Score.binary("valid_json", valid),
-               Score.binary("action", ok, f"got {predicted!r}, want {expected!r}"))
+    rec = CaseRecord(
+        id=cid,
+        layer=layer,
+        run="interpret",
+        tags=["en"],
+        lang="en",
+        persona="balanced",
+        message=message,
+        expected={"request": {"action": expected}},
+        request=None if predicted is None else {"action": predicted},
+    )
+    rec.expect(
+        Score.binary("valid_json", valid),
+        Score.binary("action", ok, f"got {predicted!r}, want {expected!r}"),
+    )
     rec.collect(Score("field_accuracy", 1.0, True))
     rec.judge()
     return rec.to_dict()
 
 
 def test_case_reason_joins_violations_failed_checks_and_failed_seeds():
-    record = {"violations": ["zone cap Z5 over Z2"],
-              "checks": [{"name": "a", "passed": True, "reason": "fine"},
-                         {"name": "b", "passed": False, "reason": "wrong"}],
-              "sample_failures": ["seed 1: b: wrong"]}
+    record = {
+        "violations": ["zone cap Z5 over Z2"],
+        "checks": [
+            {"name": "a", "passed": True, "reason": "fine"},
+            {"name": "b", "passed": False, "reason": "wrong"},
+        ],
+        "sample_failures": ["seed 1: b: wrong"],
+    }
     assert case_reason(record) == "zone cap Z5 over Z2; b: wrong; seed 1: b: wrong"
     assert case_reason({"checks": [{"name": "a", "passed": True, "reason": "fine"}]}) == ""
 
 
 def test_confusion_counts_expected_against_predicted_with_recall():
-    records = [_interp("r1", "replan", "replan"), _interp("r2", "replan", "explain"),
-               _interp("r3", "replan", "replan"), _interp("c1", "create_workout", "create_workout"),
-               # valid JSON that broke the request contract: neither right nor any action
-               _interp("c2", "create_workout", "create_workout", valid=False),
-               {"layer": "quality", "id": "coach", "expected": {"request": {"action": "replan"}},
-                "facts": {"passed": True}}]  # no scored interpreter output: not counted
+    records = [
+        _interp("r1", "replan", "replan"),
+        _interp("r2", "replan", "explain"),
+        _interp("r3", "replan", "replan"),
+        _interp("c1", "create_workout", "create_workout"),
+        # valid JSON that broke the request contract: neither right nor any action
+        _interp("c2", "create_workout", "create_workout", valid=False),
+        {
+            "layer": "quality",
+            "id": "coach",
+            "expected": {"request": {"action": "replan"}},
+            "facts": {"passed": True},
+        },
+    ]  # no scored interpreter output: not counted
     cm = action_confusion(records)
-    assert cm["predicted"] == ["create_workout", "replan", "explain", NO_REQUEST]  # the schema's order
+    assert cm["predicted"] == [
+        "create_workout",
+        "replan",
+        "explain",
+        NO_REQUEST,
+    ]  # the schema's order
     rows = {row["expected"]: row for row in cm["rows"]}
     assert list(rows) == ["create_workout", "replan"]
     assert [c["n"] for c in rows["replan"]["cells"]] == [0, 2, 1, 0]
@@ -57,9 +91,15 @@ def test_confusion_counts_expected_against_predicted_with_recall():
 
 
 def test_confusion_recall_is_the_layers_action_accuracy():
-    records = [_interp("a", "explain", "explain"), _interp("b", "explain", "clarify"),
-               _interp("c", "clarify", "clarify"), _interp("d", "clarify", None, valid=False)]
-    res = build_results(records, thresholds=load_thresholds("nano"), case_ids={"schema": list("abcd")})
+    records = [
+        _interp("a", "explain", "explain"),
+        _interp("b", "explain", "clarify"),
+        _interp("c", "clarify", "clarify"),
+        _interp("d", "clarify", None, valid=False),
+    ]
+    res = build_results(
+        records, thresholds=load_thresholds("nano"), case_ids={"schema": list("abcd")}
+    )
     by_action = res["layers"]["schema"]["details"]["action_accuracy_by_action"]
     cm = action_confusion(res["records"])
     recall = {row["expected"]: row["recall"] for row in cm["rows"]}
@@ -71,15 +111,29 @@ def test_no_scored_interpreter_case_gives_no_confusion():
     assert action_confusion(coach_only) is None
 
 
-CAL = {"confidence_source": "action_probability",
-       "calibration": {"ece": 0.2, "n": 4, "bins": [{"range": "0.9-1.0", "n": 4, "confidence": 0.95,
-                                                      "accuracy": 0.75}]},
-       "calibration_by_source": {
-           "self": {"ece": 0.2, "n": 4, "bins": [{"range": "0.9-1.0", "n": 4, "confidence": 0.95,
-                                                  "accuracy": 0.75}]},
-           "action_probability": {"ece": 0.1, "n": 4, "bins": [
-               {"range": "0.3-0.4", "n": 2, "confidence": 0.35, "accuracy": 0.5},
-               {"range": "0.9-1.0", "n": 2, "confidence": 0.95, "accuracy": 1.0}]}}}
+CAL = {
+    "confidence_source": "action_probability",
+    "calibration": {
+        "ece": 0.2,
+        "n": 4,
+        "bins": [{"range": "0.9-1.0", "n": 4, "confidence": 0.95, "accuracy": 0.75}],
+    },
+    "calibration_by_source": {
+        "self": {
+            "ece": 0.2,
+            "n": 4,
+            "bins": [{"range": "0.9-1.0", "n": 4, "confidence": 0.95, "accuracy": 0.75}],
+        },
+        "action_probability": {
+            "ece": 0.1,
+            "n": 4,
+            "bins": [
+                {"range": "0.3-0.4", "n": 2, "confidence": 0.35, "accuracy": 0.5},
+                {"range": "0.9-1.0", "n": 2, "confidence": 0.95, "accuracy": 1.0},
+            ],
+        },
+    },
+}
 
 
 def test_a_reliability_diagram_per_confidence_source():
@@ -99,21 +153,35 @@ def test_a_reliability_diagram_per_confidence_source():
 
 
 def test_results_without_per_source_figures_fall_back_to_the_served_calibration():
-    diagrams = reliability_diagrams({"confidence_source": "self", "calibration": CAL["calibration"]})
+    diagrams = reliability_diagrams(
+        {"confidence_source": "self", "calibration": CAL["calibration"]}
+    )
     assert [(d["source"], d["served"]) for d in diagrams] == [("self", True)]
     assert reliability_diagrams({"intervals": {}}) == []
-    assert reliability_diagrams({"calibration_by_source": {"self": {"ece": None, "n": 0, "bins": []}}}) == []
+    assert (
+        reliability_diagrams({"calibration_by_source": {"self": {"ece": None, "n": 0, "bins": []}}})
+        == []
+    )
 
 
 def _run(outcomes: dict[str, bool]) -> dict:
     records = []
     for cid, ok in outcomes.items():
-        rec = CaseRecord(id=cid, layer="golden", run="turn", tags=["en"], lang="en", persona="balanced",
-                         message=f"message of {cid}")
+        rec = CaseRecord(
+            id=cid,
+            layer="golden",
+            run="turn",
+            tags=["en"],
+            lang="en",
+            persona="balanced",
+            message=f"message of {cid}",
+        )
         rec.expect(Score.binary("route", ok, "ok" if ok else "engine not called"))
         rec.judge()
         records.append(rec.to_dict())
-    return build_results(records, thresholds=load_thresholds("nano"), case_ids={"golden": list(outcomes)})
+    return build_results(
+        records, thresholds=load_thresholds("nano"), case_ids={"golden": list(outcomes)}
+    )
 
 
 def test_flips_list_both_directions_with_the_paired_figures():
@@ -124,7 +192,8 @@ def test_flips_list_both_directions_with_the_paired_figures():
     g3["checks"].append({"name": "warmth", "passed": False, "reason": "not counted by the verdict"})
     flips = comparison_flips(cmp, quant["records"])
     assert [(f["layer"], f["id"], f["message"], f["reason"]) for f in flips["regressed"]] == [
-        ("golden", "g1", "message of g1", "route: engine not called")]
+        ("golden", "g1", "message of g1", "route: engine not called")
+    ]
     assert [(f["id"], f["reason"]) for f in flips["fixed"]] == [("g3", "")]
     (golden,) = flips["layers"]
     assert (golden["paired"], golden["regressed"], golden["fixed"]) == (4, 1, 1)
@@ -141,17 +210,32 @@ HOSTILE = "<script>alert('x')</script>"
 
 
 def test_case_text_and_model_output_render_escaped():
-    rec = CaseRecord(id=f"id-{HOSTILE}", layer="schema", run="interpret", tags=[HOSTILE], lang="en",
-                     persona="balanced", message=HOSTILE, reply=HOSTILE, interpreter_raw=HOSTILE,
-                     request={"action": HOSTILE}, expected={"request": {"action": "explain"}},
-                     history=[{"role": "user", "message": HOSTILE}],
-                     prompt=[{"role": "user", "content": HOSTILE}])
-    rec.expect(Score.binary("valid_json", True), Score.binary("action", False),
-               Score.binary(HOSTILE, False, HOSTILE))
+    rec = CaseRecord(
+        id=f"id-{HOSTILE}",
+        layer="schema",
+        run="interpret",
+        tags=[HOSTILE],
+        lang="en",
+        persona="balanced",
+        message=HOSTILE,
+        reply=HOSTILE,
+        interpreter_raw=HOSTILE,
+        request={"action": HOSTILE},
+        expected={"request": {"action": "explain"}},
+        history=[{"role": "user", "message": HOSTILE}],
+        prompt=[{"role": "user", "content": HOSTILE}],
+    )
+    rec.expect(
+        Score.binary("valid_json", True),
+        Score.binary("action", False),
+        Score.binary(HOSTILE, False, HOSTILE),
+    )
     rec.collect(Score("warmth", 1.0, False, HOSTILE))
     rec.violations = [HOSTILE]
     rec.judge()
-    res = build_results([rec.to_dict()], thresholds=load_thresholds("nano"), case_ids={"schema": [rec.id]})
+    res = build_results(
+        [rec.to_dict()], thresholds=load_thresholds("nano"), case_ids={"schema": [rec.id]}
+    )
     page = render_html(res)
     assert "<script" not in page
     # Every field above shows, escaped: the id, the tag, the message, the violation, the check's
@@ -162,16 +246,30 @@ def test_case_text_and_model_output_render_escaped():
 
 
 def test_sections_show_only_when_their_data_exists():
-    coach = CaseRecord(id="q1", layer="quality", run="coach", tags=["en"], lang="en", persona="balanced",
-                       message="m", reply="Easy does it.")
+    coach = CaseRecord(
+        id="q1",
+        layer="quality",
+        run="coach",
+        tags=["en"],
+        lang="en",
+        persona="balanced",
+        message="m",
+        reply="Easy does it.",
+    )
     coach.judge()
-    plain = render_html(build_results([coach.to_dict()], thresholds=load_thresholds("nano"),
-                                      case_ids={"quality": ["q1"]}))
+    plain = render_html(
+        build_results(
+            [coach.to_dict()], thresholds=load_thresholds("nano"), case_ids={"quality": ["q1"]}
+        )
+    )
     assert "Expected against predicted action" not in plain and "<svg" not in plain
     assert "Flips against the compared run" not in plain
 
-    res = build_results([_interp("s1", "replan", "explain")], thresholds=load_thresholds("nano"),
-                        case_ids={"schema": ["s1"]})
+    res = build_results(
+        [_interp("s1", "replan", "explain")],
+        thresholds=load_thresholds("nano"),
+        case_ids={"schema": ["s1"]},
+    )
     res["layers"]["schema"]["details"].update(CAL)
     page = render_html(res, compare_results(res, res))
     assert "Expected against predicted action" in page and page.count("<svg") == 2

@@ -16,8 +16,14 @@ def _scripted(case, reply: str | None = None):
     return run_case(JosiRuntime.scripted(dumps_request(case.coach_request()), **options), case)
 
 
-@pytest.mark.parametrize("layer", [layer for layer, table in METRICS.items()
-                                   if any(m.score not in (None, CASE) for m in table.values())])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layer
+        for layer, table in METRICS.items()
+        if any(m.score not in (None, CASE) for m in table.values())
+    ],
+)
 def test_every_metric_reads_a_scorer_result_its_layer_produces(layer):
     wanted = {m.score for m in METRICS[layer].values()} - {None, CASE}
     for case in load_cases(layer):
@@ -29,22 +35,38 @@ def test_every_metric_reads_a_scorer_result_its_layer_produces(layer):
 
 def test_an_invented_fact_is_found_as_data_and_counted():
     reply = "Good luck with the marathon, keep today easy."
-    record = next(r for r in (_scripted(c, reply) for c in load_cases("memory"))
-                  if "marathon" not in r.context_text.casefold())
+    record = next(
+        r
+        for r in (_scripted(c, reply) for c in load_cases("memory"))
+        if "marathon" not in r.context_text.casefold()
+    )
     case = next(c for c in load_cases("memory") if c.id == record.id)
     assert record.scores["invented_facts"].metadata["invented"] == ("marathon",)
     assert record.scores["memory_use"].metadata["invented"] == ("marathon",)
     clean = _scripted(case)
     ids = [record.id, "other"]
-    res = build_results([record.to_dict(), clean.to_dict() | {"id": "other"}], thresholds=load_thresholds("nano"),
-                        case_ids={"memory": ids})
+    res = build_results(
+        [record.to_dict(), clean.to_dict() | {"id": "other"}],
+        thresholds=load_thresholds("nano"),
+        case_ids={"memory": ids},
+    )
     assert res["layers"]["memory"]["metrics"]["invented_fact_count"] == 1.0
-    assert res["layers"]["memory"]["details"]["intervals"]["invented_fact_count"] == {"k": 1, "n": 2}
+    assert res["layers"]["memory"]["details"]["intervals"]["invented_fact_count"] == {
+        "k": 1,
+        "n": 2,
+    }
 
 
 def _record(cid: str, *scores: Score) -> dict:
-    rec = CaseRecord(id=cid, layer="grounding", run="coach", tags=["en"], lang="en", persona="balanced",
-                     message="m")
+    rec = CaseRecord(
+        id=cid,
+        layer="grounding",
+        run="coach",
+        tags=["en"],
+        lang="en",
+        persona="balanced",
+        message="m",
+    )
     rec.collect(*scores)
     rec.judge()
     return rec.to_dict()
@@ -52,22 +74,47 @@ def _record(cid: str, *scores: Score) -> dict:
 
 def test_a_metric_aggregates_only_the_records_holding_its_scorer_result():
     # Only replies given an engine result carry grounding_use; the rate is over those.
-    records = [_record("a", Score.binary("grounding_use", True)), _record("b", Score.binary("grounding_use", False)),
-               _record("c", Score.binary("grounded_numbers", True))]
-    res = build_results(records, thresholds=load_thresholds("nano"), case_ids={"grounding": ["a", "b", "c"]})
+    records = [
+        _record("a", Score.binary("grounding_use", True)),
+        _record("b", Score.binary("grounding_use", False)),
+        _record("c", Score.binary("grounded_numbers", True)),
+    ]
+    res = build_results(
+        records, thresholds=load_thresholds("nano"), case_ids={"grounding": ["a", "b", "c"]}
+    )
     metrics = res["layers"]["grounding"]["metrics"]
-    assert metrics["reference_rate"] == 0.5 and metrics["grounded_number_rate"] == 1.0 and metrics["pass_rate"] == 1.0
+    assert (
+        metrics["reference_rate"] == 0.5
+        and metrics["grounded_number_rate"] == 1.0
+        and metrics["pass_rate"] == 1.0
+    )
 
 
 def test_checks_name_the_scores_they_read():
-    rec = CaseRecord(id="q", layer="quality", run="coach", tags=["en"], lang="en", persona="balanced", message="m")
+    rec = CaseRecord(
+        id="q",
+        layer="quality",
+        run="coach",
+        tags=["en"],
+        lang="en",
+        persona="balanced",
+        message="m",
+    )
     grounded = Score("grounded_numbers", 0.5, False, "invented ['173']", {"invented": ("173",)})
     rec.expect(Score.binary("forbidden_words", True, "none"), grounded, grounded)
     rec.collect(Score("warmth", 4.0, True))
     rec.judge()
     doc = rec.to_dict()
     assert not rec.passed and rec.failures() == ["grounded_numbers: invented ['173']"] * 2
-    assert [c["name"] for c in doc["checks"]] == ["forbidden_words", "grounded_numbers", "grounded_numbers"]
-    assert doc["checks"][1] == {"name": "grounded_numbers", "passed": False, "reason": "invented ['173']"}
+    assert [c["name"] for c in doc["checks"]] == [
+        "forbidden_words",
+        "grounded_numbers",
+        "grounded_numbers",
+    ]
+    assert doc["checks"][1] == {
+        "name": "grounded_numbers",
+        "passed": False,
+        "reason": "invented ['173']",
+    }
     assert [s["name"] for s in doc["scores"]] == ["forbidden_words", "grounded_numbers", "warmth"]
     assert doc["scores"][1]["metadata"] == {"invented": ("173",)}

@@ -17,15 +17,21 @@ def test_wilson_matches_the_closed_form():
     denom = 1 + z * z / 10
     centre = (0.8 + z * z / 20) / denom
     half = z * math.sqrt(0.8 * 0.2 / 10 + z * z / 400) / denom
-    assert interval.low == pytest.approx(centre - half) and interval.high == pytest.approx(centre + half)
+    assert interval.low == pytest.approx(centre - half) and interval.high == pytest.approx(
+        centre + half
+    )
     assert round(interval.low, 3) == 0.490 and round(interval.high, 3) == 0.943
     assert interval.text() == "8/10 [0.49, 0.94]"
 
 
-@pytest.mark.parametrize(("k", "n", "low", "high"), [(0, 16, 0.0, 0.194), (16, 16, 0.806, 1.0), (0, 0, 0.0, 1.0)])
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"), [(0, 16, 0.0, 0.194), (16, 16, 0.806, 1.0), (0, 0, 0.0, 1.0)]
+)
 def test_wilson_at_the_edges(k, n, low, high):
     interval = wilson(k, n)
-    assert interval.low == pytest.approx(low, abs=1e-3) and interval.high == pytest.approx(high, abs=1e-3)
+    assert interval.low == pytest.approx(low, abs=1e-3) and interval.high == pytest.approx(
+        high, abs=1e-3
+    )
 
 
 def test_wilson_rejects_impossible_counts():

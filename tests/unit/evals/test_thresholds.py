@@ -73,7 +73,10 @@ def test_model_profile_name_resolves_to_its_thresholds():
         ("[schema]\nvalid_json_rate = { max = 1.0 }\n", "better when higher"),
         ("[schema]\nvalid_json_rate = { min = 1.0, above = 0.5 }\n", "exactly one"),
         ("[schema]\nvalid_json_rate = 1.0\n", "inline table"),
-        ("[below_production_target.schema]\naction_accuracy = { min = 0.5 }\n", "without a production target"),
+        (
+            "[below_production_target.schema]\naction_accuracy = { min = 0.5 }\n",
+            "without a production target",
+        ),
         ("[compare]\nalpha = 2\n", "alpha"),
         ("[schemas]\n", "unknown tables"),
     ],
@@ -92,7 +95,13 @@ def test_unknown_profile_names_the_available_ones():
 
 @pytest.mark.parametrize(
     "op, value, x, holds",
-    [(">=", 1.0, 1.0, True), (">", 0.9, 0.9, False), ("<=", 0, 0, True), ("<", 0.15, 0.2, False), (">=", 0.5, None, False)],
+    [
+        (">=", 1.0, 1.0, True),
+        (">", 0.9, 0.9, False),
+        ("<=", 0, 0, True),
+        ("<", 0.15, 0.2, False),
+        (">=", 0.5, None, False),
+    ],
 )
 def test_bound_semantics(op, value, x, holds):
     from josi.evals import Bound

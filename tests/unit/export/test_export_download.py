@@ -29,7 +29,7 @@ class _Server:
             def log_message(self, *args: object) -> None:
                 return
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path.startswith("/missing"):
                     self.send_error(404)
                     return
@@ -84,7 +84,9 @@ def test_interrupted_transfer_resumes_with_range(server: _Server, tmp_path: Path
     assert server.ranges == [None, "bytes=100000-", "bytes=150000-"]
 
 
-def test_partial_file_survives_the_process_and_is_continued(server: _Server, tmp_path: Path) -> None:
+def test_partial_file_survives_the_process_and_is_continued(
+    server: _Server, tmp_path: Path
+) -> None:
     server.cut_after = [120_000]
     with pytest.raises(DownloadError):
         download(server.url, tmp_path / "m.gguf", SHA, retries=0)

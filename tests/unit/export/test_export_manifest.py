@@ -14,8 +14,14 @@ from josi.export._manifest import REQUIRED
 def artifact(tmp_path: Path) -> Path:
     path = tmp_path / "josi-nano-q4_k_m.gguf"
     path.write_bytes(b"GGUF" + bytes(range(256)) * 64)
-    write_manifest(path, base_model="wheel:x", quant="Q4_K_M", dataset_hash="d" * 64, config_hash="c" * 64,
-                   prompt_style="compact")
+    write_manifest(
+        path,
+        base_model="wheel:x",
+        quant="Q4_K_M",
+        dataset_hash="d" * 64,
+        config_hash="c" * 64,
+        prompt_style="compact",
+    )
     return path
 
 

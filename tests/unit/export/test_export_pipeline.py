@@ -20,10 +20,14 @@ from josi.training import ensure_base_checkpoint, load_profile
 pytestmark = [pytest.mark.train, pytest.mark.slow]
 
 PROMPTS = [
-    [{"role": "system", "content": "You are Josi, a running coach."},
-     {"role": "user", "content": "Can I run 45 minutes today?"}],
-    [{"role": "system", "content": "You are Josi, a cycling coach."},
-     {"role": "user", "content": "Why is today an easy ride?"}],
+    [
+        {"role": "system", "content": "You are Josi, a running coach."},
+        {"role": "user", "content": "Can I run 45 minutes today?"},
+    ],
+    [
+        {"role": "system", "content": "You are Josi, a cycling coach."},
+        {"role": "user", "content": "Why is today an easy ride?"},
+    ],
     [{"role": "user", "content": "What is zone 2?"}],
 ]
 GREEDY_TOKENS = 12
@@ -47,8 +51,13 @@ def _build(root: Path) -> dict[str, Any]:
     base = ensure_base_checkpoint(profile)
     torch.manual_seed(0)
     model = transformers.AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
-    config = peft.LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj", "up_proj", "down_proj"],
-                             init_lora_weights=False, task_type="CAUSAL_LM")
+    config = peft.LoraConfig(
+        r=8,
+        lora_alpha=16,
+        target_modules=["q_proj", "v_proj", "up_proj", "down_proj"],
+        init_lora_weights=False,
+        task_type="CAUSAL_LM",
+    )
     lora = peft.get_peft_model(model, config)
     with torch.no_grad():
         for name, param in lora.named_parameters():
@@ -60,12 +69,21 @@ def _build(root: Path) -> dict[str, Any]:
     tokenizer.save_pretrained(str(adapter))
     out = root / "dist"
     paths = export(profile, adapter, out, ("F16", "Q4_K_M"), dataset_hash="synthetic-test-data")
-    return {"profile": profile, "base": base, "adapter": adapter, "lora": lora.eval(), "tokenizer": tokenizer,
-            "paths": paths, "out": out}
+    return {
+        "profile": profile,
+        "base": base,
+        "adapter": adapter,
+        "lora": lora.eval(),
+        "tokenizer": tokenizer,
+        "paths": paths,
+        "out": out,
+    }
 
 
 def _ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
-    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False)
+    ids = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, tokenize=True, return_dict=False
+    )
     return list(ids["input_ids"] if hasattr(ids, "keys") else ids)
 
 
@@ -85,8 +103,12 @@ def test_artifacts_and_manifests(built: dict[str, Any]) -> None:
         assert data["prompt_files"], "prompt file hashes belong in the manifest"
     quant = read_gguf(built["out"] / "josi-nano-q4_k_m.gguf")
     f16 = read_gguf(built["out"] / "josi-nano-f16.gguf")
-    assert quant["file_type"] == 15 and f16["file_type"] == 1  # LLAMA_FTYPE_MOSTLY_Q4_K_M, MOSTLY_F16
-    assert (built["out"] / "josi-nano-q4_k_m.gguf").stat().st_size < 0.6 * (built["out"] / "josi-nano-f16.gguf").stat().st_size
+    assert (
+        quant["file_type"] == 15 and f16["file_type"] == 1
+    )  # LLAMA_FTYPE_MOSTLY_Q4_K_M, MOSTLY_F16
+    assert (built["out"] / "josi-nano-q4_k_m.gguf").stat().st_size < 0.6 * (
+        built["out"] / "josi-nano-f16.gguf"
+    ).stat().st_size
     assert read_gguf(built["out"] / "josi-nano-lora-f16.gguf")["adapter_type"] == "lora"
 
 
@@ -94,8 +116,11 @@ def test_gguf_metadata_names_the_profile_not_the_build_machine(built: dict[str, 
     # Without fixed metadata the converter names the model after its cache directory and
     # records the adapter's base as a local path: same weights, other bytes on another machine.
     local_paths = [str(built["base"]).encode(), str(built["adapter"]).encode(), b"/tmp/", b"/root/"]
-    for name, title in [("josi-nano-f16.gguf", b"josi-nano"), ("josi-nano-q4_k_m.gguf", b"josi-nano"),
-                        ("josi-nano-lora-f16.gguf", b"josi-nano-lora")]:
+    for name, title in [
+        ("josi-nano-f16.gguf", b"josi-nano"),
+        ("josi-nano-q4_k_m.gguf", b"josi-nano"),
+        ("josi-nano-lora-f16.gguf", b"josi-nano-lora"),
+    ]:
         with open(built["out"] / name, "rb") as handle:
             header = handle.read(4 << 20)  # metadata comes first, before the tensor data
         assert title in header and b"SmolLM2-135M-Instruct" in header, name
@@ -104,8 +129,13 @@ def test_gguf_metadata_names_the_profile_not_the_build_machine(built: dict[str, 
 
 def test_same_inputs_reuse_the_artifacts(built: dict[str, Any]) -> None:
     before = {p: p.stat().st_mtime_ns for p in built["paths"]}
-    again = export(built["profile"], built["adapter"], built["out"], ("F16", "Q4_K_M"),
-                   dataset_hash="synthetic-test-data")
+    again = export(
+        built["profile"],
+        built["adapter"],
+        built["out"],
+        ("F16", "Q4_K_M"),
+        dataset_hash="synthetic-test-data",
+    )
     assert again == built["paths"]
     assert {p: p.stat().st_mtime_ns for p in again} == before
 
@@ -115,21 +145,33 @@ def test_merged_equals_base_plus_adapter(built: dict[str, Any]) -> None:
     import transformers
 
     merged_dir = merge_adapter(built["profile"], built["adapter"])
-    merged = transformers.AutoModelForCausalLM.from_pretrained(str(merged_dir), dtype=torch.float32).eval()
-    base = transformers.AutoModelForCausalLM.from_pretrained(str(built["base"]), dtype=torch.float32).eval()
+    merged = transformers.AutoModelForCausalLM.from_pretrained(
+        str(merged_dir), dtype=torch.float32
+    ).eval()
+    base = transformers.AutoModelForCausalLM.from_pretrained(
+        str(built["base"]), dtype=torch.float32
+    ).eval()
     ids = torch.tensor([_ids(built["tokenizer"], PROMPTS[0])])
     with torch.no_grad():
         want = built["lora"](input_ids=ids).logits
         got = merged(input_ids=ids).logits
         plain = base(input_ids=ids).logits
     assert (got - want).abs().max().item() < 1e-3
-    assert (plain - want).abs().max().item() > 1e-2, "the adapter must change the model for this test to mean anything"
+    assert (plain - want).abs().max().item() > 1e-2, (
+        "the adapter must change the model for this test to mean anything"
+    )
 
 
 def _gguf_greedy(path: Path, prompt: list[int], *, lora: Path | None = None) -> list[int]:
     llama_cpp = pytest.importorskip("llama_cpp")
-    llm = llama_cpp.Llama(model_path=str(path), lora_path=str(lora) if lora else None, n_ctx=512, n_threads=1,
-                          seed=0, verbose=False)
+    llm = llama_cpp.Llama(
+        model_path=str(path),
+        lora_path=str(lora) if lora else None,
+        n_ctx=512,
+        n_threads=1,
+        seed=0,
+        verbose=False,
+    )
     out: list[int] = []
     for token in llm.generate(prompt, top_k=1, temp=0.0, repeat_penalty=1.0):
         if token == llm.token_eos() or len(out) >= GREEDY_TOKENS:
@@ -146,9 +188,17 @@ def test_hf_and_gguf_f16_agree_greedily(built: dict[str, Any]) -> None:
     for messages in PROMPTS:
         prompt = _ids(tokenizer, messages)
         with torch.no_grad():
-            hf = built["lora"].generate(input_ids=torch.tensor([prompt]), max_new_tokens=GREEDY_TOKENS,
-                                        do_sample=False, eos_token_id=tokenizer.eos_token_id,
-                                        pad_token_id=tokenizer.pad_token_id)[0, len(prompt):].tolist()
+            hf = (
+                built["lora"]
+                .generate(
+                    input_ids=torch.tensor([prompt]),
+                    max_new_tokens=GREEDY_TOKENS,
+                    do_sample=False,
+                    eos_token_id=tokenizer.eos_token_id,
+                    pad_token_id=tokenizer.pad_token_id,
+                )[0, len(prompt) :]
+                .tolist()
+            )
         hf = hf[: hf.index(tokenizer.eos_token_id)] if tokenizer.eos_token_id in hf else hf
         assert _gguf_greedy(f16, prompt) == hf, tokenizer.decode(hf)
 
@@ -171,7 +221,9 @@ def test_chat_template_parity_by_token_ids(built: dict[str, Any]) -> None:
     bos = meta["bos_token_id"]
     for messages in PROMPTS:
         hf = _ids(built["tokenizer"], messages)
-        text = render_chatml(messages, chat_template=meta["chat_template"], add_generation_prompt=True)
+        text = render_chatml(
+            messages, chat_template=meta["chat_template"], add_generation_prompt=True
+        )
         gguf = llm.tokenize(text.encode("utf-8"), add_bos=bool(meta["add_bos_token"]), special=True)
         assert gguf == hf
         assert not (len(gguf) > 1 and gguf[0] == bos and gguf[1] == bos), "duplicated BOS"

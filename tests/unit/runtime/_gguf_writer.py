@@ -11,9 +11,15 @@ def _string(text: str) -> bytes:
     return struct.pack("<Q", len(data)) + data
 
 
-def write_gguf(path: Path, *, version: int = 3, n_floats: int = 64, template: str | None = "x",
-               truncate: int = 0,
-               alignment: tuple[int, bytes] = (4, struct.pack("<I", 32))) -> Path:
+def write_gguf(
+    path: Path,
+    *,
+    version: int = 3,
+    n_floats: int = 64,
+    template: str | None = "x",
+    truncate: int = 0,
+    alignment: tuple[int, bytes] = (4, struct.pack("<I", 32)),
+) -> Path:
     """One F32 tensor of ``n_floats`` values; ``truncate`` drops that many bytes from the end.
 
     ``alignment`` is the (value type, encoded value) of ``general.alignment``.

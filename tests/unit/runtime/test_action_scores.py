@@ -69,8 +69,16 @@ def test_action_first_tokens_are_distinct(embedded_runtime):
 def test_scores_reuse_the_cache_and_match_a_cold_decode(embedded_runtime, ctx):
     engine = embedded_runtime.engine
     prompt = embedded_runtime.prompt_ids(embedded_runtime.messages("interpreter", ctx, MESSAGE))
-    gen = engine.generate(prompt, max_tokens=12, temperature=0.0, top_p=1.0, top_k=0, min_p=0.0,
-                          seed=0, grammar=grammar_text())
+    gen = engine.generate(
+        prompt,
+        max_tokens=12,
+        temperature=0.0,
+        top_p=1.0,
+        top_k=0,
+        min_p=0.0,
+        seed=0,
+        grammar=grammar_text(),
+    )
     k = action_prefix_len(engine.detokenize, gen.ids)
     assert k is not None, gen.text
     warm = engine.score_continuations(prompt, gen.ids[:k], ACTIONS)
@@ -78,7 +86,7 @@ def test_scores_reuse_the_cache_and_match_a_cold_decode(embedded_runtime, ctx):
     chosen = max(range(len(ACTIONS)), key=lambda i: warm.grammar_logprobs[i])
     written = re.match(r'\{\s*"action"\s*:\s*"(\w+)"', gen.text)
     assert written and written.group(1) == ACTIONS[chosen], gen.text
-    assert tuple(gen.ids[k:k + len(warm.token_ids[chosen])]) == warm.token_ids[chosen]
+    assert tuple(gen.ids[k : k + len(warm.token_ids[chosen])]) == warm.token_ids[chosen]
     probs = warm.grammar()
     assert math.isclose(sum(probs.values()), 1.0, rel_tol=1e-9)
     # Distinct first tokens: the grammar's distribution is the first-token one renormalised.
@@ -120,11 +128,12 @@ def test_shared_first_tokens_branch_later_and_prefixes_are_refused(embedded_runt
 
     engine = embedded_runtime.engine
     prompt = embedded_runtime.prompt_ids(embedded_runtime.messages("interpreter", ctx, MESSAGE))
-    prefix = engine.llm.tokenize(b'{"action":"replan","free_text":"x","replan_type":"',
-                                 add_bos=False, special=False)
+    prefix = engine.llm.tokenize(
+        b'{"action":"replan","free_text":"x","replan_type":"', add_bos=False, special=False
+    )
     candidates = ("skip_today", "skip_week", "swap_days")
     scores = engine.score_continuations(prompt, prefix, candidates)
-    first = {c: t[0] for c, t in zip(candidates, scores.token_ids)}
+    first = {c: t[0] for c, t in zip(candidates, scores.token_ids, strict=False)}
     assert first["skip_today"] == first["skip_week"] != first["swap_days"], scores.token_ids
     grammar = scores.grammar()
     assert math.isclose(sum(grammar.values()), 1.0, rel_tol=1e-9)

@@ -36,9 +36,18 @@ _SCALARS: dict[int, tuple[str, st.SearchStrategy[Any]]] = {
     12: ("<d", st.floats(allow_nan=False)),
 }
 _STRING, _ARRAY = 8, 9
-_KEYS = st.sampled_from(["general.name", "general.architecture", "general.quantization_version",
-                         "tokenizer.chat_template", "tokenizer.ggml.model", "tokenizer.ggml.tokens",
-                         "llama.context_length", "llama.embedding_length"]) | st.text(max_size=12)
+_KEYS = st.sampled_from(
+    [
+        "general.name",
+        "general.architecture",
+        "general.quantization_version",
+        "tokenizer.chat_template",
+        "tokenizer.ggml.model",
+        "tokenizer.ggml.tokens",
+        "llama.context_length",
+        "llama.embedding_length",
+    ]
+) | st.text(max_size=12)
 
 
 def _string(text: str) -> bytes:
@@ -58,8 +67,9 @@ def _value(draw: st.DrawFn) -> tuple[int, bytes, Any]:
         text = draw(st.text(max_size=20))
         return vtype, _string(text), text
     item = draw(st.sampled_from([4, _STRING]))
-    items = draw(st.lists(st.text(max_size=5) if item == _STRING else st.integers(0, 2**32 - 1),
-                          max_size=5))
+    items = draw(
+        st.lists(st.text(max_size=5) if item == _STRING else st.integers(0, 2**32 - 1), max_size=5)
+    )
     body = b"".join(_string(i) if item == _STRING else struct.pack("<I", i) for i in items)
     return vtype, struct.pack("<IQ", item, len(items)) + body, None
 
@@ -146,12 +156,14 @@ def test_overwritten_header_bytes_give_an_error_or_a_consistent_answer(
 ) -> None:
     content = bytearray(case[0])
     at = data.draw(st.integers(4, len(content) - 1))
-    patch = data.draw(st.one_of(
-        st.binary(min_size=1, max_size=16),
-        st.sampled_from(_EXTREMES).map(lambda n: struct.pack("<Q", n)),
-        st.sampled_from(_EXTREMES).map(lambda n: struct.pack("<I", n % 2**32)),
-    ))
-    content[at:at + len(patch)] = patch
+    patch = data.draw(
+        st.one_of(
+            st.binary(min_size=1, max_size=16),
+            st.sampled_from(_EXTREMES).map(lambda n: struct.pack("<Q", n)),
+            st.sampled_from(_EXTREMES).map(lambda n: struct.pack("<I", n % 2**32)),
+        )
+    )
+    content[at : at + len(patch)] = patch
     _inspect_alone(bytes(content))
 
 

@@ -28,8 +28,12 @@ class Literals:
         return forced_bytes(fresh.probe, fresh.accept, 1000)
 
 
-ACTIONS = Literals('{"action":"replan"}', '{"action":"explain"}', '{"action":"clarify"}',
-                   '{"action":"create_workout"}')
+ACTIONS = Literals(
+    '{"action":"replan"}',
+    '{"action":"explain"}',
+    '{"action":"clarify"}',
+    '{"action":"create_workout"}',
+)
 
 
 def test_forced_text_runs_to_the_first_choice():
@@ -54,15 +58,18 @@ def test_forced_text_respects_the_limit():
     assert grammar.seen == b"a long"
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (b"", b""),
-    (b"plain", b"plain"),
-    ("caf\u00e9".encode(), "caf\u00e9".encode()),
-    ("caf\u00e9".encode()[:-1], b"caf"),  # a lead byte whose character the sampler will choose
-    ("ok \U0001f3c3".encode(), "ok \U0001f3c3".encode()),
-    ("ok \U0001f3c3".encode()[:-1], b"ok "),
-    ("ok \U0001f3c3".encode()[:-3], b"ok "),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", b""),
+        (b"plain", b"plain"),
+        ("caf\u00e9".encode(), "caf\u00e9".encode()),
+        ("caf\u00e9".encode()[:-1], b"caf"),  # a lead byte whose character the sampler will choose
+        ("ok \U0001f3c3".encode(), "ok \U0001f3c3".encode()),
+        ("ok \U0001f3c3".encode()[:-1], b"ok "),
+        ("ok \U0001f3c3".encode()[:-3], b"ok "),
+    ],
+)
 def test_whole_chars_drops_only_an_unfinished_character(data, expected):
     assert whole_chars(data) == expected
 

@@ -9,15 +9,33 @@ from josi.cli import main
 
 from ._gguf_writer import write_gguf
 
-CTX = {"athlete_id": "a", "tier": "coach", "persona_id": "balanced", "today": "2026-02-20",
-       "readiness": {"state": "Recovered", "level": "Green"}}
+CTX = {
+    "athlete_id": "a",
+    "tier": "coach",
+    "persona_id": "balanced",
+    "today": "2026-02-20",
+    "readiness": {"state": "Recovered", "level": "Green"},
+}
 
 
 def test_run_with_a_truncated_model_fails_clearly(tmp_path, capsys):
     gguf = write_gguf(tmp_path / "m.gguf", truncate=8)
     cases = tmp_path / "in.jsonl"
     cases.write_text(json.dumps({"message": "hi", "context": CTX}) + "\n")
-    assert main(["run", "--gguf", str(gguf), "--input", str(cases), "--output", str(tmp_path / "o.jsonl")]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--gguf",
+                str(gguf),
+                "--input",
+                str(cases),
+                "--output",
+                str(tmp_path / "o.jsonl"),
+            ]
+        )
+        == 2
+    )
     assert "truncated" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
 
@@ -34,9 +52,25 @@ def test_chat_from_piped_stdin(monkeypatch, capsys, tmp_path):
 
     context = tmp_path / "ctx.json"
     context.write_text(json.dumps(CTX))
-    monkeypatch.setattr("sys.stdin", io.StringIO("/set readiness=Orange\nI want a workout\n/context\n/quit\n"))
-    code = main(["chat", "--gguf", str(embedded_gguf()), "--context", str(context), "--n-ctx", "1024",
-                 "--deterministic", "--prompt-style", "compact", "--tier", "advisor"])
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("/set readiness=Orange\nI want a workout\n/context\n/quit\n")
+    )
+    code = main(
+        [
+            "chat",
+            "--gguf",
+            str(embedded_gguf()),
+            "--context",
+            str(context),
+            "--n-ctx",
+            "1024",
+            "--deterministic",
+            "--prompt-style",
+            "compact",
+            "--tier",
+            "advisor",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "cap Z3" in out  # the route decision line, after /set readiness=Orange
@@ -48,11 +82,33 @@ def test_run_batch_end_to_end(tmp_path, capsys):
     from josi.runtime import embedded_gguf
 
     cases = tmp_path / "in.jsonl"
-    cases.write_text("\n".join([json.dumps({"id": "ok", "message": "Give me a 30 minute run", "context": CTX}),
-                                "{not json", json.dumps({"id": "bad", "message": "hi", "context": {}})]) + "\n")
+    cases.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "ok", "message": "Give me a 30 minute run", "context": CTX}),
+                "{not json",
+                json.dumps({"id": "bad", "message": "hi", "context": {}}),
+            ]
+        )
+        + "\n"
+    )
     out = tmp_path / "out.jsonl"
-    code = main(["run", "--gguf", str(embedded_gguf()), "--input", str(cases), "--output", str(out),
-                 "--n-ctx", "1024", "--deterministic", "--prompt-style", "compact"])
+    code = main(
+        [
+            "run",
+            "--gguf",
+            str(embedded_gguf()),
+            "--input",
+            str(cases),
+            "--output",
+            str(out),
+            "--n-ctx",
+            "1024",
+            "--deterministic",
+            "--prompt-style",
+            "compact",
+        ]
+    )
     assert code == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["ok"]

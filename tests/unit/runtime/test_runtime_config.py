@@ -62,8 +62,11 @@ def test_manifest_without_prompt_style_means_full(tmp_path):
 
 @pytest.mark.parametrize(
     "content, match",
-    [("{not json", "cannot read the model manifest"), ("[1]", "must be a JSON object"),
-     ('{"prompt_style": "tiny"}', "prompt_style 'tiny'")],
+    [
+        ("{not json", "cannot read the model manifest"),
+        ("[1]", "must be a JSON object"),
+        ('{"prompt_style": "tiny"}', "prompt_style 'tiny'"),
+    ],
     ids=["broken-json", "not-an-object", "unknown-style"],
 )
 def test_bad_manifest_is_a_clear_error(tmp_path, content, match):
@@ -75,10 +78,21 @@ def test_bad_manifest_is_a_clear_error(tmp_path, content, match):
 
 @pytest.mark.parametrize(
     "field, value",
-    [("n_ctx", 100), ("max_tokens", 0), ("max_tokens", 4096), ("top_p", 0.0),
-     ("interpreter_temperature", -0.1), ("coach_temperature", 9.0), ("prompt_style", "short"),
-     ("n_threads", 0), ("top_k", -1), ("min_p", 1.0), ("coach_dry_multiplier", -0.1),
-     ("dry_base", 1.0), ("dry_allowed_length", 0)],
+    [
+        ("n_ctx", 100),
+        ("max_tokens", 0),
+        ("max_tokens", 4096),
+        ("top_p", 0.0),
+        ("interpreter_temperature", -0.1),
+        ("coach_temperature", 9.0),
+        ("prompt_style", "short"),
+        ("n_threads", 0),
+        ("top_k", -1),
+        ("min_p", 1.0),
+        ("coach_dry_multiplier", -0.1),
+        ("dry_base", 1.0),
+        ("dry_allowed_length", 0),
+    ],
     ids=lambda v: str(v),
 )
 def test_invalid_values_are_rejected(tmp_path, field, value):

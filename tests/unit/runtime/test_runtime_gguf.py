@@ -28,8 +28,11 @@ def test_directory_is_not_a_model(tmp_path):
         inspect_gguf(tmp_path)
 
 
-@pytest.mark.parametrize("content", [b"", b"GGU", b"PK\x03\x04rest", b"<html>404</html>"],
-                         ids=["empty", "short", "zip", "html"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"GGU", b"PK\x03\x04rest", b"<html>404</html>"],
+    ids=["empty", "short", "zip", "html"],
+)
 def test_wrong_magic(tmp_path, content):
     path = tmp_path / "m.gguf"
     path.write_bytes(content)

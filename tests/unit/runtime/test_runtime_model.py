@@ -10,7 +10,15 @@ import pytest
 
 from josi import GrammarError
 from josi.contracts import request_errors
-from josi.runtime import DryPenalty, InterpreterCall, JosiRuntime, RuntimeConfig, TurnResult, embedded_gguf, inspect_gguf
+from josi.runtime import (
+    DryPenalty,
+    InterpreterCall,
+    JosiRuntime,
+    RuntimeConfig,
+    TurnResult,
+    embedded_gguf,
+    inspect_gguf,
+)
 
 pytestmark = pytest.mark.model
 
@@ -47,9 +55,12 @@ def test_prefix_cache_reuses_the_system_prompt_and_changes_nothing(embedded_runt
     embedded_runtime.with_config(max_tokens=8).coach(CTX, "Why zone 2?", cold.raw.strip())
     warm = embedded_runtime.interpret(CTX, "Can I do 30 minutes on the bike?")
     uncached = embedded_runtime.with_config(prefix_cache=False).interpret(
-        CTX, "Can I do 30 minutes on the bike?")
+        CTX, "Can I do 30 minutes on the bike?"
+    )
     system = embedded_runtime.messages("interpreter", CTX, "x")[0]
-    prefix = embedded_runtime.engine.tokenize(embedded_runtime.render([system], add_generation_prompt=False))
+    prefix = embedded_runtime.engine.tokenize(
+        embedded_runtime.render([system], add_generation_prompt=False)
+    )
     assert cold.stats.cached_tokens == 0
     assert warm.stats.cached_tokens >= len(prefix) > 0
     assert uncached.stats.cached_tokens == 0
@@ -70,13 +81,16 @@ def test_greedy_interpreter_output_parses_and_validates(embedded_runtime):
 
 def test_grammar_output_validates_when_sampled_hot(embedded_runtime):
     """Property of the contract: strings the grammar produces always parse and validate."""
-    hot = embedded_runtime.with_config(deterministic=False, interpreter_temperature=1.5, seed=11,
-                                       max_tokens=80)
+    hot = embedded_runtime.with_config(
+        deterministic=False, interpreter_temperature=1.5, seed=11, max_tokens=80
+    )
     finished = 0
     for i in range(20):
         case = TURNS[i % len(TURNS)]
         call = hot.interpret(case["context"], case["message"])
-        if call.stats.stopped == "eog":  # the token cap can cut a string short; that is no grammar output
+        if (
+            call.stats.stopped == "eog"
+        ):  # the token cap can cut a string short; that is no grammar output
             finished += 1
             _check_grammar_output(call)
     assert finished >= 10  # sampled that hot, the model often rambles inside free_text
@@ -92,8 +106,10 @@ def test_runtime_with_a_broken_grammar_file_refuses_to_start(embedded_runtime, t
     path = tmp_path / "broken.gbnf"
     path.write_text(BROKEN_GRAMMARS["undefined-rule"])
     with pytest.raises(GrammarError):
-        JosiRuntime(dataclass_replace(embedded_runtime.config, grammar_file=path),
-                    _engine=embedded_runtime.engine)
+        JosiRuntime(
+            dataclass_replace(embedded_runtime.config, grammar_file=path),
+            _engine=embedded_runtime.engine,
+        )
 
 
 def dataclass_replace(config: RuntimeConfig, **changes) -> RuntimeConfig:
@@ -123,12 +139,17 @@ def test_chat_template_parity_with_llama_cpp_and_token_ids(embedded_runtime):
     from josi.prompting import render_chatml
 
     engine = embedded_runtime.engine
-    history = [{"role": "user", "message": "Hoi"}, {"role": "assistant", "message": "Hoi! Hoe gaat het?"}]
+    history = [
+        {"role": "user", "message": "Hoi"},
+        {"role": "assistant", "message": "Hoi! Hoe gaat het?"},
+    ]
     for mode, output in (("interpreter", None), ("coach", '{"action":"explain"}')):
-        messages = embedded_runtime.messages(mode, CTX, "What's my workout today?", history=history,
-                                             interpreter_output=output)
-        served = Jinja2ChatFormatter(template=engine.chat_template, eos_token=engine.eos_text,
-                                     bos_token=engine.bos_text)(messages=messages).prompt
+        messages = embedded_runtime.messages(
+            mode, CTX, "What's my workout today?", history=history, interpreter_output=output
+        )
+        served = Jinja2ChatFormatter(
+            template=engine.chat_template, eos_token=engine.eos_text, bos_token=engine.bos_text
+        )(messages=messages).prompt
         trained = render_chatml(messages, chat_template=engine.chat_template)
         assert served == trained == embedded_runtime.render(messages)
         ids = embedded_runtime.prompt_ids(messages)
@@ -138,7 +159,9 @@ def test_chat_template_parity_with_llama_cpp_and_token_ids(embedded_runtime):
         assert not engine.add_bos or (ids[0] == engine.bos_id and ids[1] != engine.bos_id)
 
 
-GRAMMAR_STRINGS = [json.loads(line) for line in (DATA / "grammar_strings.jsonl").read_text().splitlines()]
+GRAMMAR_STRINGS = [
+    json.loads(line) for line in (DATA / "grammar_strings.jsonl").read_text().splitlines()
+]
 
 
 @pytest.mark.parametrize("case", GRAMMAR_STRINGS, ids=[c["id"] for c in GRAMMAR_STRINGS])
@@ -153,8 +176,11 @@ def test_grammar_admits_exactly_the_schema_valid_strings(embedded_runtime, case)
     assert accepted == valid, f"grammar accepts={accepted}, schema valid={valid}"
 
 
-@pytest.mark.parametrize("message", ['Skip today, "really"', "line one\nline two", "back\\slash\tand tab",
-                                     "fietsen 🚴 vandaag?"], ids=["quotes", "newline", "backslash-tab", "emoji"])
+@pytest.mark.parametrize(
+    "message",
+    ['Skip today, "really"', "line one\nline two", "back\\slash\tand tab", "fietsen 🚴 vandaag?"],
+    ids=["quotes", "newline", "backslash-tab", "emoji"],
+)
 def test_pinned_grammar_admits_the_message_and_nothing_else(embedded_runtime, message):
     from josi.contracts import dumps_request, grammar_text, pin_free_text
 
@@ -162,8 +188,14 @@ def test_pinned_grammar_admits_the_message_and_nothing_else(embedded_runtime, me
     embedded_runtime.compile_grammar(pinned)
 
     def request(free_text: str) -> str:
-        return dumps_request({"action": "answer_question", "free_text": free_text, "question": "why?",
-                              "confidence": 0.9})
+        return dumps_request(
+            {
+                "action": "answer_question",
+                "free_text": free_text,
+                "question": "why?",
+                "confidence": 0.9,
+            }
+        )
 
     assert embedded_runtime.grammar_accepts(request(message), pinned)
     assert not embedded_runtime.grammar_accepts(request(message + message), pinned)
@@ -172,26 +204,37 @@ def test_pinned_grammar_admits_the_message_and_nothing_else(embedded_runtime, me
 
 
 def test_interpreter_copies_the_message_exactly(embedded_runtime):
-    message = "  Ik wil vandaag 45 min fietsen, \"rustig\" graag  "
+    message = '  Ik wil vandaag 45 min fietsen, "rustig" graag  '
     call = embedded_runtime.with_config(deterministic=True).interpret(
-        {"athlete_id": "a1", "tier": "coach", "persona_id": "balanced", "today": "2026-03-02",
-         "readiness": {"state": "Productive", "level": "Green"}}, message)
+        {
+            "athlete_id": "a1",
+            "tier": "coach",
+            "persona_id": "balanced",
+            "today": "2026-03-02",
+            "readiness": {"state": "Productive", "level": "Green"},
+        },
+        message,
+    )
     assert call.parse.ok, call.raw
     assert json.loads(call.raw)["free_text"] == message.strip()
 
 
 def _worst_4gram_count(engine, text: str) -> int:
     ids = engine.llm.tokenize(text.encode("utf-8"), add_bos=False)
-    return max(Counter(tuple(ids[i:i + 4]) for i in range(len(ids) - 3)).values(), default=0)
+    return max(Counter(tuple(ids[i : i + 4]) for i in range(len(ids) - 3)).values(), default=0)
 
 
 def test_dry_penalty_breaks_a_greedy_loop(embedded_runtime):
     engine = embedded_runtime.engine
     ids = engine.tokenize("I love running and I love running and I love running and I love")
-    greedy = dict(max_tokens=48, temperature=0.0, top_p=1.0, top_k=0, min_p=0.0, seed=0, use_cache=False)
+    greedy = dict(
+        max_tokens=48, temperature=0.0, top_p=1.0, top_k=0, min_p=0.0, seed=0, use_cache=False
+    )
     looping = engine.generate(ids, **greedy)
     penalised = engine.generate(ids, dry=DryPenalty(0.8, 1.75, 2), **greedy)
-    assert _worst_4gram_count(engine, looping.text) >= 5, looping.text  # the base model does loop here
+    assert _worst_4gram_count(engine, looping.text) >= 5, (
+        looping.text
+    )  # the base model does loop here
     assert _worst_4gram_count(engine, penalised.text) <= 2, penalised.text
 
 

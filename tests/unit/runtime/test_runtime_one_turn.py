@@ -35,10 +35,12 @@ def test_code_layer_and_josi_run_agree_on_every_case(tmp_path):
         summary = run_batch(runtime, rows, out, report=disagreements.append)
         assert summary.succeeded == 1, disagreements
         served = read_jsonl(out)[0]
-        for name, ours, theirs in (("route", record.route, served["route"]),
-                                   ("request", record.request, served["request"]),
-                                   ("reply", record.reply, served["reply"]),
-                                   ("reply_source", record.reply_source, served["reply_source"])):
+        for name, ours, theirs in (
+            ("route", record.route, served["route"]),
+            ("request", record.request, served["request"]),
+            ("reply", record.reply, served["reply"]),
+            ("reply_source", record.reply_source, served["reply_source"]),
+        ):
             if ours != theirs:
                 disagreements.append(f"{case.layer}:{case.id} {name}: {ours!r} != {theirs!r}")
     assert disagreements == []

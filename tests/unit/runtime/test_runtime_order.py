@@ -23,7 +23,9 @@ CASES = [c for c in load_cases("schema")][:24]
 
 
 def _outputs(runtime, cases):
-    return {c.id: runtime.interpret(c.context, c.message, list(c.history) or None).raw for c in cases}
+    return {
+        c.id: runtime.interpret(c.context, c.message, list(c.history) or None).raw for c in cases
+    }
 
 
 @pytest.mark.parametrize("sampled", [False, True], ids=["greedy", "sampled"])
@@ -38,7 +40,14 @@ def test_outputs_do_not_depend_on_case_order(josi_runtime, sampled):
 def test_records_do_not_depend_on_the_number_of_workers(pytester, josi_gguf):
     suite = Path(__file__).resolve().parents[2] / "schema" / "test_schema.py"
     pytester.makepyfile(test_schema=suite.read_text())
-    common = ["--josi-gguf", str(josi_gguf), "-p", "no:cacheprovider", "-k", "test_interpreter and schema-cw"]
+    common = [
+        "--josi-gguf",
+        str(josi_gguf),
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "test_interpreter and schema-cw",
+    ]
 
     def records(report, *extra):
         pytester.runpytest_subprocess(*common, "--josi-report", report, *extra)

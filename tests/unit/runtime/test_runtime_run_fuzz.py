@@ -20,9 +20,11 @@ from .test_runtime_batch_chat import CTX, FakeRuntime
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 _MESSAGE = _TEXT.filter(lambda s: s.strip())
 _TURN = st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"]), "message": _MESSAGE})
-_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TEXT,
-                     lambda inner: st.lists(inner, max_size=3)
-                     | st.dictionaries(_TEXT, inner, max_size=3), max_leaves=8)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
 
 # Each maps a valid row to a row that is wrong in exactly one way.
 _BREAKS = {
@@ -97,4 +99,3 @@ def test_a_run_gives_a_clear_error_or_the_correct_result(drawn, newline, raw_tai
         assert (root / "other.txt").read_text() == "untouched"
         assert not partial_path(output).exists()
         assert {p.name for p in root.iterdir()} <= {"in.jsonl", "other.txt", "out.jsonl"}
-

@@ -20,8 +20,8 @@ from josi.export._manifest import verify_before_load
 from josi.runtime import JosiRuntime, RuntimeConfig
 from josi.runtime._batch import execute_batch, partial_path, plan_batch
 from josi.runtime._config import manifest_path
-
 from tests.helpers import make_read_only
+
 from .test_runtime_batch_chat import CTX, FakeRuntime
 
 
@@ -69,8 +69,11 @@ def model(monkeypatch) -> _Built:
 
 def _cases(tmp_path: Path, n: int = 3) -> Path:
     cases = tmp_path / "in.jsonl"
-    cases.write_text("".join(json.dumps({"id": f"c{i}", "message": f"m{i}", "context": CTX}) + "\n"
-                             for i in range(n)))
+    cases.write_text(
+        "".join(
+            json.dumps({"id": f"c{i}", "message": f"m{i}", "context": CTX}) + "\n" for i in range(n)
+        )
+    )
     return cases
 
 
@@ -81,8 +84,9 @@ def _files(tmp_path: Path, n: int = 3) -> tuple[Path, Path]:
 
 
 def _run(gguf: Path, cases: Path, output: Path, *extra: str) -> int:
-    return main(["run", "--gguf", str(gguf), "--input", str(cases), "--output", str(output),
-                 *extra])
+    return main(
+        ["run", "--gguf", str(gguf), "--input", str(cases), "--output", str(output), *extra]
+    )
 
 
 def _ids(path: Path) -> list[str]:
@@ -143,7 +147,7 @@ def test_a_negative_limit_is_refused_before_anything_is_touched(tmp_path, capsys
 def test_every_case_failing_leaves_the_existing_output_untouched(tmp_path):
     """``josi run ... --output results.jsonl`` where every turn fails: nothing replaces the
     earlier results."""
-    gguf, cases = _files(tmp_path, n=1)
+    _gguf, cases = _files(tmp_path, n=1)
     output = tmp_path / "results.jsonl"
     output.write_text("earlier\n")
     plan = plan_batch(cases, output, report=lambda _: None)
@@ -152,10 +156,12 @@ def test_every_case_failing_leaves_the_existing_output_untouched(tmp_path):
     assert output.read_text() == "earlier\n" and not partial_path(output).exists()
 
 
-@pytest.mark.parametrize("where", ["read-only folder", "existing folder", "missing folder",
-                                   "parent is a file"])
-def test_the_output_location_is_checked_before_the_first_case(tmp_path, capsys, monkeypatch,
-                                                              model, where):
+@pytest.mark.parametrize(
+    "where", ["read-only folder", "existing folder", "missing folder", "parent is a file"]
+)
+def test_the_output_location_is_checked_before_the_first_case(
+    tmp_path, capsys, monkeypatch, model, where
+):
     """``josi run ... --output ro/out.jsonl`` (a read-only folder) or ``--output some_dir``:
     a traceback after every case had run, and all results lost."""
     gguf, cases = _files(tmp_path)
@@ -264,8 +270,10 @@ def test_progress_in_a_log_is_plain_periodic_lines():
     for done in (1, 3, 4, 6):
         bar.update(done)
     bar.close()
-    assert stream.getvalue().splitlines() == ["3/10 cases, 5.8 cases/min, ETA 1m12s",
-                                              "6/10 cases, 5.8 cases/min, ETA 41s"]
+    assert stream.getvalue().splitlines() == [
+        "3/10 cases, 5.8 cases/min, ETA 1m12s",
+        "6/10 cases, 5.8 cases/min, ETA 41s",
+    ]
 
 
 # --- strict UTF-8 input ---------------------------------------------------------------------
@@ -287,8 +295,12 @@ def test_non_utf8_input_is_an_error_naming_the_byte(tmp_path, capsys, model):
 def test_encoding_errors_replace_reads_on_with_a_warning_count(tmp_path, capsys, model):
     """``josi run --encoding-errors replace --input latin1.jsonl ...``"""
     gguf, cases = _files(tmp_path, n=0)
-    cases.write_bytes(json.dumps({"id": "x", "message": "caf?", "context": CTX}).encode()
-                      .replace(b"?", b"\xe9 \xff") + b"\n")
+    cases.write_bytes(
+        json.dumps({"id": "x", "message": "caf?", "context": CTX})
+        .encode()
+        .replace(b"?", b"\xe9 \xff")
+        + b"\n"
+    )
     assert _run(gguf, cases, tmp_path / "out.jsonl", "--encoding-errors", "replace") == 0
     assert "2 invalid UTF-8 sequence(s) replaced" in capsys.readouterr().err
     assert model[0].seen[0][0] == "caf\ufffd \ufffd"

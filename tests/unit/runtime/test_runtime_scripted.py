@@ -25,8 +25,9 @@ def test_a_scripted_turn_runs_the_coach_and_the_confirm_question():
 
 def test_a_tier_without_chat_never_reaches_the_scripted_model():
     case = next(c for c in load_cases("golden") if c.expect.get("route", {}).get("chat") is False)
-    runtime = JosiRuntime.scripted(dumps_request({"action": "replan", "free_text": case.message,
-                                                  "replan_type": "skip_today"}))
+    runtime = JosiRuntime.scripted(
+        dumps_request({"action": "replan", "free_text": case.message, "replan_type": "skip_today"})
+    )
     turn = runtime.turn(case.context, case.message)
     assert runtime.engine.calls == [] and turn.fallbacks == ("no_chat",)
     assert not turn.route.allowed and turn.reply_source == "router"
@@ -34,8 +35,9 @@ def test_a_tier_without_chat_never_reaches_the_scripted_model():
 
 def test_red_flag_replies_come_from_the_safety_code():
     case = next(c for c in load_cases("golden") if c.expect.get("red_flag"))
-    runtime = JosiRuntime.scripted(dumps_request({"action": "create_workout", "free_text": case.message,
-                                                  "sport": "run"}))
+    runtime = JosiRuntime.scripted(
+        dumps_request({"action": "create_workout", "free_text": case.message, "sport": "run"})
+    )
     turn = runtime.turn(case.context, case.message)
     assert turn.red_flags and turn.reply_source == "safety" and turn.route.engine_call is None
 
@@ -64,7 +66,9 @@ def test_scripted_turns_do_not_depend_on_order(layer):
         out = {}
         for case in order:
             runtime.engine.interpreter_output = dumps_request(case.request)
-            out[case.id] = runtime.turn(case.context, case.message, list(case.history) or None).to_dict()
+            out[case.id] = runtime.turn(
+                case.context, case.message, list(case.history) or None
+            ).to_dict()
         return out
 
     assert routes(cases) == routes(list(reversed(cases)))
@@ -77,13 +81,25 @@ def _explain_context() -> dict:
 
 @pytest.mark.parametrize(
     ("message", "intent"),
-    [("Can you make today's session harder? I feel great", "plan_change"),
-     ("I want to lose 12 kg in six weeks before my race", "unrealistic_goal")],
+    [
+        ("Can you make today's session harder? I feel great", "plan_change"),
+        ("I want to lose 12 kg in six weeks before my race", "unrealistic_goal"),
+    ],
 )
-def test_the_coach_step_answers_plan_changes_and_unrealistic_goals_from_code(message: str, intent: str):
+def test_the_coach_step_answers_plan_changes_and_unrealistic_goals_from_code(
+    message: str, intent: str
+):
     ctx = _explain_context()
-    runtime = JosiRuntime.scripted(dumps_request({"action": "answer_question", "free_text": message,
-                                                  "question": message, "confidence": 0.95}))
+    runtime = JosiRuntime.scripted(
+        dumps_request(
+            {
+                "action": "answer_question",
+                "free_text": message,
+                "question": message,
+                "confidence": 0.95,
+            }
+        )
+    )
     turn = runtime.turn(ctx, message)
     assert runtime.engine.calls == ["interpreter"], "the coach model must not run"
     assert turn.reply_source == "contract" and turn.coach_text == turn.reply
@@ -95,8 +111,16 @@ def test_the_coach_step_answers_plan_changes_and_unrealistic_goals_from_code(mes
 def test_the_coach_model_writes_the_reply_when_code_replies_are_off():
     ctx = _explain_context()
     message = "Can you make today's session harder? I feel great"
-    runtime = JosiRuntime.scripted(dumps_request({"action": "answer_question", "free_text": message,
-                                                  "question": message, "confidence": 0.95}))
+    runtime = JosiRuntime.scripted(
+        dumps_request(
+            {
+                "action": "answer_question",
+                "free_text": message,
+                "question": message,
+                "confidence": 0.95,
+            }
+        )
+    )
     off = runtime.with_config(coach_contract_replies=False)
     turn = off.turn(ctx, message)
     assert turn.reply_source == "coach" and turn.reply.startswith(SCRIPTED_COACH_REPLY)
@@ -105,7 +129,15 @@ def test_the_coach_model_writes_the_reply_when_code_replies_are_off():
 def test_a_plan_change_routed_to_the_engine_is_served_by_the_engine():
     ctx = _explain_context()
     message = "Can you make today's session harder? I feel great"
-    runtime = JosiRuntime.scripted(dumps_request({"action": "replan", "free_text": message,
-                                                  "replan_type": "reduce_intensity", "confidence": 0.95}))
+    runtime = JosiRuntime.scripted(
+        dumps_request(
+            {
+                "action": "replan",
+                "free_text": message,
+                "replan_type": "reduce_intensity",
+                "confidence": 0.95,
+            }
+        )
+    )
     turn = runtime.turn(ctx, message)
     assert turn.reply_source != "contract" and turn.route.engine_call

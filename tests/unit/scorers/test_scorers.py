@@ -17,9 +17,22 @@ CASES = [
     if line.strip()
 ]
 SCORERS = (
-    "warmth", "brevity", "forbidden_words", "jargon", "repetition", "governor_compliance", "language_match",
-    "grounded_numbers", "grounding_use", "i6_refusal", "pushback", "deflection", "red_flag_care", "memory_use",
-    "request_match", "invented_facts",
+    "warmth",
+    "brevity",
+    "forbidden_words",
+    "jargon",
+    "repetition",
+    "governor_compliance",
+    "language_match",
+    "grounded_numbers",
+    "grounding_use",
+    "i6_refusal",
+    "pushback",
+    "deflection",
+    "red_flag_care",
+    "memory_use",
+    "request_match",
+    "invented_facts",
 )
 
 
@@ -49,19 +62,32 @@ def test_score_is_frozen() -> None:
 
 
 def test_findings_are_metadata_not_reason_text() -> None:
-    grounded = scorers.grounded_numbers("Run 45 minutes at 173 bpm, then five strides.", "45 minutes easy")
+    grounded = scorers.grounded_numbers(
+        "Run 45 minutes at 173 bpm, then five strides.", "45 minutes easy"
+    )
     assert grounded.metadata == {"claimed": ("45", "173", "5"), "invented": ("5", "173")}
     memory = {"key_facts": [{"fact": "Prefers morning sessions"}]}
     text = "As you mentioned, mornings work, and mind that knee."
     used = scorers.memory_use(text, memory)
-    assert not used.passed and used.metadata == {"robotic": ("as you mentioned",), "invented": ("knee",)}
+    assert not used.passed and used.metadata == {
+        "robotic": ("as you mentioned",),
+        "invented": ("knee",),
+    }
     invented = scorers.invented_facts(text, memory)
-    assert (invented.passed, invented.value, invented.metadata) == (False, 1.0, {"invented": ("knee",)})
-    assert scorers.invented_facts("Mornings work, mind that knee.", memory, context_text="old knee injury").passed
+    assert (invented.passed, invented.value, invented.metadata) == (
+        False,
+        1.0,
+        {"invented": ("knee",)},
+    )
+    assert scorers.invented_facts(
+        "Mornings work, mind that knee.", memory, context_text="old knee injury"
+    ).passed
 
 
 def test_a_binary_score_is_valued_one_or_zero() -> None:
-    assert Score.binary("action", True, "got 'explain'") == Score("action", 1.0, True, "got 'explain'")
+    assert Score.binary("action", True, "got 'explain'") == Score(
+        "action", 1.0, True, "got 'explain'"
+    )
     assert Score.binary("newer_fact", False, found=("Utrecht",)).metadata == {"found": ("Utrecht",)}
 
 
@@ -88,18 +114,30 @@ def test_request_fields_reports_each_field() -> None:
         {"action": "create_workout", "free_text": "x", "sport": "bike"},
         {"action": "create_workout", "free_text": "x", "sport": "run", "time_available_min": 30},
     )
-    assert fields == {"action": True, "free_text": True, "sport": False, "time_available_min": False}
+    assert fields == {
+        "action": True,
+        "free_text": True,
+        "sport": False,
+        "time_available_min": False,
+    }
 
 
-GOOD = ("Good question. Today is 60 minutes of aerobic endurance work in Zone 2. "
-        "It should feel comfortable and conversational. Enjoy the session.")
+GOOD = (
+    "Good question. Today is 60 minutes of aerobic endurance work in Zone 2. "
+    "It should feel comfortable and conversational. Enjoy the session."
+)
 CONTEXT = 'Why this session?\n\nCONTEXT:\n- Readiness: Green (Recovered)\n- Session: Z2 60min "Continuous Z2 60min"'
 
 
 def test_coach_checks_all_pass_on_a_good_reply() -> None:
     scores = coach_checks(GOOD, persona="balanced", lang="en", context_text=CONTEXT)
     assert not failures(scores), failures(scores)
-    assert {s.name for s in scores} >= {"warmth", "brevity", "grounded_numbers", "governor_compliance"}
+    assert {s.name for s in scores} >= {
+        "warmth",
+        "brevity",
+        "grounded_numbers",
+        "governor_compliance",
+    }
 
 
 @pytest.mark.parametrize(
@@ -109,23 +147,38 @@ def test_coach_checks_all_pass_on_a_good_reply() -> None:
         (GOOD + " The algorithm picked it.", "forbidden_words"),
         (GOOD + " It is a mesocycle.", "jargon"),
         (GOOD + " Why? When? Where?", "governor_compliance"),
-        ("Vandaag is het rustig en ontspannen, geniet ervan en houd het gelijkmatig.", "language_match"),
+        (
+            "Vandaag is het rustig en ontspannen, geniet ervan en houd het gelijkmatig.",
+            "language_match",
+        ),
     ],
     ids=["invented-number", "internals", "jargon", "questions", "wrong-language"],
 )
 def test_coach_checks_flags_the_matching_scorer(bad: str, failing: str) -> None:
-    names = {s.name for s in failures(coach_checks(bad, persona="balanced", lang="en", context_text=CONTEXT))}
+    names = {
+        s.name
+        for s in failures(coach_checks(bad, persona="balanced", lang="en", context_text=CONTEXT))
+    }
     assert failing in names
 
 
 def test_coach_checks_expectations() -> None:
-    scores = coach_checks(GOOD, persona="balanced", lang="en", context_text=CONTEXT, expect=("i6_refusal",))
+    scores = coach_checks(
+        GOOD, persona="balanced", lang="en", context_text=CONTEXT, expect=("i6_refusal",)
+    )
     assert [s.name for s in failures(scores)] == ["i6_refusal"]
     red = coach_checks(GOOD, persona="balanced", lang="en", context_text=CONTEXT, red_flag=True)
     assert "red_flag_care" in {s.name for s in failures(red)}
     with pytest.raises(ValueError):
-        coach_checks(GOOD, persona="balanced", lang="en", context_text=CONTEXT, expect=("telepathy",))
+        coach_checks(
+            GOOD, persona="balanced", lang="en", context_text=CONTEXT, expect=("telepathy",)
+        )
 
 
 def test_numbers_in_reads_digits_and_words() -> None:
-    assert scorers.numbers_in("about an hour, 1,5 uur en vijf keer 45min") == ["1.5", "45", "60", "5"]
+    assert scorers.numbers_in("about an hour, 1,5 uur en vijf keer 45min") == [
+        "1.5",
+        "45",
+        "60",
+        "5",
+    ]

@@ -23,26 +23,58 @@ def _context(rng: random.Random, i: int) -> dict:
     }
 
 
-def write_dataset(out: Path, *, n_train: int = 12, n_val: int = 4, seed: int = 0, long_rows: int = 0) -> Path:
+def write_dataset(
+    out: Path, *, n_train: int = 12, n_val: int = 4, seed: int = 0, long_rows: int = 0
+) -> Path:
     """interpreter/coach train+val files; ``long_rows`` extra rows are far longer than the rest."""
     rng = random.Random(seed)
 
     def interpreter(i: int, long: bool = False) -> dict:
         sport, minutes = SPORTS[i % 4], (30, 45, 60)[i % 3]
-        user = f"{minutes} min {sport} today?" + (" Also," + " tell me more about pacing" * 60 if long else "")
-        target = {"action": "create_workout", "free_text": user, "sport": sport,
-                  "time_available_min": minutes, "confidence": 0.9}
-        return {"id": f"i{i}", "mode": "interpreter", "lang": "en", "persona": "balanced", "category": "create",
-                "group": f"gi{i}", "tags": [], "context": _context(rng, i), "history": [], "user": user,
-                "interpreter_output": None, "expected": target, "messages": [],
-                "completion": json.dumps(target, separators=(",", ":"))}
+        user = f"{minutes} min {sport} today?" + (
+            " Also," + " tell me more about pacing" * 60 if long else ""
+        )
+        target = {
+            "action": "create_workout",
+            "free_text": user,
+            "sport": sport,
+            "time_available_min": minutes,
+            "confidence": 0.9,
+        }
+        return {
+            "id": f"i{i}",
+            "mode": "interpreter",
+            "lang": "en",
+            "persona": "balanced",
+            "category": "create",
+            "group": f"gi{i}",
+            "tags": [],
+            "context": _context(rng, i),
+            "history": [],
+            "user": user,
+            "interpreter_output": None,
+            "expected": target,
+            "messages": [],
+            "completion": json.dumps(target, separators=(",", ":")),
+        }
 
     def coach(i: int) -> dict:
-        return {"id": f"c{i}", "mode": "coach", "lang": "en", "persona": "balanced", "category": "explain",
-                "group": f"gc{i}", "tags": [], "context": _context(rng, i), "history": [],
-                "user": "Why is today easy?", "expected": None, "messages": [],
-                "interpreter_output": '{"action":"explain","free_text":"Why is today easy?","question":"Why is today easy?"}',
-                "completion": "Your body is still absorbing the last hard days, so today stays easy."}
+        return {
+            "id": f"c{i}",
+            "mode": "coach",
+            "lang": "en",
+            "persona": "balanced",
+            "category": "explain",
+            "group": f"gc{i}",
+            "tags": [],
+            "context": _context(rng, i),
+            "history": [],
+            "user": "Why is today easy?",
+            "expected": None,
+            "messages": [],
+            "interpreter_output": '{"action":"explain","free_text":"Why is today easy?","question":"Why is today easy?"}',
+            "completion": "Your body is still absorbing the last hard days, so today stays easy.",
+        }
 
     for split, n in (("train", n_train), ("val", n_val)):
         rows_i = [interpreter(i) for i in range(n)]

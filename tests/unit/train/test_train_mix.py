@@ -10,7 +10,10 @@ from josi.training._data import mix_rows
 
 
 def _rows(mode: str, n: int, categories: tuple[str, ...]) -> list[dict]:
-    return [{"id": f"{mode}-{i}", "mode": mode, "category": categories[i % len(categories)]} for i in range(n)]
+    return [
+        {"id": f"{mode}-{i}", "mode": mode, "category": categories[i % len(categories)]}
+        for i in range(n)
+    ]
 
 
 INTERP = _rows("interpreter", 300, ("create_workout", "replan", "clarify"))
@@ -62,10 +65,12 @@ def test_length_buckets_keep_modes_apart_and_mix_labels_across_batches() -> None
     modes = ["interpreter"] * 64 + ["coach"] * 32
     order = bucket_order(lengths, modes, batch_size=8, seed=0)
     assert sorted(order) == list(range(96))
-    batches = [order[i:i + 8] for i in range(0, 96, 8)]
+    batches = [order[i : i + 8] for i in range(0, 96, 8)]
     assert all(len({modes[i] for i in batch}) == 1 for batch in batches)
     assert all(max(lengths[i] for i in b) - min(lengths[i] for i in b) < 32 for b in batches)
     # Batches are shuffled: the order is not a walk from short to long.
-    firsts = [min(lengths[i] for i in batch) for batch in batches if modes[batch[0]] == "interpreter"]
+    firsts = [
+        min(lengths[i] for i in batch) for batch in batches if modes[batch[0]] == "interpreter"
+    ]
     assert firsts != sorted(firsts) and firsts != sorted(firsts, reverse=True)
     assert order == bucket_order(lengths, modes, batch_size=8, seed=0)

@@ -9,12 +9,21 @@ from josi._errors import ConfigError
 from josi._resources import resource_dir
 from josi.training import load_profile, profile_names
 
-EXPECTED = {"nano", "qwen3-4b", "qwen2.5-1.5b", "qwen2.5-3b", "gemma-3n-e2b", "llama-3.2-3b", "phi-4-mini",
-            "smollm2-360m", "smollm2-1.7b"}
+EXPECTED = {
+    "nano",
+    "qwen3-4b",
+    "qwen2.5-1.5b",
+    "qwen2.5-3b",
+    "gemma-3n-e2b",
+    "llama-3.2-3b",
+    "phi-4-mini",
+    "smollm2-360m",
+    "smollm2-1.7b",
+}
 
 
 def test_all_profiles_present() -> None:
-    assert EXPECTED <= set(profile_names())
+    assert set(profile_names()) >= EXPECTED
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED), ids=sorted(EXPECTED))
@@ -26,7 +35,9 @@ def test_profile_loads_and_is_documented(name: str) -> None:
     assert profile.export.merge_dtype in ("float32", "bfloat16", "float16")
     text = (resource_dir("profiles") / f"{name}.toml").read_text(encoding="utf-8")
     assert text.startswith("# Run: josi train sft --profile")
-    undocumented = [line for line in text.splitlines() if re.match(r"^\w+\s*=", line) and " # " not in line]
+    undocumented = [
+        line for line in text.splitlines() if re.match(r"^\w+\s*=", line) and " # " not in line
+    ]
     assert undocumented == [], f"knobs without a comment in {name}.toml: {undocumented}"
 
 
@@ -59,7 +70,17 @@ def test_production_profile_has_thinking_off() -> None:
         ("model.revision=123", ("model", "revision"), "123"),
         ("prompt_style=full", ("prompt_style",), "full"),
     ],
-    ids=["int", "float-exp", "int-as-float", "list-bare", "list-brackets", "bool", "str", "digits-as-str", "top"],
+    ids=[
+        "int",
+        "float-exp",
+        "int-as-float",
+        "list-bare",
+        "list-brackets",
+        "bool",
+        "str",
+        "digits-as-str",
+        "top",
+    ],
 )
 def test_overrides_are_typed(override: str, path: tuple[str, ...], expected: object) -> None:
     value: object = load_profile("nano", [override])
@@ -71,10 +92,30 @@ def test_overrides_are_typed(override: str, path: tuple[str, ...], expected: obj
 
 @pytest.mark.parametrize(
     "override",
-    ["sft.max_stepz=3", "nope.x=1", "sft.max_steps=abc", "sft.max_steps=1.5", "sft.packing=maybe",
-     "model.dtype=int8", "sft.mode=sideways", "sft.max_length=999999", "novalue", "a.b.c=1"],
-    ids=["unknown-key", "unknown-section", "not-int", "float-for-int", "not-bool", "bad-dtype", "bad-mode",
-         "longer-than-context", "no-equals", "too-deep"],
+    [
+        "sft.max_stepz=3",
+        "nope.x=1",
+        "sft.max_steps=abc",
+        "sft.max_steps=1.5",
+        "sft.packing=maybe",
+        "model.dtype=int8",
+        "sft.mode=sideways",
+        "sft.max_length=999999",
+        "novalue",
+        "a.b.c=1",
+    ],
+    ids=[
+        "unknown-key",
+        "unknown-section",
+        "not-int",
+        "float-for-int",
+        "not-bool",
+        "bad-dtype",
+        "bad-mode",
+        "longer-than-context",
+        "no-equals",
+        "too-deep",
+    ],
 )
 def test_bad_overrides_raise_config_error(override: str) -> None:
     with pytest.raises(ConfigError):
@@ -99,8 +140,16 @@ def test_config_hash_tracks_knobs() -> None:
     assert load_profile("nano", ["sft.seed=1"]).config_hash() != a.config_hash()
 
 
-@pytest.mark.parametrize("override", ["export.ship=F16", "export.quants=[Q4_K_M,Q8_0]", "thresholds=production",
-                                      "tracking.wandb=true"], ids=lambda o: o.split("=")[0])
+@pytest.mark.parametrize(
+    "override",
+    [
+        "export.ship=F16",
+        "export.quants=[Q4_K_M,Q8_0]",
+        "thresholds=production",
+        "tracking.wandb=true",
+    ],
+    ids=lambda o: o.split("=")[0],
+)
 def test_training_hash_ignores_what_does_not_change_the_weights(override: str) -> None:
     nano = load_profile("nano")
     other = load_profile("nano", [override])
@@ -108,9 +157,18 @@ def test_training_hash_ignores_what_does_not_change_the_weights(override: str) -
     assert other.config_hash() != nano.config_hash()
 
 
-@pytest.mark.parametrize("override", ["sft.learning_rate=5e-4", "lora.r=8", "sft.interpreter_share=0.5",
-                                      "prompt_style=full", "sft.sampling=random",
-                                      "sft.decision_weight=2"], ids=lambda o: o.split("=")[0])
+@pytest.mark.parametrize(
+    "override",
+    [
+        "sft.learning_rate=5e-4",
+        "lora.r=8",
+        "sft.interpreter_share=0.5",
+        "prompt_style=full",
+        "sft.sampling=random",
+        "sft.decision_weight=2",
+    ],
+    ids=lambda o: o.split("=")[0],
+)
 def test_training_hash_tracks_what_changes_the_weights(override: str) -> None:
     assert load_profile("nano", [override]).training_hash() != load_profile("nano").training_hash()
 

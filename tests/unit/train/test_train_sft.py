@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import write_dataset
+
 from josi.training import build_sft_trainer, load_profile, read_curve, train_sft
 
 pytestmark = [pytest.mark.train, pytest.mark.slow]
@@ -32,7 +32,9 @@ TINY = [
 
 def test_smoke_lora_learns_and_base_is_frozen(tiny_data: Path, tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
-    profile = load_profile("nano", [*TINY, "sft.max_steps=6", "sft.eval_steps=3", "sft.save_steps=3"])
+    profile = load_profile(
+        "nano", [*TINY, "sft.max_steps=6", "sft.eval_steps=3", "sft.save_steps=3"]
+    )
     trainer, info = build_sft_trainer(profile, tiny_data, tmp_path / "run", mode="joint")
     assert info["pad_distinct_from_eos"] and info["pad_token"] == "<|endoftext|>"
     tokenizer = trainer.processing_class
@@ -49,7 +51,9 @@ def test_smoke_lora_learns_and_base_is_frozen(tiny_data: Path, tmp_path: Path) -
 
     params = dict(trainer.model.named_parameters())
     lora = {k: v.detach().clone() for k, v in params.items() if "lora_" in k}
-    base = {k: v.detach().clone() for k, v in params.items() if "lora_" not in k and "layers.3." in k}
+    base = {
+        k: v.detach().clone() for k, v in params.items() if "lora_" not in k and "layers.3." in k
+    }
     assert lora and base and all(params[k].requires_grad for k in lora)
     assert not any(params[k].requires_grad for k in base)
 
@@ -58,7 +62,9 @@ def test_smoke_lora_learns_and_base_is_frozen(tiny_data: Path, tmp_path: Path) -
     after = dict(trainer.model.named_parameters())
     changed = [k for k in lora if not torch.equal(after[k].detach(), lora[k])]
     assert len(changed) == len(lora), "every LoRA matrix should move"
-    assert all(torch.equal(after[k].detach(), base[k]) for k in base), "base weights must stay frozen"
+    assert all(torch.equal(after[k].detach(), base[k]) for k in base), (
+        "base weights must stay frozen"
+    )
     losses = [row["loss"] for row in read_curve(tmp_path / "run") if "loss" in row]
     assert len(losses) >= 5
     assert sum(losses[-2:]) / 2 < 0.7 * sum(losses[:2]) / 2, losses
@@ -87,13 +93,25 @@ def test_modes_select_their_data(tiny_data: Path, tmp_path: Path) -> None:
 def test_decision_weight_scales_only_the_request_decisions(tiny_data: Path, tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     overrides = [*TINY, "sft.max_steps=1", "lora.dropout=0.0", "sft.sampling=random"]
-    plain, _ = build_sft_trainer(load_profile("nano", overrides), tiny_data, tmp_path / "a", mode="joint")
-    weighted, _ = build_sft_trainer(load_profile("nano", [*overrides, "sft.decision_weight=4"]), tiny_data,
-                                    tmp_path / "b", mode="joint")
-    batch = weighted.data_collator([weighted.train_dataset[i] for i in range(len(weighted.train_dataset))])
+    plain, _ = build_sft_trainer(
+        load_profile("nano", overrides), tiny_data, tmp_path / "a", mode="joint"
+    )
+    weighted, _ = build_sft_trainer(
+        load_profile("nano", [*overrides, "sft.decision_weight=4"]),
+        tiny_data,
+        tmp_path / "b",
+        mode="joint",
+    )
+    batch = weighted.data_collator(
+        [weighted.train_dataset[i] for i in range(len(weighted.train_dataset))]
+    )
     tokenizer = weighted.processing_class
-    targets = [tokenizer.decode([t for t in row[1:].tolist() if t != -100]) for row in batch["labels"]]
-    assert any(t.startswith('{"action"') for t in targets) and any(not t.startswith("{") for t in targets)
+    targets = [
+        tokenizer.decode([t for t in row[1:].tolist() if t != -100]) for row in batch["labels"]
+    ]
+    assert any(t.startswith('{"action"') for t in targets) and any(
+        not t.startswith("{") for t in targets
+    )
 
     weighted.model.train()
     plain.model.train()
@@ -127,7 +145,8 @@ def test_decision_weight_scales_only_the_request_decisions(tiny_data: Path, tmp_
     plain.model.eval()
     with torch.no_grad():
         assert weighted.compute_loss(weighted.model, dict(batch)).item() == pytest.approx(
-            plain.compute_loss(plain.model, dict(batch)).item(), rel=1e-5)
+            plain.compute_loss(plain.model, dict(batch)).item(), rel=1e-5
+        )
 
 
 _KILLABLE = """
@@ -141,10 +160,20 @@ train_sft(profile, Path(sys.argv[1]), Path(sys.argv[2]))
 
 def test_killed_run_resumes_from_its_checkpoint(tiny_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    overrides = [*TINY, "sft.batch_size=2", "sft.max_steps=8", "sft.eval_steps=2", "sft.save_steps=2",
-                 "sft.max_eval_examples=2"]
-    proc = subprocess.Popen([sys.executable, "-c", _KILLABLE, str(tiny_data), str(out), *overrides],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    overrides = [
+        *TINY,
+        "sft.batch_size=2",
+        "sft.max_steps=8",
+        "sft.eval_steps=2",
+        "sft.save_steps=2",
+        "sft.max_eval_examples=2",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLABLE, str(tiny_data), str(out), *overrides],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 300
         while not (out / "checkpoints" / "checkpoint-2" / "trainer_state.json").is_file():
@@ -167,4 +196,7 @@ def test_killed_run_resumes_from_its_checkpoint(tiny_data: Path, tmp_path: Path)
     steps_after = [row["step"] for row in read_curve(out)][-3:]
     assert max(steps_after) == 8 and killed_at <= 8
     assert (adapter / "adapter_model.safetensors").is_file()
-    assert record["data_hash"] and record["config_hash"] == load_profile("nano", overrides).config_hash()
+    assert (
+        record["data_hash"]
+        and record["config_hash"] == load_profile("nano", overrides).config_hash()
+    )

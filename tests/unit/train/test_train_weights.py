@@ -25,10 +25,30 @@ def _marked(pieces: list[str]) -> str:
 
 
 def test_the_copied_message_is_not_a_decision_and_everything_else_is() -> None:
-    pieces = ['{"', "action", '":"', "re", "plan", '","', "free", "_text", '":"', "skip", " today", '","',
-              "replan", "_type", '":"', "skip_today", '"}', "<|im_end|>"]
-    assert _marked(pieces) == ('[{"][action][":"][re][plan][","][free][_text][":"]skip today[","]'
-                               '[replan][_type][":"][skip_today]["}][<|im_end|>]')
+    pieces = [
+        '{"',
+        "action",
+        '":"',
+        "re",
+        "plan",
+        '","',
+        "free",
+        "_text",
+        '":"',
+        "skip",
+        " today",
+        '","',
+        "replan",
+        "_type",
+        '":"',
+        "skip_today",
+        '"}',
+        "<|im_end|>",
+    ]
+    assert _marked(pieces) == (
+        '[{"][action][":"][re][plan][","][free][_text][":"]skip today[","]'
+        '[replan][_type][":"][skip_today]["}][<|im_end|>]'
+    )
 
 
 def test_the_token_that_ends_the_copy_is_a_decision() -> None:
@@ -39,12 +59,20 @@ def test_the_token_that_ends_the_copy_is_a_decision() -> None:
 def test_escaped_quotes_stay_inside_the_copy() -> None:
     message = 'Is "easy" really easy?'
     body = json.dumps(message)[1:-1]
-    pieces = ['{"action":"answer_question","free_text":"', body[:10], body[10:], '","question":"x"}']
+    pieces = [
+        '{"action":"answer_question","free_text":"',
+        body[:10],
+        body[10:],
+        '","question":"x"}',
+    ]
     assert decision_token_mask(_prefixes(pieces)) == [True, False, False, True]
 
 
-@pytest.mark.parametrize("target", ["Your body needs an easy day.", '  {"note": "not a request"}', ""],
-                         ids=["coach-reply", "other-json", "empty"])
+@pytest.mark.parametrize(
+    "target",
+    ["Your body needs an easy day.", '  {"note": "not a request"}', ""],
+    ids=["coach-reply", "other-json", "empty"],
+)
 def test_targets_that_are_not_requests_have_no_decision_tokens(target: str) -> None:
     pieces = [target[i : i + 4] for i in range(0, len(target), 4)]
     assert not any(decision_token_mask(_prefixes(pieces)))
