@@ -56,7 +56,9 @@ def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[
     out: dict[str, Any] = {}
     actions = sorted({s["expected"] for s in scored})
     for lang in ("all", *sorted({r["lang"] for r in rows})):
-        picked = [s for r, s in zip(rows, scored, strict=False) if lang == "all" or r["lang"] == lang]
+        picked = [
+            s for r, s in zip(rows, scored, strict=False) if lang == "all" or r["lang"] == lang
+        ]
         block: dict[str, Any] = {
             "rows": len(picked),
             "parse_ok": round(statistics.fmean(s["parse_ok"] for s in picked), 4),
@@ -92,10 +94,14 @@ def paired(
     from josi.evals import mcnemar_exact
 
     only_first = sum(
-        1 for a, b in zip(first, second, strict=False) if a[view]["action"] == a["expected"] != b[view]["action"]
+        1
+        for a, b in zip(first, second, strict=False)
+        if a[view]["action"] == a["expected"] != b[view]["action"]
     )
     only_second = sum(
-        1 for a, b in zip(first, second, strict=False) if b[view]["action"] == b["expected"] != a[view]["action"]
+        1
+        for a, b in zip(first, second, strict=False)
+        if b[view]["action"] == b["expected"] != a[view]["action"]
     )
     return {
         "first_only": only_first,

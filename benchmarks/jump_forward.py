@@ -223,7 +223,9 @@ def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, An
                 "p50_s": round(_pct(limits, 0.5), 4),
                 "p95_s": round(_pct(limits, 0.95), 4),
                 "on_over_limit": round(
-                    statistics.median(r["on"]["latency_s"] / lim for r, lim in zip(picked, limits, strict=False)),
+                    statistics.median(
+                        r["on"]["latency_s"] / lim for r, lim in zip(picked, limits, strict=False)
+                    ),
                     2,
                 ),
             },

@@ -148,7 +148,9 @@ def action_confusion(records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | N
         rows.append(
             {
                 "expected": e,
-                "cells": [{"n": n, "diagonal": p == e} for n, p in zip(cells, predicted, strict=False)],
+                "cells": [
+                    {"n": n, "diagonal": p == e} for n, p in zip(cells, predicted, strict=False)
+                ],
                 "n": total,
                 "correct": hit,
                 "recall": round(hit / total, 4),

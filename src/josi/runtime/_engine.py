@@ -78,7 +78,9 @@ class ContinuationScores:
         return {c: math.exp(lp) for c, lp in zip(self.candidates, self.logprobs, strict=False)}
 
     def grammar(self) -> dict[str, float]:
-        return {c: math.exp(lp) for c, lp in zip(self.candidates, self.grammar_logprobs, strict=False)}
+        return {
+            c: math.exp(lp) for c, lp in zip(self.candidates, self.grammar_logprobs, strict=False)
+        }
 
 
 @dataclass
@@ -563,7 +565,9 @@ class Engine:
         for c, t in zip(candidates, tokens, strict=False):
             if not t:
                 raise ContractError(f"candidate {c!r} has no tokens")
-            shadowed = [o for o, u in zip(candidates, tokens, strict=False) if u != t and u[: len(t)] == t]
+            shadowed = [
+                o for o, u in zip(candidates, tokens, strict=False) if u != t and u[: len(t)] == t
+            ]
             if shadowed or tokens.count(t) > 1:
                 raise ContractError(
                     f"candidate {c!r} is a token prefix of {shadowed or [c]}; "

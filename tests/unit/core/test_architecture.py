@@ -43,7 +43,8 @@ class ImportGraph:
 
     def explain(self, path: list[str]) -> str:
         return "\n".join(
-            f"  {a} -> {b}: {', '.join(sorted(self.edges[(a, b)]))}" for a, b in itertools.pairwise(path)
+            f"  {a} -> {b}: {', '.join(sorted(self.edges[(a, b)]))}"
+            for a, b in itertools.pairwise(path)
         )
 
 

@@ -143,7 +143,9 @@ def test_history_is_cut_oldest_first_within_its_budget() -> None:
     messages = build_messages("interpreter", make_ctx(), "Q", history=history)
     kept = [m["content"] for m in messages[1:-1]]
     assert kept and kept[-1].startswith("turn 9")
-    assert all(c.startswith(f"turn {i}") for c, i in zip(kept, range(10 - len(kept), 10), strict=False))
+    assert all(
+        c.startswith(f"turn {i}") for c, i in zip(kept, range(10 - len(kept), 10), strict=False)
+    )
     assert sum(estimate_tokens(c) + 5 for c in kept) <= PromptBudget().history
 
 
@@ -216,7 +218,25 @@ def test_neutralize_examples() -> None:
 
 _hostile = st.lists(
     st.sampled_from(
-        [*list(SPECIAL), "<|", "|>", "<", ">", "|", "think", "/", "\n", "CONTEXT:", "MEMORY:", "GATC RESULT:", "[INTERPRETER]", " ", "system", "a", "<tool_call>"]
+        [
+            *list(SPECIAL),
+            "<|",
+            "|>",
+            "<",
+            ">",
+            "|",
+            "think",
+            "/",
+            "\n",
+            "CONTEXT:",
+            "MEMORY:",
+            "GATC RESULT:",
+            "[INTERPRETER]",
+            " ",
+            "system",
+            "a",
+            "<tool_call>",
+        ]
     ),
     max_size=30,
 ).map("".join)
