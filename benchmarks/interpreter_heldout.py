@@ -136,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path.name}: {len(rows)} requests", file=sys.stderr)
     results: dict[str, Any] = {
         "data": {"dir": str(data_dir), "file": "interpreter.test.jsonl", "rows": len(rows)},
-        "decoding": "greedy (deterministic=True), seed 0, shipped runtime defaults (grammar, pinned free_text)",
+        "decoding": (
+            "greedy (deterministic=True), seed 0, "
+            "shipped runtime defaults (grammar, pinned free_text)"
+        ),
         "models": [
             {"path": str(path), "sha256": sha256_file(path), "summary": summarize(rows, per_row)}
             for path, per_row in zip(models, scored, strict=False)
@@ -161,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{Path(model['path']).name}: "
             + ", ".join(
-                f"{view} action {block[view]['action_accuracy']} mean recall {block[view]['mean_recall']} "
+                f"{view} action {block[view]['action_accuracy']} "
+                f"mean recall {block[view]['mean_recall']} "
                 f"fields {block[view]['field_accuracy']}"
                 for view in VIEWS
             ),

@@ -300,8 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     for suite, block in results["summary"].items():
         print(
             f"{suite}: {block['calls']} calls, identical {block['identical_outputs']}, "
-            f"speedup {block['speedup']}x (p50 {block['speedup_p50']}x, p95 {block['speedup_p95']}x), "
-            f"forward passes {block['off']['forward_passes_mean']} -> {block['on']['forward_passes_mean']}, "
+            f"speedup {block['speedup']}x "
+            f"(p50 {block['speedup_p50']}x, p95 {block['speedup_p95']}x), "
+            f"forward passes {block['off']['forward_passes_mean']} "
+            f"-> {block['on']['forward_passes_mean']}, "
             f"on/limit {block['limit']['on_over_limit']}x",
             file=sys.stderr,
         )

@@ -113,7 +113,10 @@ def rank(rows: Sequence[Mapping[str, Any]]) -> list[Candidate]:
 
 
 def format_table(ranked: Sequence[Candidate]) -> str:
-    head = f"{'#':<3}{'candidate':<32}{'score':>7}{'schema':>8}{'contract':>9}{'quality':>8}{'size MB':>9}{'tok/s':>8}{'RSS MB':>8}"
+    head = (
+        f"{'#':<3}{'candidate':<32}{'score':>7}{'schema':>8}{'contract':>9}{'quality':>8}"
+        f"{'size MB':>9}{'tok/s':>8}{'RSS MB':>8}"
+    )
     lines = [head, "-" * len(head)]
     for i, c in enumerate(ranked, 1):
 

@@ -170,7 +170,8 @@ def register(app: typer.Typer) -> None:
             "recorded ones, nothing else may fail",
         ),
     ) -> None:
-        """Make a run's per-case outcomes the profile's baseline (the ship gate does this on success)."""
+        """Make a run's per-case outcomes the profile's baseline (the ship gate does this on
+        success)."""
         from josi._errors import ContractError
         from josi.evals import baseline_path, load_results, load_thresholds, write_baseline
 

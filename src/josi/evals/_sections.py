@@ -188,7 +188,8 @@ def _flip_rows(
 def comparison_flips(
     comparison: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any] | None:
-    """The cases that flipped between the compared run (A) and this run (B), with the paired figures.
+    """The cases that flipped between the compared run (A) and this run (B), with the paired
+    figures.
 
     ``comparison`` is ``compare_results(A, B)``; a results file keeps it without its per-layer
     rows, in which case only the overall figures show. ``records`` are this run's, for each

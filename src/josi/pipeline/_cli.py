@@ -42,7 +42,8 @@ def register(app: typer.Typer) -> None:
             None, help="Where a passing model is published (default: dist/ in the checkout)."
         ),
     ) -> None:
-        """Build, run every layer on the Q4_K_M (compared with its F16), publish only if pytest exits 0."""
+        """Build, run every layer on the Q4_K_M (compared with its F16), publish only if pytest
+        exits 0."""
         from josi.pipeline import ship
 
         raise typer.Exit(ship(profile, overrides or (), dist=dist, log=typer.echo))
