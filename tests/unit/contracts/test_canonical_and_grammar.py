@@ -98,7 +98,8 @@ def test_grammar_rejects_raw_control_characters_in_strings(text):
     "text",
     [
         '{"action":"explain","question":"b","free_text":"a"}',  # wrong key order
-        '{"action":"explain","free_text":"a","question":"b","confidence":0.91}',  # off-step confidence
+        # off-step confidence
+        '{"action":"explain","free_text":"a","question":"b","confidence":0.91}',
         '{"action":"create_workout","free_text":"a","sport":"run","time_available_min":-5}',
         '{"action":"create_workout","free_text":"a","sport":"swim"}',
         '{"action":"explain","free_text":"a","question":"b"} trailing',

@@ -119,7 +119,8 @@ def test_memory_and_gatc_blocks_follow_the_context() -> None:
     )
     assert build_context_block(ctx) == GUIDE_EX1_CONTEXT + (
         "MEMORY:\n- Primary sport: running\n"
-        "GATC RESULT:\n- Workout: 40-min easy run\n- Reason: Readiness amber\n- Safety cap: max Z2\n"
+        "GATC RESULT:\n- Workout: 40-min easy run\n- Reason: Readiness amber\n"
+        "- Safety cap: max Z2\n"
     )
 
 
@@ -293,7 +294,10 @@ def test_render_chatml_rejects_bad_templates_and_messages() -> None:
 
 
 def test_render_chatml_uses_a_custom_template() -> None:
-    template = "{% for m in messages %}[{{ m['role'] }}]{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}[a]{% endif %}"
+    template = (
+        "{% for m in messages %}[{{ m['role'] }}]{{ m['content'] }}{% endfor %}"
+        "{% if add_generation_prompt %}[a]{% endif %}"
+    )
     assert (
         render_chatml([{"role": "user", "content": "hi"}], chat_template=template) == "[user]hi[a]"
     )
