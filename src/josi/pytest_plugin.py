@@ -407,7 +407,8 @@ class _Collector:
             return
         if self._partial is None:
             self.state.report_dir.mkdir(parents=True, exist_ok=True)
-            self._partial = open(self.state.report_dir / PARTIAL_RECORDS, "a", encoding="utf-8")
+            path = self.state.report_dir / PARTIAL_RECORDS
+            self._partial = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across hook calls; close() closes it
         self._partial.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._partial.flush()
 

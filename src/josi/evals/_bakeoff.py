@@ -120,7 +120,7 @@ def format_table(ranked: Sequence[Candidate]) -> str:
     lines = [head, "-" * len(head)]
     for i, c in enumerate(ranked, 1):
 
-        def pct(layer: str) -> str:
+        def pct(layer: str, c: Candidate = c) -> str:
             v = c.layer_pass.get(layer)
             return "n/a" if v is None else f"{100 * v:.0f}%"
 

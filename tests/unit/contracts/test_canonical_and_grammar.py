@@ -155,8 +155,8 @@ def test_committed_grammar_matches_a_fresh_generation():
 @given(minutes=st.integers(min_value=0, max_value=1500))
 def test_grammar_bounds_minutes_exactly_like_the_schema(minutes):
     text = (
-        '{"action":"create_workout","free_text":"a","sport":"run","time_available_min":%d}'
-        % minutes
+        '{"action":"create_workout","free_text":"a","sport":"run",'
+        f'"time_available_min":{minutes:d}}}'
     )
     assert GRAMMAR.accepts(text) == (5 <= minutes <= 600)
     assert (request_errors(json.loads(text)) == []) == (5 <= minutes <= 600)
