@@ -1,1 +1,2 @@
-"""Runtime benchmarks: ``python -m benchmarks.run --gguf PATH --out benchmarks/results/NAME.json``."""
+"""Runtime benchmarks:
+``python -m benchmarks.run --gguf PATH --out benchmarks/results/NAME.json``."""

@@ -1,4 +1,5 @@
-"""What the held-out benchmarks share: their command line, the rows of a split, the model to measure."""
+"""What the held-out benchmarks share: their command line, the rows of a split, the model to
+measure."""
 
 from __future__ import annotations
 

@@ -82,7 +82,9 @@ def summarize(scored: list[dict[str, Any]]) -> dict[str, Any]:
         "greedy_action_accuracy": round(statistics.fmean(greedy), 4) if greedy else None,
         "expected_action_accuracy": _round(expected_accuracy(p_right)),
         "fragile_share": _round(statistics.fmean(fragile(p) for p in p_right)) if p_right else None,
-        "fragile_right_greedily": sum(fragile(p) and ok for p, ok in zip(p_right, greedy, strict=False)),
+        "fragile_right_greedily": sum(
+            fragile(p) and ok for p, ok in zip(p_right, greedy, strict=False)
+        ),
         "greedy_is_argmax": round(statistics.fmean(argmax), 4) if argmax else None,
         "candidate_mass": {
             "mean": _round(statistics.fmean(masses)) if masses else None,

@@ -1,6 +1,7 @@
-"""The coach step's code replies (plan changes, unrealistic goals) on the dataset's held-out split.
+r"""The coach step's code replies (plan changes, unrealistic goals) on the dataset's held-out split.
 
-    python -m benchmarks.coach_contract_replies --out benchmarks/results/NAME.json [--gguf PATH] [--data DIR]
+    python -m benchmarks.coach_contract_replies --out benchmarks/results/NAME.json \
+        [--gguf PATH] [--data DIR]
 
 Two measurements, both on rows training never sees and the gate suites do not contain:
 - detection: ``josi.postprocess.detect_coach_intent`` on every held-out message (interpreter

@@ -1,6 +1,7 @@
-"""Coach decoding settings compared on the dataset's held-out coach split, paired per row.
+r"""Coach decoding settings compared on the dataset's held-out coach split, paired per row.
 
-    python -m benchmarks.coach_decoding --out benchmarks/results/NAME.json [--gguf PATH] [--data DIR]
+    python -m benchmarks.coach_decoding --out benchmarks/results/NAME.json \
+        [--gguf PATH] [--data DIR]
 
 Every held-out coach row (context, message, interpreter output, history) is answered twice by
 the same GGUF, greedy, once with the shipped runtime defaults and once with the coach DRY
@@ -94,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
     rows = heldout.split_rows(data_dir, "coach.test.jsonl", args.rows)
     # Decoding is a property of the model's own replies, so the coach step's fixed code replies
-    # (plan changes, unrealistic goals) are off here; benchmarks.coach_contract_replies measures those.
+    # (plan changes, unrealistic goals) are off here; benchmarks.coach_contract_replies
+    # measures those.
     base = JosiRuntime(
         RuntimeConfig(
             gguf=gguf,

@@ -56,7 +56,9 @@ def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[
     out: dict[str, Any] = {}
     actions = sorted({s["expected"] for s in scored})
     for lang in ("all", *sorted({r["lang"] for r in rows})):
-        picked = [s for r, s in zip(rows, scored, strict=False) if lang == "all" or r["lang"] == lang]
+        picked = [
+            s for r, s in zip(rows, scored, strict=False) if lang == "all" or r["lang"] == lang
+        ]
         block: dict[str, Any] = {
             "rows": len(picked),
             "parse_ok": round(statistics.fmean(s["parse_ok"] for s in picked), 4),
@@ -92,10 +94,14 @@ def paired(
     from josi.evals import mcnemar_exact
 
     only_first = sum(
-        1 for a, b in zip(first, second, strict=False) if a[view]["action"] == a["expected"] != b[view]["action"]
+        1
+        for a, b in zip(first, second, strict=False)
+        if a[view]["action"] == a["expected"] != b[view]["action"]
     )
     only_second = sum(
-        1 for a, b in zip(first, second, strict=False) if b[view]["action"] == b["expected"] != a[view]["action"]
+        1
+        for a, b in zip(first, second, strict=False)
+        if b[view]["action"] == b["expected"] != a[view]["action"]
     )
     return {
         "first_only": only_first,
@@ -130,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path.name}: {len(rows)} requests", file=sys.stderr)
     results: dict[str, Any] = {
         "data": {"dir": str(data_dir), "file": "interpreter.test.jsonl", "rows": len(rows)},
-        "decoding": "greedy (deterministic=True), seed 0, shipped runtime defaults (grammar, pinned free_text)",
+        "decoding": (
+            "greedy (deterministic=True), seed 0, "
+            "shipped runtime defaults (grammar, pinned free_text)"
+        ),
         "models": [
             {"path": str(path), "sha256": sha256_file(path), "summary": summarize(rows, per_row)}
             for path, per_row in zip(models, scored, strict=False)
@@ -155,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{Path(model['path']).name}: "
             + ", ".join(
-                f"{view} action {block[view]['action_accuracy']} mean recall {block[view]['mean_recall']} "
+                f"{view} action {block[view]['action_accuracy']} "
+                f"mean recall {block[view]['mean_recall']} "
                 f"fields {block[view]['field_accuracy']}"
                 for view in VIEWS
             ),

@@ -223,7 +223,9 @@ def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, An
                 "p50_s": round(_pct(limits, 0.5), 4),
                 "p95_s": round(_pct(limits, 0.95), 4),
                 "on_over_limit": round(
-                    statistics.median(r["on"]["latency_s"] / lim for r, lim in zip(picked, limits, strict=False)),
+                    statistics.median(
+                        r["on"]["latency_s"] / lim for r, lim in zip(picked, limits, strict=False)
+                    ),
                     2,
                 ),
             },
@@ -298,8 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     for suite, block in results["summary"].items():
         print(
             f"{suite}: {block['calls']} calls, identical {block['identical_outputs']}, "
-            f"speedup {block['speedup']}x (p50 {block['speedup_p50']}x, p95 {block['speedup_p95']}x), "
-            f"forward passes {block['off']['forward_passes_mean']} -> {block['on']['forward_passes_mean']}, "
+            f"speedup {block['speedup']}x "
+            f"(p50 {block['speedup_p50']}x, p95 {block['speedup_p95']}x), "
+            f"forward passes {block['off']['forward_passes_mean']} "
+            f"-> {block['on']['forward_passes_mean']}, "
             f"on/limit {block['limit']['on_over_limit']}x",
             file=sys.stderr,
         )

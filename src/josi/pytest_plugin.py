@@ -338,10 +338,11 @@ def josi_verdict(josi_record, josi_thresholds):
     """Record a case, then pass, fail or xfail it on its own checks.
 
     ``samples`` are the same case's runs under the shipped sampler: the case passes only if
-    greedy decoding and every seed pass. Code guarantees (violations, tier and zone-cap
-    routes, red flags) fail the case for every model and every seed. The model's own checks fail it where one failure fails the layer's gate
-    (``josi.evals.case_rule``); elsewhere a failing case is xfailed with its summary, so it
-    is visible, and the layer's aggregate or paired gate decides at session end.
+    greedy decoding and every seed pass. Code guarantees (violations, tier and zone-cap routes,
+    red flags) fail the case for every model and every seed. The model's own checks fail it
+    where one failure fails the layer's gate (``josi.evals.case_rule``); elsewhere a failing
+    case is xfailed with its summary, so it is visible, and the layer's aggregate or paired gate
+    decides at session end.
     """
     from josi.evals import case_rule
 
@@ -406,7 +407,8 @@ class _Collector:
             return
         if self._partial is None:
             self.state.report_dir.mkdir(parents=True, exist_ok=True)
-            self._partial = open(self.state.report_dir / PARTIAL_RECORDS, "a", encoding="utf-8")
+            path = self.state.report_dir / PARTIAL_RECORDS
+            self._partial = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across hook calls; close() closes it
         self._partial.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._partial.flush()
 
@@ -542,7 +544,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if state.deselected:
         terminalreporter.write_sep("-", "josi")
         terminalreporter.write_line(
-            f"{state.deselected} model-backed tests deselected: add --run-model (nano GGUF, built on demand) "
+            f"{state.deselected} model-backed tests deselected: "
+            "add --run-model (nano GGUF, built on demand) "
             "or --josi-gguf PATH to run them"
         )
     if state.results is None:

@@ -43,7 +43,8 @@ def test_command_exit_codes_reach_the_shell(tmp_path):
 def test_help_does_not_import_heavy_libraries():
     probe = (
         "import sys; from josi.cli import main; main(['--help']); "
-        "print('HEAVY=' + ','.join(m for m in ('torch','transformers','llama_cpp','trl','peft') if m in sys.modules))"
+        "print('HEAVY=' + ','.join(m for m in ('torch','transformers','llama_cpp','trl','peft') "
+        "if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

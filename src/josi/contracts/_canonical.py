@@ -3,8 +3,9 @@
 Key order is the order the generated grammar accepts: for the request's action,
 required keys first, then optional keys, each group in schema order (this is how
 llama.cpp's JSON-schema converter orders properties). Compact separators, UTF-8
-kept as is, confidence rounded to the grammar's 0.05 steps, `missing` in enum order. Dataset targets, the
-grammar and the parser all go through this function, so they cannot disagree.
+kept as is, confidence rounded to the grammar's 0.05 steps, `missing` in enum order.
+Dataset targets, the grammar and the parser all go through this function, so they
+cannot disagree.
 """
 
 from __future__ import annotations

@@ -64,7 +64,8 @@ def generate_grammar() -> str:
 
 
 def _int_range_rule(low: int, high: int) -> str:
-    """A GBNF alternative matching exactly the decimal integers low..high (no sign, no leading zero)."""
+    """A GBNF alternative matching exactly the decimal integers low..high (no sign, no leading
+    zero)."""
     if not 0 < low <= high:
         raise GrammarError(f"unsupported integer range {low}..{high}")
     alternatives = []

@@ -207,7 +207,8 @@ def _id(prefix: str, payload: str) -> str:
 
 
 def build_dataset(config: BuildConfig) -> dict[str, Any]:
-    """Generate every row in memory: {"sft": {mode: {split: rows}}, "preferences": {split: rows}, "report": ...}."""
+    """Generate every row in memory: {"sft": {mode: {split: rows}}, "preferences": {split: rows},
+    "report": ...}."""
     interpreter = _interpreter_rows(config)
     coach_rows, coach_rejected = _coach_rows(config)
     kept, dropped = dedupe(

@@ -16,28 +16,36 @@ def render_card(stats: dict[str, Any]) -> str:
     return f"""# Josi dataset card
 
 Dataset hash: `{stats["dataset_hash"]}` (sha256 over the JSONL files, see `dataset.sha256`).
-Built with `josi data build --seed {config.get("seed", "?")}`; the same seed gives byte-identical files.
+Built with `josi data build --seed {config.get("seed", "?")}`; \
+the same seed gives byte-identical files.
 
 ## What it is
 Synthetic supervised examples for the two modes of the single Josi model, plus preference pairs.
 
-- **interpreter** ({inter["rows"]} rows): athlete message + ChatContext -> one GATCRequest. The target
-  (`completion`) is `josi.contracts.dumps_request(expected)`: canonical key order, compact, schema-valid,
+- **interpreter** ({inter["rows"]} rows): athlete message + ChatContext -> one GATCRequest. \
+The target
+  (`completion`) is `josi.contracts.dumps_request(expected)`: canonical key order, compact, \
+schema-valid,
   always with `confidence`.
 - **coach** ({coach["rows"]} rows): plain text explaining the plan's decision. Each row carries the
   interpreter output the coach sees at serve time.
 - **preferences**: (chosen, rejected) replies for the eight rejection categories: invented numbers,
-  jargon, too long, too many questions, deflection, engine internals, generic when grounded data exists,
-  robotic memory use. The rejected reply fails the matching scorer; the chosen one passes all of them.
+  jargon, too long, too many questions, deflection, engine internals, \
+generic when grounded data exists,
+  robotic memory use. The rejected reply fails the matching scorer; \
+the chosen one passes all of them.
 
-`messages` are built with `josi.prompting.build_messages(style="full")`; trainers that use the compact
+`messages` are built with `josi.prompting.build_messages(style="full")`; \
+trainers that use the compact
 prompt re-render from `context`, `history`, `user` and `interpreter_output`.
 
 ## Labelling rules
 - Confidence: sport or plan change stated by the athlete 0.95; sport taken from profile, memory or a
-  clear clarify 0.9; hedged requests ("maybe a run?") 0.6; no recognisable intent 0.3 -> clarify with
+  clear clarify 0.9; hedged requests ("maybe a run?") 0.6; \
+no recognisable intent 0.3 -> clarify with
   `missing: ["intent"]`.
-- No sport in the message, profile or memory -> clarify with `missing: ["sport"]` (time and goal kept).
+- No sport in the message, profile or memory -> clarify with \
+`missing: ["sport"]` (time and goal kept).
   Memory that names a primary sport supplies it, so no clarify.
 - A sport named in the message wins over the profile (tag `sport_override`).
 - `create_workout` carries a stated fatigue as top-level `fatigue_hint`; `replan` carries it in
@@ -45,23 +53,32 @@ prompt re-render from `context`, `history`, `user` and `interpreter_output`.
 - Requests to skip, swap, move, lighten a session, illness, travel and goal changes are `replan`.
   Requests to make training harder, add sessions, raise caps or rewrite the plan are I6 attempts:
   `answer_question`, and the coach declines kindly without changing anything.
-- Red flags (chest pain, fainting, palpitations) are `answer_question`; the coach tells the athlete to
+- Red flags (chest pain, fainting, palpitations) are `answer_question`; \
+the coach tells the athlete to
   stop and see a doctor (referral is not counted as deflection there).
 - The coach uses only numbers visible in its prompt (context block, memory, engine result, message).
 
 ## Hygiene
-- Every coach reply passed `josi.scorers.coach_checks` (warmth per persona, brevity, forbidden words,
-  jargon, repetition, governor, language, grounded numbers, grounding use, deflection, memory use and
+- Every coach reply passed `josi.scorers.coach_checks` (warmth per persona, brevity, \
+forbidden words,
+  jargon, repetition, governor, language, grounded numbers, grounding use, deflection, \
+memory use and
   the situation's expectation: I6 refusal, pushback or red-flag care). Replies that failed were
-  recomposed; {build.get("coach_rejected_by_scorers", "?")} scenarios never produced a passing reply and were left out.
-- Exact duplicates (canonical text hash): {build.get("dropped_exact", "?")} dropped. The same message with
-  the same target is kept at most {config.get("max_same_message", "?")} times (in different contexts):
+  recomposed; {build.get("coach_rejected_by_scorers", "?")} scenarios never produced a passing \
+reply and were left out.
+- Exact duplicates (canonical text hash): {build.get("dropped_exact", "?")} dropped. \
+The same message with
+  the same target is kept at most {config.get("max_same_message", "?")} times (in different \
+contexts):
   {build.get("dropped_same_message", "?")} dropped. Near duplicates
-  (MinHash LSH over word 3-grams, Jaccard >= {config.get("near_duplicate_threshold", "?")}): {build.get("dropped_near", "?")} dropped.
+  (MinHash LSH over word 3-grams, Jaccard >= {config.get("near_duplicate_threshold", "?")}): \
+{build.get("dropped_near", "?")} dropped.
 - Split: group-aware and stratified by category x language. A group is one message template, so no
-  phrasing appears in more than one split; val and test measure unseen phrasings. Preference pairs come
+  phrasing appears in more than one split; val and test measure unseen phrasings. \
+Preference pairs come
   from coach train rows (train) and val rows (val); test rows are never used for pairs.
-- Diversity comes from composition (intents x phrasings x contexts x personas x languages); nothing is
+- Diversity comes from composition (intents x phrasings x contexts x personas x languages); \
+nothing is
   repeated in a loop.
 
 ## Limitations

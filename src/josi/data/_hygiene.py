@@ -72,7 +72,8 @@ class MinHashIndex:
         return [min((a * x + b) % _MERSENNE for x in values) for a, b in self._coeffs]
 
     def query_add(self, items: set[int], threshold: float) -> int | None:
-        """Index ``items``; return the first earlier entry at or above ``threshold`` (not added then)."""
+        """Index ``items``; return the first earlier entry at or above ``threshold`` (not added
+        then)."""
         sig = self.signature(items)
         keys = [
             (band, tuple(sig[band * self._rows : (band + 1) * self._rows]))

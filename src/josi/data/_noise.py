@@ -210,7 +210,8 @@ def _double(rng: random.Random, text: str) -> str:
 
 
 def noisy_message(rng: random.Random, text: str) -> str:
-    """A variant of ``text`` with realistic surface noise, or ``text`` itself when no safe change exists.
+    """A variant of ``text`` with realistic surface noise, or ``text`` itself when no safe change
+    exists.
 
     The number of random draws is fixed per call, so one message's noise never shifts another's.
     """

@@ -146,7 +146,8 @@ def format_stats(stats: dict[str, Any]) -> str:
     for mode, entry in stats["modes"].items():
         sp = entry["splits"]
         lines.append(
-            f"== {mode}: {entry['rows']} rows (train {sp['train']} / val {sp['val']} / test {sp['test']}),"
+            f"== {mode}: {entry['rows']} rows "
+            f"(train {sp['train']} / val {sp['val']} / test {sp['test']}),"
             f" {entry['groups']} phrasing groups"
         )
         for key in ("action", "lang", "persona", "tier", "category") + (

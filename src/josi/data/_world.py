@@ -162,7 +162,8 @@ def make_gatc_result(
     level = canonical_level(ctx)
     spec = readiness()["levels"][level]
     bullets = [
-        f"{'Readiness' if lang == 'en' else 'Status'} {level_word(ctx, lang)}: {spec['cap_phrase'][lang]}"
+        f"{'Readiness' if lang == 'en' else 'Status'} {level_word(ctx, lang)}: "
+        f"{spec['cap_phrase'][lang]}"
     ]
     phase = session.get("phase")
     if phase:

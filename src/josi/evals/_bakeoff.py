@@ -113,11 +113,14 @@ def rank(rows: Sequence[Mapping[str, Any]]) -> list[Candidate]:
 
 
 def format_table(ranked: Sequence[Candidate]) -> str:
-    head = f"{'#':<3}{'candidate':<32}{'score':>7}{'schema':>8}{'contract':>9}{'quality':>8}{'size MB':>9}{'tok/s':>8}{'RSS MB':>8}"
+    head = (
+        f"{'#':<3}{'candidate':<32}{'score':>7}{'schema':>8}{'contract':>9}{'quality':>8}"
+        f"{'size MB':>9}{'tok/s':>8}{'RSS MB':>8}"
+    )
     lines = [head, "-" * len(head)]
     for i, c in enumerate(ranked, 1):
 
-        def pct(layer: str) -> str:
+        def pct(layer: str, c: Candidate = c) -> str:
             v = c.layer_pass.get(layer)
             return "n/a" if v is None else f"{100 * v:.0f}%"
 

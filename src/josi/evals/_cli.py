@@ -156,7 +156,11 @@ def register(app: typer.Typer) -> None:
         help="The per-case outcomes a below-target profile is gated against.", no_args_is_help=True
     )
 
-    @baseline.command("update")
+    @baseline.command(
+        "update",
+        help="Make a run's per-case outcomes the profile's baseline "
+        "(the ship gate does this on success).",
+    )
     def baseline_update(
         results: Path = typer.Argument(..., help="a passing results.json (or its report folder)"),
         profile: str = typer.Option(
@@ -170,7 +174,6 @@ def register(app: typer.Typer) -> None:
             "recorded ones, nothing else may fail",
         ),
     ) -> None:
-        """Make a run's per-case outcomes the profile's baseline (the ship gate does this on success)."""
         from josi._errors import ContractError
         from josi.evals import baseline_path, load_results, load_thresholds, write_baseline
 

@@ -151,7 +151,8 @@ def format_comparison(cmp: Mapping[str, Any], *, max_cases: int = 20) -> str:
     lines = [
         f"A: {cmp['a']}",
         f"B: {cmp['b']}",
-        f"paired cases {cmp['paired']} (only in A {cmp['only_in_a']}, only in B {cmp['only_in_b']})",
+        f"paired cases {cmp['paired']} "
+        f"(only in A {cmp['only_in_a']}, only in B {cmp['only_in_b']})",
         f"pass->fail {len(cmp['regressed'])}, fail->pass {len(cmp['fixed'])}, "
         f"exact McNemar p = {cmp['p_value']:.4g}"
         + ("  SIGNIFICANT REGRESSION" if cmp["significant_regression"] else ""),

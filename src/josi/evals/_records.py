@@ -138,5 +138,6 @@ class CaseRecord:
 
 
 def recorded_score(record: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
-    """The scorer result ``name`` of a record as the results document holds it (None: not scored)."""
+    """The scorer result ``name`` of a record as the results document holds it (None: not
+    scored)."""
     return next((s for s in record.get("scores", ()) if s["name"] == name), None)

@@ -21,7 +21,8 @@ QUALITY_CHECKS = (
     "deflection",
 )
 
-# Scorers a case asks for by name in ``expect.reply`` (its key, the scorer's result), in check order.
+# Scorers a case asks for by name in ``expect.reply`` (its key, the scorer's result), in check
+# order.
 _EXPECTED = (
     ("grounded", "grounded_numbers"),
     ("references_gatc", "grounding_use"),
@@ -32,7 +33,8 @@ _EXPECTED = (
 
 
 def reply_scores(case: Case, text: str, context_text: str) -> tuple[list[Score], list[Score]]:
-    """Every scorer result for ``text`` that applies to ``case``, and the case's checks among them."""
+    """Every scorer result for ``text`` that applies to ``case``, and the case's checks among
+    them."""
     from josi.scorers import coach_checks, i6_refusal, invented_facts, pushback
 
     want = dict(case.expect.get("reply", {}))

@@ -59,7 +59,8 @@ def terminal_summary(results: Mapping[str, Any], *, max_failures: int = 10) -> l
     """Plain-text lines for the end of a pytest run."""
     run = results.get("run", {})
     lines = [
-        f"model: {run.get('gguf', '?')}   profile: {results['profile']}   thresholds: {results['thresholds_file']}",
+        f"model: {run.get('gguf', '?')}   profile: {results['profile']}   "
+        f"thresholds: {results['thresholds_file']}",
     ]
     for layer, data in results["layers"].items():
         part = (
@@ -145,7 +146,8 @@ def regression_lines(regression: Mapping[str, Any] | None, *, max_cases: int = 1
         ci = row.get("difference_ci95")
         diff = f"  difference [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else ""
         lines.append(
-            f"    {'BLOCKED' if row['blocked'] else 'ok':<8}{row['layer']:<11} paired {row['paired']:>4}"
+            f"    {'BLOCKED' if row['blocked'] else 'ok':<8}{row['layer']:<11}"
+            f" paired {row['paired']:>4}"
             f"  pass->fail {len(row['regressed']):>3}  fail->pass {len(row['fixed']):>3}"
             f"  p = {row['p_value']:.3g}{diff}"
         )

@@ -148,7 +148,9 @@ def action_confusion(records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | N
         rows.append(
             {
                 "expected": e,
-                "cells": [{"n": n, "diagonal": p == e} for n, p in zip(cells, predicted, strict=False)],
+                "cells": [
+                    {"n": n, "diagonal": p == e} for n, p in zip(cells, predicted, strict=False)
+                ],
                 "n": total,
                 "correct": hit,
                 "recall": round(hit / total, 4),
@@ -186,7 +188,8 @@ def _flip_rows(
 def comparison_flips(
     comparison: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any] | None:
-    """The cases that flipped between the compared run (A) and this run (B), with the paired figures.
+    """The cases that flipped between the compared run (A) and this run (B), with the paired
+    figures.
 
     ``comparison`` is ``compare_results(A, B)``; a results file keeps it without its per-layer
     rows, in which case only the overall figures show. ``records`` are this run's, for each

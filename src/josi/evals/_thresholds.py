@@ -109,7 +109,8 @@ def _bound(where: str, spec: object) -> tuple[Bound, bool, str]:
     extra = set(spec) - set(_OPS) - {"todo", "note"}
     if len(ops) != 1 or extra:
         raise ConfigError(
-            f"{where}: give exactly one of min/above/max/below (plus optional todo, note); got {sorted(spec)}"
+            f"{where}: give exactly one of min/above/max/below (plus optional todo, note); "
+            f"got {sorted(spec)}"
         )
     value = spec[ops[0]]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -179,7 +180,8 @@ def load_thresholds(profile: str | Path = "nano") -> Thresholds:
         orphans = set(lowered) - set(main)
         if orphans:
             raise ConfigError(
-                f"{where}: [{_BELOW}.{layer}] lists {sorted(orphans)} without a production target in [{layer}]"
+                f"{where}: [{_BELOW}.{layer}] lists {sorted(orphans)} "
+                f"without a production target in [{layer}]"
             )
     compare = data.get("compare", {})
     alpha = compare.get("alpha", 0.05) if isinstance(compare, dict) else None

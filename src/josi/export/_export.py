@@ -1,4 +1,5 @@
-"""LoRA adapter -> merged checkpoint -> F16 GGUF -> quantized GGUFs (+ adapter GGUF), with manifests.
+"""LoRA adapter -> merged checkpoint -> F16 GGUF -> quantized GGUFs (+ adapter GGUF), with
+manifests.
 
 Every intermediate is cached under ``cache_dir()`` by the hash of its inputs, and an
 artifact whose manifest already records the same inputs (and still verifies) is
@@ -227,7 +228,8 @@ def export(
     gguf_v2: bool | None = None,
     adapter_gguf: bool | None = None,
 ) -> list[Path]:
-    """Produce ``josi-<profile>-<quant>.gguf`` files (+ adapter GGUF) with manifests; return their paths."""
+    """Produce ``josi-<profile>-<quant>.gguf`` files (+ adapter GGUF) with manifests; return their
+    paths."""
     adapter_dir, out_dir = Path(adapter_dir), Path(out_dir)
     quants = tuple(q.upper() for q in (quants or profile.export.quants))
     unknown = [q for q in quants if q not in QUANTS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -188,10 +189,9 @@ def verify_before_load(artifact: str | os.PathLike[str]) -> dict[str, Any] | Non
             pass  # an unreadable record only costs a fresh check
     verify_manifest(mpath)
     if record is not None:
-        try:
+        # A read-only cache only costs the next load a fresh check.
+        with contextlib.suppress(OSError):
             atomic_write_json(record, key)
-        except OSError:
-            pass  # a read-only cache only costs the next load a fresh check
     return data
 
 

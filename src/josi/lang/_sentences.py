@@ -14,7 +14,46 @@ import re
 # Only abbreviations that are normally followed by a capital or a digit; units
 # such as "km." usually end a sentence and are left out on purpose.
 _ABBREVIATIONS = frozenset(
-    ["e.g", "eg", "i.e", "ie", "vs", "approx", "incl", "excl", "ca", "cf", "dr", "mr", "mrs", "ms", "prof", "fig", "nr", "bijv", "bv", "o.a", "d.w.z", "dwz", "m.a.w", "i.p.v", "ipv", "t.o.v", "tov", "vgl", "vnl", "dhr", "mevr", "m.b.t", "mbt", "ong", "a.s", "evt", "z.g.a.n", "zgan"]
+    [
+        "e.g",
+        "eg",
+        "i.e",
+        "ie",
+        "vs",
+        "approx",
+        "incl",
+        "excl",
+        "ca",
+        "cf",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "fig",
+        "nr",
+        "bijv",
+        "bv",
+        "o.a",
+        "d.w.z",
+        "dwz",
+        "m.a.w",
+        "i.p.v",
+        "ipv",
+        "t.o.v",
+        "tov",
+        "vgl",
+        "vnl",
+        "dhr",
+        "mevr",
+        "m.b.t",
+        "mbt",
+        "ong",
+        "a.s",
+        "evt",
+        "z.g.a.n",
+        "zgan",
+    ]
 )
 
 _TERMINAL = ".!?…"

@@ -53,7 +53,8 @@ class BuildResult:
 def _hash_tree(
     digest: Any, root: Path, names_from: Path, skip: frozenset[str] = frozenset()
 ) -> None:
-    """Feed every file under ``root`` (name relative to ``names_from``, then content hash) to ``digest``."""
+    """Feed every file under ``root`` (name relative to ``names_from``, then content hash) to
+    ``digest``."""
     files = (
         sorted(
             p
@@ -135,7 +136,8 @@ def base_fingerprint(base: Path | str) -> str:
 
 
 def _contract_files() -> list[Path]:
-    """The system prompts (rendered into every example) and the schemas (which order every target)."""
+    """The system prompts (rendered into every example) and the schemas (which order every
+    target)."""
     return [resource_dir("prompts"), resource_dir("schemas")]
 
 
@@ -229,7 +231,8 @@ def _data_stage(profile, root: Path, log) -> Path:
 
 
 def train_key(profile, dataset_sha256: str, base: Path | str) -> str:
-    """The cache key of a training run: data, recipe, the code that renders and trains, base, libraries."""
+    """The cache key of a training run: data, recipe, the code that renders and trains, base,
+    libraries."""
     return _key(
         "train",
         dataset_sha256,

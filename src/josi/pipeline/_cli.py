@@ -34,7 +34,11 @@ def register(app: typer.Typer) -> None:
         if result.data_dir and until == "data":
             typer.echo(f"data     {result.data_dir}")
 
-    @pipeline.command("ship")
+    @pipeline.command(
+        "ship",
+        help="Build, run every layer on the Q4_K_M (compared with its F16), "
+        "publish only if pytest exits 0.",
+    )
     def ship_command(
         overrides: list[str] = typer.Argument(None, help="Profile overrides, key=value."),
         profile: str = typer.Option("nano", help="Model profile."),
@@ -42,7 +46,6 @@ def register(app: typer.Typer) -> None:
             None, help="Where a passing model is published (default: dist/ in the checkout)."
         ),
     ) -> None:
-        """Build, run every layer on the Q4_K_M (compared with its F16), publish only if pytest exits 0."""
         from josi.pipeline import ship
 
         raise typer.Exit(ship(profile, overrides or (), dist=dist, log=typer.echo))

@@ -32,7 +32,8 @@ def ship(
     pytest_args: Sequence[str] = (),
     log: Callable[[str], None] = print,
 ) -> int:
-    """Build, gate the profile's shipped quant (compared with its F16) with every suite, publish on success."""
+    """Build, gate the profile's shipped quant (compared with its F16) with every suite, publish on
+    success."""
     started = time.monotonic()
     dist = Path(dist) if dist is not None else (repo_root() or Path.cwd()) / "dist"
     result = build(profile_name, overrides, until="export", log=log)

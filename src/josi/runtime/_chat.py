@@ -38,7 +38,8 @@ _ALIASES = {
 }
 HELP = (
     "commands: /context (show), /set key=value [key=value ...] (tier, persona, readiness, state, "
-    "language, today, sport, athlete_level or any dotted path such as planned_session.target_zone), "
+    "language, today, sport, athlete_level or any dotted path such as "
+    "planned_session.target_zone), "
     "/reset (forget the conversation), /help, /quit"
 )
 

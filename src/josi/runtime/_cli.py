@@ -120,7 +120,8 @@ def register(app: typer.Typer) -> None:
             raise JosiError(f"no case in {input} succeeded; {output} left as it was")
         typer.echo(
             f"{summary.succeeded}/{summary.rows} cases -> {output} "
-            f"({summary.skipped} skipped, {summary.wall_s:.1f}s, {summary.cases_per_min:.1f} cases/min)",
+            f"({summary.skipped} skipped, {summary.wall_s:.1f}s, "
+            f"{summary.cases_per_min:.1f} cases/min)",
             err=True,
         )
 

@@ -78,7 +78,9 @@ class ContinuationScores:
         return {c: math.exp(lp) for c, lp in zip(self.candidates, self.logprobs, strict=False)}
 
     def grammar(self) -> dict[str, float]:
-        return {c: math.exp(lp) for c, lp in zip(self.candidates, self.grammar_logprobs, strict=False)}
+        return {
+            c: math.exp(lp) for c, lp in zip(self.candidates, self.grammar_logprobs, strict=False)
+        }
 
 
 @dataclass
@@ -206,15 +208,17 @@ class Engine:
     # --- tokens -------------------------------------------------------------------------
 
     def tokenize(self, prompt: str) -> list[int]:
-        """Token ids of a rendered prompt, special tokens parsed, exactly one BOS if the model wants one."""
+        """Token ids of a rendered prompt, special tokens parsed, exactly one BOS if the model wants
+        one."""
         ids = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         if self.add_bos and self.bos_id >= 0:
             if not ids or ids[0] != self.bos_id:
                 ids = [self.bos_id, *ids]
             if len(ids) > 1 and ids[1] == self.bos_id:
                 raise ContractError(
-                    "the rendered prompt starts with two BOS tokens: the chat template already adds "
-                    "BOS and so does the tokenizer; fix the template or the add_bos_token metadata"
+                    "the rendered prompt starts with two BOS tokens: "
+                    "the chat template already adds BOS and so does the tokenizer; "
+                    "fix the template or the add_bos_token metadata"
                 )
         return ids
 
@@ -384,7 +388,8 @@ class Engine:
         return 0
 
     def drop_live_cache(self) -> None:
-        """Empty the live KV cache but keep saved prefixes (to compare calls from the same state)."""
+        """Empty the live KV cache but keep saved prefixes (to compare calls from the same
+        state)."""
         self._truncate(0)
 
     def clear_cache(self) -> None:
@@ -563,7 +568,9 @@ class Engine:
         for c, t in zip(candidates, tokens, strict=False):
             if not t:
                 raise ContractError(f"candidate {c!r} has no tokens")
-            shadowed = [o for o, u in zip(candidates, tokens, strict=False) if u != t and u[: len(t)] == t]
+            shadowed = [
+                o for o, u in zip(candidates, tokens, strict=False) if u != t and u[: len(t)] == t
+            ]
             if shadowed or tokens.count(t) > 1:
                 raise ContractError(
                     f"candidate {c!r} is a token prefix of {shadowed or [c]}; "

@@ -409,7 +409,8 @@ class JosiRuntime:
             reply = decision.reply or post.safe_reply or ""
             source = "router" if reply or not decision.engine_call else "engine"
         if decision.allowed and decision.confirm and not red_flags:
-            # 0.5-0.8 confidence: act, then ask whether the request was understood (the one question).
+            # 0.5-0.8 confidence: act, then ask whether the request was understood (the one
+            # question).
             question = app_message("confirm", decision.lang or "en")
             reply = govern(f"{reply} {question}".strip())
         return TurnResult(

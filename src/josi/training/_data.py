@@ -141,7 +141,8 @@ def mix_rows(
         return rows
     if not 0.0 < interpreter_share < 1.0:
         raise ConfigError(
-            f"sft.interpreter_share must be in (0, 1) or 0 for the natural mix, got {interpreter_share}"
+            "sft.interpreter_share must be in (0, 1) or 0 for the natural mix, "
+            f"got {interpreter_share}"
         )
     interp = [row for row in rows if row.get("mode") == "interpreter"]
     coach = [row for row in rows if row.get("mode") == "coach"]

@@ -35,7 +35,8 @@ def train_dpo(
     *,
     resume: bool = True,
 ) -> Path:
-    """DPO on ``preferences.{train,val}.jsonl`` from ``sft_adapter``; return the new adapter directory."""
+    """DPO on ``preferences.{train,val}.jsonl`` from ``sft_adapter``; return the new adapter
+    directory."""
     peft = require("peft")
     trl = require("trl")
     datasets = require("datasets")

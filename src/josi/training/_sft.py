@@ -50,7 +50,8 @@ _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
 
 def auto_threads() -> int:
-    """Cores not already busy: OpenMP with more threads than free cores runs several times slower."""
+    """Cores not already busy: OpenMP with more threads than free cores runs several times
+    slower."""
     cores = os.cpu_count() or 1
     try:
         busy = os.getloadavg()[0]
@@ -215,7 +216,8 @@ class _WeightedLogProbs:
 
 
 def _trainer_class(trl: Any, weight: float) -> Any:
-    """trl's SFTTrainer, or a subclass that weights the interpreter's decision tokens in training."""
+    """trl's SFTTrainer, or a subclass that weights the interpreter's decision tokens in
+    training."""
     if weight == 1.0:
         return trl.SFTTrainer
 
@@ -239,7 +241,8 @@ def _trainer_class(trl: Any, weight: float) -> Any:
 
 
 def last_complete_checkpoint(checkpoints: Path) -> Path | None:
-    """Newest checkpoint whose trainer_state.json exists (written last, so a kill mid-save is skipped)."""
+    """Newest checkpoint whose trainer_state.json exists (written last, so a kill mid-save is
+    skipped)."""
     if not checkpoints.is_dir():
         return None
     found = []
@@ -269,7 +272,8 @@ def build_sft_trainer(
     val_examples, dropped_val = prepare_examples(profile, tokenizer, val_rows)
     if not train_examples or not val_examples:
         raise ConfigError(
-            f"no usable examples in {data_dir} for mode {mode!r} within max_length={sft.max_length} "
+            f"no usable examples in {data_dir} for mode {mode!r} "
+            f"within max_length={sft.max_length} "
             f"(train dropped {dropped_train}, val dropped {dropped_val})"
         )
 

@@ -1,4 +1,5 @@
-"""The held-out interpreter benchmark's summary: accuracy, recall per action, fields, paired flips."""
+"""The held-out interpreter benchmark's summary: accuracy, recall per action, fields, paired
+flips."""
 
 from __future__ import annotations
 

@@ -98,7 +98,8 @@ def test_grammar_rejects_raw_control_characters_in_strings(text):
     "text",
     [
         '{"action":"explain","question":"b","free_text":"a"}',  # wrong key order
-        '{"action":"explain","free_text":"a","question":"b","confidence":0.91}',  # off-step confidence
+        # off-step confidence
+        '{"action":"explain","free_text":"a","question":"b","confidence":0.91}',
         '{"action":"create_workout","free_text":"a","sport":"run","time_available_min":-5}',
         '{"action":"create_workout","free_text":"a","sport":"swim"}',
         '{"action":"explain","free_text":"a","question":"b"} trailing',
@@ -154,8 +155,8 @@ def test_committed_grammar_matches_a_fresh_generation():
 @given(minutes=st.integers(min_value=0, max_value=1500))
 def test_grammar_bounds_minutes_exactly_like_the_schema(minutes):
     text = (
-        '{"action":"create_workout","free_text":"a","sport":"run","time_available_min":%d}'
-        % minutes
+        '{"action":"create_workout","free_text":"a","sport":"run",'
+        f'"time_available_min":{minutes:d}}}'
     )
     assert GRAMMAR.accepts(text) == (5 <= minutes <= 600)
     assert (request_errors(json.loads(text)) == []) == (5 <= minutes <= 600)

@@ -43,7 +43,8 @@ class ImportGraph:
 
     def explain(self, path: list[str]) -> str:
         return "\n".join(
-            f"  {a} -> {b}: {', '.join(sorted(self.edges[(a, b)]))}" for a, b in itertools.pairwise(path)
+            f"  {a} -> {b}: {', '.join(sorted(self.edges[(a, b)]))}"
+            for a, b in itertools.pairwise(path)
         )
 
 
@@ -93,7 +94,8 @@ def test_subpackages_import_each_other_without_cycles() -> None:
     graph = import_graph(SRC)
     path = graph.cycle()
     assert not path, (
-        f"import cycle {' -> '.join(path)}; move what they share to a layer below them:\n{graph.explain(path)}"
+        f"import cycle {' -> '.join(path)}; move what they share to a layer below them:\n"
+        f"{graph.explain(path)}"
     )
 
 

@@ -84,7 +84,7 @@ def test_an_ordinary_question_is_left_to_the_model() -> None:
 def test_a_lexicon_with_an_unknown_macro_is_a_clear_error() -> None:
     from josi.postprocess._rules import Patterns
 
-    with pytest.raises(ConfigError, match="coach_intents.toml: unknown macro <NOPE>"):
+    with pytest.raises(ConfigError, match=r"coach_intents\.toml: unknown macro <NOPE>"):
         Patterns("coach_intents.toml", {}).compile("swap <NOPE>", "plan_change #1.match")
 
 

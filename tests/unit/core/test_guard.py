@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 from josi.governor import guard_coach_text
 from josi.scorers import forbidden_words, grounded_numbers
 
-CONTEXT = 'Waarom rustig?\n\nCONTEXT:\n- Readiness: Yellow (Accumulated)\n- Session: Z2 45min "Easy Z2 45min" (base phase)'
+CONTEXT = (
+    "Waarom rustig?\n\nCONTEXT:\n- Readiness: Yellow (Accumulated)\n"
+    '- Session: Z2 45min "Easy Z2 45min" (base phase)'
+)
 
 CASES = [
     (

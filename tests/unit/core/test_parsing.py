@@ -15,7 +15,10 @@ VALID = {"action": "create_workout", "free_text": MESSAGE, "sport": "run", "time
 
 
 def test_guide_examples_parse_to_canonical_requests() -> None:
-    raw = '{"action": "explain", "question": "What\'s my workout today?", "free_text": "What\'s my workout today?"}'
+    raw = (
+        '{"action": "explain", "question": "What\'s my workout today?", '
+        '"free_text": "What\'s my workout today?"}'
+    )
     result = parse_request(raw, user_message="What's my workout today?")
     assert result.ok and not result.fallback
     assert list(result.request) == ["action", "free_text", "question"]

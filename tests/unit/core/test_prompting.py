@@ -119,7 +119,8 @@ def test_memory_and_gatc_blocks_follow_the_context() -> None:
     )
     assert build_context_block(ctx) == GUIDE_EX1_CONTEXT + (
         "MEMORY:\n- Primary sport: running\n"
-        "GATC RESULT:\n- Workout: 40-min easy run\n- Reason: Readiness amber\n- Safety cap: max Z2\n"
+        "GATC RESULT:\n- Workout: 40-min easy run\n- Reason: Readiness amber\n"
+        "- Safety cap: max Z2\n"
     )
 
 
@@ -143,7 +144,9 @@ def test_history_is_cut_oldest_first_within_its_budget() -> None:
     messages = build_messages("interpreter", make_ctx(), "Q", history=history)
     kept = [m["content"] for m in messages[1:-1]]
     assert kept and kept[-1].startswith("turn 9")
-    assert all(c.startswith(f"turn {i}") for c, i in zip(kept, range(10 - len(kept), 10), strict=False))
+    assert all(
+        c.startswith(f"turn {i}") for c, i in zip(kept, range(10 - len(kept), 10), strict=False)
+    )
     assert sum(estimate_tokens(c) + 5 for c in kept) <= PromptBudget().history
 
 
@@ -216,7 +219,25 @@ def test_neutralize_examples() -> None:
 
 _hostile = st.lists(
     st.sampled_from(
-        [*list(SPECIAL), "<|", "|>", "<", ">", "|", "think", "/", "\n", "CONTEXT:", "MEMORY:", "GATC RESULT:", "[INTERPRETER]", " ", "system", "a", "<tool_call>"]
+        [
+            *list(SPECIAL),
+            "<|",
+            "|>",
+            "<",
+            ">",
+            "|",
+            "think",
+            "/",
+            "\n",
+            "CONTEXT:",
+            "MEMORY:",
+            "GATC RESULT:",
+            "[INTERPRETER]",
+            " ",
+            "system",
+            "a",
+            "<tool_call>",
+        ]
     ),
     max_size=30,
 ).map("".join)
@@ -273,7 +294,10 @@ def test_render_chatml_rejects_bad_templates_and_messages() -> None:
 
 
 def test_render_chatml_uses_a_custom_template() -> None:
-    template = "{% for m in messages %}[{{ m['role'] }}]{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}[a]{% endif %}"
+    template = (
+        "{% for m in messages %}[{{ m['role'] }}]{{ m['content'] }}{% endfor %}"
+        "{% if add_generation_prompt %}[a]{% endif %}"
+    )
     assert (
         render_chatml([{"role": "user", "content": "hi"}], chat_template=template) == "[user]hi[a]"
     )

@@ -21,8 +21,8 @@ WRONG = {c.id for c in CASES[::6]}  # 10 of 60 wrong: action accuracy 0.833 < 0.
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_fake_interpreter(case, josi_record):
     ok = case.id not in WRONG
-    rec = CaseRecord(id=case.id, layer="schema", run="interpret", tags=list(case.tags), lang=case.lang,
-                     persona=case.persona, message=case.message)
+    rec = CaseRecord(id=case.id, layer="schema", run="interpret", tags=list(case.tags),
+                     lang=case.lang, persona=case.persona, message=case.message)
     rec.expect(Score.binary("valid_json", True), Score.binary("action", ok))
     rec.collect(Score("field_accuracy", 1.0, True))
     rec.judge()
@@ -128,7 +128,9 @@ def test_the_old_option_spellings_still_work_with_a_warning(suite):
 def test_markers_are_registered_by_the_plugin(pytester):
     # A project that installs josi runs its own suites under --strict-markers without copying them.
     pytester.makepyfile(
-        test_own="import pytest\n\n@pytest.mark.golden\n@pytest.mark.slow\ndef test_x():\n    pass\n"
+        test_own=(
+            "import pytest\n\n@pytest.mark.golden\n@pytest.mark.slow\ndef test_x():\n    pass\n"
+        )
     )
     result = pytester.runpytest_subprocess("--strict-markers", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
@@ -139,7 +141,8 @@ def test_a_killed_run_keeps_the_cases_it_finished(pytester):
     pytester.makepyfile(
         test_killed=FAKE_SUITE.replace(
             "    josi_record(rec)\n",
-            "    josi_record(rec)\n    if case.id == CASES[3].id:\n        import os\n        os._exit(3)\n",
+            "    josi_record(rec)\n    if case.id == CASES[3].id:\n"
+            "        import os\n        os._exit(3)\n",
         )
     )
     (pytester.path / "model.gguf").write_bytes(b"GGUF fake")
@@ -174,8 +177,8 @@ CASES = load_cases("schema")[:6]
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_fake_interpreter(case, josi_verdict):
     ok = case.id != CASES[1].id
-    rec = CaseRecord(id=case.id, layer="schema", run="interpret", tags=list(case.tags), lang=case.lang,
-                     persona=case.persona, message=case.message)
+    rec = CaseRecord(id=case.id, layer="schema", run="interpret", tags=list(case.tags),
+                     lang=case.lang, persona=case.persona, message=case.message)
     rec.expect(Score.binary("valid_json", True),
                Score.binary("action", ok, "ok" if ok else "got 'explain', want 'replan'"))
     rec.collect(Score("field_accuracy", 1.0, True))

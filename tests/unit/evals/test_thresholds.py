@@ -89,7 +89,7 @@ def test_bad_threshold_files_are_rejected(tmp_path, text, message):
 
 
 def test_unknown_profile_names_the_available_ones():
-    with pytest.raises(ConfigError, match="available: .*nano"):
+    with pytest.raises(ConfigError, match=r"available: .*nano"):
         load_thresholds("no-such-profile")
 
 

@@ -29,7 +29,7 @@ def test_truncated_gguf_is_a_model_file_error(tmp_path: Path) -> None:
     cut = tmp_path / "cut.gguf"
     with open(_wheel_gguf(), "rb") as handle:
         cut.write_bytes(handle.read(5_000_000))
-    with pytest.raises(ModelFileError, match="truncated|readable"):
+    with pytest.raises(ModelFileError, match=r"truncated|readable"):
         read_gguf(cut)
 
 

@@ -133,7 +133,8 @@ def test_garbled_coach_text(case):
         ("sport=cycling athlete_level=beginner", ("profile_summary", "sport"), "cycling"),
         (
             "planned_session.structure_label='4 x 5min Z4' planned_session.intent=Z4 "
-            "planned_session.target_zone=Z4 planned_session.target_duration_min=50 has_session_context=true",
+            "planned_session.target_zone=Z4 planned_session.target_duration_min=50 "
+            "has_session_context=true",
             ("planned_session", "structure_label"),
             "4 x 5min Z4",
         ),

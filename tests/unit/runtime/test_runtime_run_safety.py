@@ -8,6 +8,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -310,7 +311,7 @@ def test_encoding_errors_replace_reads_on_with_a_warning_count(tmp_path, capsys,
 
 
 class _Engine:
-    loads: list[Path] = []
+    loads: ClassVar[list[Path]] = []
 
     def __init__(self, config: RuntimeConfig) -> None:
         _Engine.loads.append(config.gguf)

@@ -92,7 +92,10 @@ def test_a_binary_score_is_valued_one_or_zero() -> None:
 
 
 def test_warmth_is_persona_aware() -> None:
-    text = "Research shows steady aerobic work drives adaptation, and the data suggests today fits that."
+    text = (
+        "Research shows steady aerobic work drives adaptation, "
+        "and the data suggests today fits that."
+    )
     assert scorers.warmth(text, "technical").value > scorers.warmth(text, "balanced").value
 
 
@@ -126,7 +129,10 @@ GOOD = (
     "Good question. Today is 60 minutes of aerobic endurance work in Zone 2. "
     "It should feel comfortable and conversational. Enjoy the session."
 )
-CONTEXT = 'Why this session?\n\nCONTEXT:\n- Readiness: Green (Recovered)\n- Session: Z2 60min "Continuous Z2 60min"'
+CONTEXT = (
+    "Why this session?\n\nCONTEXT:\n- Readiness: Green (Recovered)\n"
+    '- Session: Z2 60min "Continuous Z2 60min"'
+)
 
 
 def test_coach_checks_all_pass_on_a_good_reply() -> None:

@@ -72,7 +72,10 @@ def write_dataset(
             "user": "Why is today easy?",
             "expected": None,
             "messages": [],
-            "interpreter_output": '{"action":"explain","free_text":"Why is today easy?","question":"Why is today easy?"}',
+            "interpreter_output": (
+                '{"action":"explain","free_text":"Why is today easy?",'
+                '"question":"Why is today easy?"}'
+            ),
             "completion": "Your body is still absorbing the last hard days, so today stays easy.",
         }
 

@@ -1,4 +1,5 @@
-"""DPO from an SFT adapter on a few synthetic preference pairs: the adapter moves, the run is recorded."""
+"""DPO from an SFT adapter on a few synthetic preference pairs: the adapter moves, the run is
+recorded."""
 
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ def _pairs(n: int) -> list[dict]:
             "context": ctx,
             "user": "Why is today easy?",
             "history": [],
-            "interpreter_output": '{"action":"explain","free_text":"Why is today easy?","question":"Why is today easy?"}',
+            "interpreter_output": (
+                '{"action":"explain","free_text":"Why is today easy?",'
+                '"question":"Why is today easy?"}'
+            ),
             "messages": [],
             "chosen": "Yellow readiness means today stays easy so you recover.",
             "rejected": "The algorithm says your FTP is 250 watts, so do intervals.",

@@ -174,7 +174,7 @@ def test_training_hash_tracks_what_changes_the_weights(override: str) -> None:
 
 
 def test_the_shipped_quant_must_be_exported() -> None:
-    with pytest.raises(ConfigError, match="export.ship"):
+    with pytest.raises(ConfigError, match=r"export\.ship"):
         load_profile("nano", ["export.ship=Q5_K_M"])
 
 
@@ -186,5 +186,5 @@ def test_serving_choices_are_not_training_knobs():
     # Choosing how confidence is served never retrains the model.
     assert changed.training_hash() == nano.training_hash() == other.training_hash()
     assert changed.config_hash() != nano.config_hash()
-    with pytest.raises(ConfigError, match="runtime.confidence_source"):
+    with pytest.raises(ConfigError, match=r"runtime\.confidence_source"):
         load_profile("nano", ["runtime.confidence_source=vibes"])
