@@ -332,17 +332,7 @@ def ask_session(
     tier: str | None = None,
 ) -> tuple[str, dict[str, Any], str]:
     key = "explain_easy" if easy else "explain_session"
-    pool = templates("messages")[key][lang]
-    index = rng.randrange(len(pool))
-    ctx = make_context(
-        rng,
-        lang=lang,
-        persona=_persona(rng),
-        tier=tier or _tier(rng, monitor=False),
-        level=level,
-        zone=zone,
-    )
-    return f"{key}:{lang}:{index}", ctx, pool[index]
+    return _ask(rng, lang, "messages", key, level=level, zone=zone, tier=tier)
 
 
 def ask_readiness(
@@ -403,7 +393,21 @@ def ask_pool(
     zone: str | None = None,
     tier: str | None = None,
 ) -> tuple[str, dict[str, Any], str]:
-    pool = templates("coach")[section][lang]
+    return _ask(rng, lang, "coach", section, level=level, zone=zone, tier=tier)
+
+
+def _ask(
+    rng: random.Random,
+    lang: str,
+    file: str,
+    section: str,
+    *,
+    level: str | None,
+    zone: str | None,
+    tier: str | None,
+) -> tuple[str, dict[str, Any], str]:
+    """A phrasing from ``templates(file)[section]`` and a context for it: (group, context, text)."""
+    pool = templates(file)[section][lang]
     index = rng.randrange(len(pool))
     ctx = make_context(
         rng,
