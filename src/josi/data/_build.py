@@ -14,7 +14,7 @@ from josi._errors import ContractError
 from josi._io import atomic_write_jsonl, atomic_write_text
 from josi.data import _coach as coach
 from josi.data import _interpreter as interp
-from josi.data._contexts import LEVELS, PHASES, ZONE_ORDER
+from josi.data._contexts import LEVELS, PHASES
 from josi.data._hygiene import dedupe
 from josi.data._messages import build_row_messages
 from josi.data._noise import add_noise
@@ -22,6 +22,7 @@ from josi.data._preferences import make_pairs
 from josi.data._split import SPLITS, assign_splits
 from josi.data._templates import templates
 from josi.data._world import PERSONAS
+from josi.routing import zone_order
 
 INTERPRETER_QUOTAS: dict[str, int] = {
     "create_explicit": 560,
@@ -87,13 +88,13 @@ def _lang(rng: random.Random, share: float) -> str:
 def _scenario(kind: str, rng: random.Random, lang: str, i: int) -> coach.Scenario:
     topics = sorted(templates("coach")["topics"])
     if kind == "explain_session":
-        return coach.session_explain(rng, lang, ZONE_ORDER[i % len(ZONE_ORDER)])
+        return coach.session_explain(rng, lang, zone_order()[i % len(zone_order())])
     if kind == "explain_easy":
         return coach.explain_easy(rng, lang, LEVELS[1 + i % (len(LEVELS) - 1)])
     if kind == "explain_readiness":
         return coach.readiness_explain(rng, lang, LEVELS[i % len(LEVELS)])
     if kind == "zone_question":
-        return coach.zone_question(rng, lang, ZONE_ORDER[i % len(ZONE_ORDER)])
+        return coach.zone_question(rng, lang, zone_order()[i % len(zone_order())])
     if kind == "phase_question":
         return coach.phase_question(rng, lang, PHASES[i % len(PHASES)])
     if kind == "topic":

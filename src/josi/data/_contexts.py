@@ -7,12 +7,11 @@ import random
 from typing import Any
 
 from josi.knowledge import readiness, sports, zones
-from josi.routing import LEVELS, normalize_level, zone_cap
+from josi.routing import LEVELS, normalize_level, zone_cap, zone_order
 
 _LEVEL_WEIGHTS = (0.4, 0.25, 0.2, 0.15)
 _DATA_TIERS = ("Minimal", "Basic", "Standard", "Good", "Full", "Enhanced")
 PHASES = ("base", "build", "peak", "taper", "recovery")
-ZONE_ORDER = ("R", "Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7", "Z8")
 
 # Structure labels per zone; {d} is the total duration in minutes.
 _STRUCTURES: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {
@@ -41,7 +40,7 @@ _STRUCTURES: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {
 
 
 def level_cap_index(level: str) -> int:
-    return ZONE_ORDER.index(zone_cap(level))
+    return zone_order().index(zone_cap(level))
 
 
 def pick_level(rng: random.Random) -> str:
@@ -50,14 +49,14 @@ def pick_level(rng: random.Random) -> str:
 
 def zone_allowed(zone: str, level: str) -> bool:
     """Sessions respect the readiness cap; Z7/Z8 only come from the plan on Green days."""
-    index = ZONE_ORDER.index(zone)
+    index = zone_order().index(zone)
     if zone in ("Z7", "Z8"):
         return level == "Green"
     return index <= level_cap_index(level)
 
 
 def pick_zone(rng: random.Random, level: str) -> str:
-    return rng.choice([z for z in ZONE_ORDER if zone_allowed(z, level)])
+    return rng.choice([z for z in zone_order() if zone_allowed(z, level)])
 
 
 # Phases a zone plausibly appears in; hard anaerobic work is not scheduled in base or recovery.

@@ -7,10 +7,10 @@ import random
 from typing import Any
 
 from josi.contracts import dumps_request
-from josi.data._contexts import ZONE_ORDER, canonical_level
+from josi.data._contexts import canonical_level
 from josi.data._templates import templates
 from josi.knowledge import limits, phases, readiness, sports, zones
-from josi.routing import zone_cap
+from josi.routing import zone_cap, zone_order
 
 PERSONAS = ("balanced", "direct", "technical", "encouraging")
 MEMORY_KINDS = ("morning", "evening", "knee", "half_marathon", "night_shift", "kids")
@@ -181,7 +181,11 @@ def make_gatc_result(
         "rationale_bullets": bullets[: rng.choice((2, 3))],
     }
     cap = zone_cap(level)
-    if level != "Green" and ZONE_ORDER.index(zone) <= ZONE_ORDER.index(cap) and rng.random() < 0.7:
+    if (
+        level != "Green"
+        and zone_order().index(zone) <= zone_order().index(cap)
+        and rng.random() < 0.7
+    ):
         word = level_word(ctx, lang)
         result["safety_caps_applied"] = (
             f"max {cap} due to {word} readiness"

@@ -2,7 +2,7 @@
 
 from josi.routing._contract import ContractReply, coach_contract_reply
 from josi.routing._route import RouteDecision, message, route
-from josi.routing._zones import LEVELS, cap_zone, normalize_level, zone_cap
+from josi.routing._zones import LEVELS, cap_zone, normalize_level, zone_cap, zone_order
 
 __all__ = [
     "LEVELS",
@@ -14,4 +14,5 @@ __all__ = [
     "normalize_level",
     "route",
     "zone_cap",
+    "zone_order",
 ]

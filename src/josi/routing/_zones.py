@@ -30,8 +30,13 @@ def zone_cap(level: str) -> str:
     return load_tool_dispatch()["readiness"]["zone_caps"][normalize_level(level)]
 
 
+def zone_order() -> tuple[str, ...]:
+    """Every zone from easiest to hardest, as the dispatch table orders them."""
+    return tuple(load_tool_dispatch()["zone_order"])
+
+
 def _rank(zone: str) -> int:
-    order = load_tool_dispatch()["zone_order"]
+    order = zone_order()
     name = zone.strip().upper() if isinstance(zone, str) else zone
     if name not in order:
         raise ContractError(f"unknown zone {zone!r}; expected one of {order}")
@@ -41,5 +46,4 @@ def _rank(zone: str) -> int:
 def cap_zone(zone: str, level: str) -> str:
     """``zone`` lowered to the cap for ``level`` when it is above it."""
     cap = zone_cap(level)
-    order = load_tool_dispatch()["zone_order"]
-    return order[min(_rank(zone), _rank(cap))]
+    return zone_order()[min(_rank(zone), _rank(cap))]

@@ -6,21 +6,21 @@ import pytest
 
 from josi._errors import ContractError
 from josi.contracts import load_tool_dispatch
-from josi.data._contexts import ZONE_ORDER, canonical_level, level_cap_index, zone_allowed
+from josi.data._contexts import canonical_level, level_cap_index, zone_allowed
 from josi.knowledge import readiness
-from josi.routing import LEVELS, zone_cap
+from josi.routing import LEVELS, zone_cap, zone_order
 
 
 @pytest.mark.parametrize("level", [*LEVELS, "Amber"])
 def test_generator_cap_is_the_router_cap(level: str) -> None:
     cap = zone_cap(level)
-    assert ZONE_ORDER[level_cap_index(level)] == cap
+    assert zone_order()[level_cap_index(level)] == cap
     assert zone_allowed(cap, level)
 
 
 @pytest.mark.parametrize("level", ["Yellow", "Amber", "Orange", "Red"])
 def test_generator_never_plans_above_the_router_cap(level: str) -> None:
-    above = ZONE_ORDER[ZONE_ORDER.index(zone_cap(level)) + 1 :]
+    above = zone_order()[zone_order().index(zone_cap(level)) + 1 :]
     assert not any(zone_allowed(zone, level) for zone in above)
 
 
@@ -32,8 +32,10 @@ def test_generator_resolves_aliases_like_the_router() -> None:
         zone_allowed("Z1", "Purple")
 
 
-def test_generator_zone_order_is_the_dispatch_table_order() -> None:
-    assert list(ZONE_ORDER) == load_tool_dispatch()["zone_order"]
+def test_the_knowledge_base_orders_zones_as_the_dispatch_table() -> None:
+    from josi.knowledge import zones
+
+    assert tuple(zones()["order"]) == zone_order() == tuple(load_tool_dispatch()["zone_order"])
 
 
 def test_readiness_wording_covers_the_router_levels_and_holds_no_second_copy_of_the_caps() -> None:
