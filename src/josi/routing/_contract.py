@@ -15,6 +15,7 @@ from typing import Any
 
 from josi.contracts import load_tool_dispatch
 from josi.postprocess import detect_coach_intent
+from josi.routing._route import message as app_message
 
 # The dispatch-table message each intent is answered with; plan changes are worded per tier,
 # since only the coach tier can ask for a replan.
@@ -36,7 +37,7 @@ def coach_contract_reply(message: str, ctx: Mapping[str, Any], lang: str) -> Con
     hit = detect_coach_intent(message)
     if hit is None:
         return None
-    messages = load_tool_dispatch()["messages"]
     key = _MESSAGE_KEYS[hit.intent].format(tier=ctx.get("tier"))
-    texts = messages.get(key) or messages[_MESSAGE_KEYS[hit.intent].format(tier="advisor")]
-    return ContractReply(hit.intent, hit.rule, texts.get(lang) or texts["en"])
+    if key not in load_tool_dispatch()["messages"]:
+        key = _MESSAGE_KEYS[hit.intent].format(tier="advisor")
+    return ContractReply(hit.intent, hit.rule, app_message(key, lang))
