@@ -32,7 +32,7 @@ from typing import Any
 from benchmarks.run import _pct, _summary
 
 SUITES = ("schema", "golden")
-GOAL = 2.0  # issue 15: an interpreter call at least twice as fast for the nano model
+GOAL = 2.0  # the target: an interpreter call at least twice as fast for the nano model
 
 
 def interpreter_cases(layer: str) -> list[Any]:

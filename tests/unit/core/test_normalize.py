@@ -1,4 +1,4 @@
-"""One Unicode normalisation before every lexicon detector (issue 16).
+"""One Unicode normalisation before every lexicon detector.
 
 The rule and its vectors live in josi.lang._normalize and
 fixtures/conformance/match_normalization.json; this file checks that every detector uses it.
@@ -72,7 +72,7 @@ VARIANTS: dict[str, Callable[[str], str]] = {
 
 
 def test_a_zero_width_space_does_not_hide_chest_pain() -> None:
-    """Issue 16: ``detect_red_flags("chest\\u200bpain")`` found no red flag."""
+    """``detect_red_flags("chest\\u200bpain")`` once found no red flag."""
     assert detect_red_flags("chest\u200bpain") == ("chest_pain",)
     assert detect_red_flags("I\u200bfainted\u200bafter\u200bmy\u200brun") == ("fainting",)
     assert detect_red_flags("ch\u200best pain") == ("chest_pain",)

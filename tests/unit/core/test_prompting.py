@@ -325,7 +325,7 @@ def _long_history(n: int) -> list[dict]:
 
 
 def test_a_5000_turn_history_is_tokenised_in_linear_time() -> None:
-    """Issue 16: one `josi run` row with 5,000 history turns took 225 s, because every dropped
+    """One `josi run` row with 5,000 history turns took 225 s, because every dropped
     turn re-tokenised all remaining turns. Now the count is capped first and each kept turn is
     counted once: ``build_messages("interpreter", ctx, "Q", history=<5,000 turns>)``."""
     # A capped history needs about 20 counts; the old loop needed millions and stops here.

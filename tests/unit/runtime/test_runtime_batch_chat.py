@@ -213,7 +213,7 @@ def test_chat_loop_ends_on_end_of_input():
 
 
 def test_chat_survives_a_deeply_nested_set_value():
-    """Issue 16: in ``josi chat``, ``/set tier=[[[[...]]]]`` (100,000 levels) was a RecursionError
+    """In ``josi chat``, ``/set tier=[[[[...]]]]`` (100,000 levels) was a RecursionError
     traceback and the chat ended. Now it is a one-line error and the chat goes on."""
     lines = iter(["/set tier=" + "[" * 100_000 + "]" * 100_000, "hello", "/quit"])
     out: list[str] = []

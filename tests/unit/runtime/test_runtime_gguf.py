@@ -118,7 +118,7 @@ def test_double_bos_is_refused():
     ids=["string", "zero", "float-half", "float-32", "not-a-power-of-two", "negative-int32"],
 )
 def test_malformed_alignment_is_a_model_file_error(tmp_path, alignment, message):
-    """Issue 16: a GGUF whose ``general.alignment`` is a string, 0 or a float gave a ValueError or
+    """A GGUF whose ``general.alignment`` is a string, 0 or a float gave a ValueError or
     ZeroDivisionError traceback (``josi run --gguf bad.gguf ...``; here
     ``inspect_gguf(bad.gguf)``). llama.cpp accepts only a uint32 power of two."""
     path = write_gguf(tmp_path / "m.gguf", alignment=alignment)
