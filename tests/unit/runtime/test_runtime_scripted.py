@@ -79,6 +79,12 @@ def _explain_context() -> dict:
     return dict(case.context, tier="coach")
 
 
+def _scripted(message: str, action: str, **fields: object) -> JosiRuntime:
+    """A scripted runtime whose interpreter writes ``action`` for ``message`` at confidence 0.95."""
+    request = {"action": action, "free_text": message, "confidence": 0.95, **fields}
+    return JosiRuntime.scripted(dumps_request(request))
+
+
 @pytest.mark.parametrize(
     ("message", "intent"),
     [
@@ -90,16 +96,7 @@ def test_the_coach_step_answers_plan_changes_and_unrealistic_goals_from_code(
     message: str, intent: str
 ):
     ctx = _explain_context()
-    runtime = JosiRuntime.scripted(
-        dumps_request(
-            {
-                "action": "answer_question",
-                "free_text": message,
-                "question": message,
-                "confidence": 0.95,
-            }
-        )
-    )
+    runtime = _scripted(message, "answer_question", question=message)
     turn = runtime.turn(ctx, message)
     assert runtime.engine.calls == ["interpreter"], "the coach model must not run"
     assert turn.reply_source == "contract" and turn.coach_text == turn.reply
@@ -111,16 +108,7 @@ def test_the_coach_step_answers_plan_changes_and_unrealistic_goals_from_code(
 def test_the_coach_model_writes_the_reply_when_code_replies_are_off():
     ctx = _explain_context()
     message = "Can you make today's session harder? I feel great"
-    runtime = JosiRuntime.scripted(
-        dumps_request(
-            {
-                "action": "answer_question",
-                "free_text": message,
-                "question": message,
-                "confidence": 0.95,
-            }
-        )
-    )
+    runtime = _scripted(message, "answer_question", question=message)
     off = runtime.with_config(coach_contract_replies=False)
     turn = off.turn(ctx, message)
     assert turn.reply_source == "coach" and turn.reply.startswith(SCRIPTED_COACH_REPLY)
@@ -129,15 +117,6 @@ def test_the_coach_model_writes_the_reply_when_code_replies_are_off():
 def test_a_plan_change_routed_to_the_engine_is_served_by_the_engine():
     ctx = _explain_context()
     message = "Can you make today's session harder? I feel great"
-    runtime = JosiRuntime.scripted(
-        dumps_request(
-            {
-                "action": "replan",
-                "free_text": message,
-                "replan_type": "reduce_intensity",
-                "confidence": 0.95,
-            }
-        )
-    )
+    runtime = _scripted(message, "replan", replan_type="reduce_intensity")
     turn = runtime.turn(ctx, message)
     assert turn.reply_source != "contract" and turn.route.engine_call
