@@ -347,8 +347,9 @@ class JosiRuntime:
         interpreter_output: str,
         history: list[dict[str, Any]] | None = None,
     ) -> CoachCall:
+        lang = _language(message, ctx)
         if self.config.coach_contract_replies and isinstance(message, str):
-            fixed = coach_contract_reply(message, ctx, _language(message, ctx))
+            fixed = coach_contract_reply(message, ctx, lang)
             if fixed is not None:
                 return CoachCall(
                     raw="",
@@ -365,7 +366,7 @@ class JosiRuntime:
         governed = govern(strip_thinking(gen.text))
         # Everything the model saw besides its instructions is what a number may come from.
         seen = "\n".join(m["content"] for m in messages if m["role"] != "system")
-        guarded = guard_coach_text(governed, context_text=seen, lang=_language(message, ctx))
+        guarded = guard_coach_text(governed, context_text=seen, lang=lang)
         return CoachCall(
             raw=gen.text,
             text=guarded.text,
