@@ -112,6 +112,7 @@ def merge_adapter(
     try:
         merged.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
+        _keep_tokenizer_identity(tmp, base, profile.model.revision or None)
         (tmp / ".complete").write_text(key + "\n", encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
@@ -120,6 +121,38 @@ def merge_adapter(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+# Keys of tokenizer_config.json that llama.cpp's converter reads and transformers rewrites.
+_TOKENIZER_IDENTITY = ("tokenizer_class", "add_bos_token")
+
+
+def _keep_tokenizer_identity(saved: Path, base: Path | str, revision: str | None) -> None:
+    """Write the base tokenizer's class and BOS flag back into a saved tokenizer.
+
+    transformers 5 saves every fast tokenizer as ``TokenizersBackend``. llama.cpp's converter
+    reads ``tokenizer_class`` to choose a vocabulary path: Phi-4-mini's ``GPT2Tokenizer``
+    selects byte-level BPE, anything else asks for a SentencePiece ``tokenizer.model`` that the
+    checkpoint does not have, and the export fails.
+    """
+    transformers = require("transformers")
+    if Path(str(base)).is_dir():
+        source: str | None = str(Path(str(base)) / "tokenizer_config.json")
+    else:
+        source = transformers.utils.cached_file(
+            str(base),
+            "tokenizer_config.json",
+            revision=revision,
+            _raise_exceptions_for_missing_entries=False,
+        )
+    if not source or not Path(source).is_file():
+        return
+    original = json.loads(Path(source).read_text(encoding="utf-8"))
+    path = saved / "tokenizer_config.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    kept = {key: original[key] for key in _TOKENIZER_IDENTITY if key in original}
+    if any(data.get(key) != value for key, value in kept.items()):
+        path.write_text(json.dumps({**data, **kept}, indent=2) + "\n", encoding="utf-8")
 
 
 def convert_to_gguf(

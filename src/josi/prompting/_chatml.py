@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +40,9 @@ def _compile(template: str):
             x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
         )
 
+    def strftime_now(format: str) -> str:
+        return datetime.now().strftime(format)
+
     # Same environment settings as transformers' apply_chat_template, so the
     # string rendered here is the string the model was trained on.
     env = ImmutableSandboxedEnvironment(
@@ -46,6 +50,9 @@ def _compile(template: str):
     )
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
+    # Llama 3's template writes today's date into the system turn when this exists, as it does
+    # in transformers; leaving it out would serve a different prompt than training rendered.
+    env.globals["strftime_now"] = strftime_now
     try:
         return env.from_string(template)
     except jinja2.TemplateError as exc:
