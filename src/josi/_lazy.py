@@ -20,6 +20,7 @@ _EXTRA_OF = {
     "numpy": "runtime",
     "matplotlib": "report",
     "wandb": "train",
+    "bitsandbytes": "gpu",
 }
 
 

@@ -131,6 +131,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "passes only if every seed passes (default 3; 0 runs greedy only)",
     )
     group.addoption(
+        "--josi-n-gpu-layers",
+        metavar="N",
+        type=int,
+        default=0,
+        help="layers of the model under test offloaded to the GPU (-1: all; default 0, CPU); "
+        "needs a llama-cpp-python built with a GPU backend",
+    )
+    group.addoption(
         "--josi-no-baseline",
         action="store_true",
         default=False,
@@ -302,13 +310,16 @@ def josi_gguf(pytestconfig: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def josi_runtime(josi_gguf: Path):
+def josi_runtime(josi_gguf: Path, pytestconfig: pytest.Config):
     """One loaded model per process (per xdist worker), greedy decoding for reproducibility."""
     from josi.runtime import JosiRuntime
 
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
-    runtime = JosiRuntime(eval_runtime_config(josi_gguf, n_threads=threads))
+    gpu_layers = pytestconfig.getoption("josi_n_gpu_layers")
+    runtime = JosiRuntime(
+        eval_runtime_config(josi_gguf, n_threads=threads, n_gpu_layers=gpu_layers)
+    )
     try:
         yield runtime
     finally:
@@ -435,7 +446,7 @@ class _Collector:
             self._stream(record)
 
 
-def eval_runtime_config(gguf: Path, n_threads: int | None = None):
+def eval_runtime_config(gguf: Path, n_threads: int | None = None, n_gpu_layers: int = 0):
     """The reference runtime of every model suite: greedy, otherwise the shipped defaults.
 
     Golden and contract also run under the shipped sampler (``josi_samplers``). Every
@@ -445,7 +456,12 @@ def eval_runtime_config(gguf: Path, n_threads: int | None = None):
     from josi.runtime import RuntimeConfig
 
     return RuntimeConfig(
-        gguf=gguf, deterministic=True, seed=0, n_threads=n_threads, score_actions=True
+        gguf=gguf,
+        deterministic=True,
+        seed=0,
+        n_threads=n_threads,
+        n_gpu_layers=n_gpu_layers,
+        score_actions=True,
     )
 
 
@@ -460,7 +476,7 @@ def _runtime_info(path: Path) -> dict[str, Any]:
     return {
         name: (str(value) if isinstance(value, Path) else value)
         for name, value in dataclasses.asdict(config).items()
-        if name not in ("gguf", "n_threads")
+        if name not in ("gguf", "n_threads", "n_gpu_layers")
     }
 
 

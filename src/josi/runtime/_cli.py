@@ -21,6 +21,7 @@ def _runtime_options(
     no_prefix_cache: bool,
     prompt_style: str | None,
     no_verify: bool,
+    n_gpu_layers: int = 0,
 ) -> Any:
     from josi.runtime._config import RuntimeConfig
 
@@ -34,6 +35,7 @@ def _runtime_options(
         prefix_cache=not no_prefix_cache,
         prompt_style=prompt_style,
         verify=not no_verify,
+        n_gpu_layers=n_gpu_layers,
     )
 
 
@@ -41,6 +43,9 @@ _GGUF = typer.Option(..., "--gguf", help="The GGUF model file.", dir_okay=False)
 _N_CTX = typer.Option(4096, "--n-ctx", help="Context size in tokens (v6: 4096).")
 _SEED = typer.Option(0, "--seed", help="Base sampling seed.")
 _THREADS = typer.Option(None, "--threads", help="CPU threads (default: llama.cpp's choice).")
+_GPU_LAYERS = typer.Option(
+    0, "--n-gpu-layers", help="Layers offloaded to the GPU (-1: all; needs a GPU build)."
+)
 _DET = typer.Option(False, "--deterministic", help="Greedy decoding (temperature 0).")
 _NO_GRAMMAR = typer.Option(False, "--no-grammar", help="Interpreter without the GBNF grammar.")
 _NO_CACHE = typer.Option(False, "--no-prefix-cache", help="Re-evaluate every prompt from scratch.")
@@ -78,6 +83,7 @@ def register(app: typer.Typer) -> None:
         no_prefix_cache: bool = _NO_CACHE,
         prompt_style: str | None = _STYLE,
         no_verify: bool = _NO_VERIFY,
+        n_gpu_layers: int = _GPU_LAYERS,
     ) -> None:
         """Run v6 turns for every case in a JSONL file; bad rows are reported and skipped."""
         from josi._progress import Progress
@@ -111,6 +117,7 @@ def register(app: typer.Typer) -> None:
             no_prefix_cache,
             prompt_style,
             no_verify,
+            n_gpu_layers,
         )
         with JosiRuntime(config) as runtime:
             summary = execute_batch(
@@ -143,6 +150,7 @@ def register(app: typer.Typer) -> None:
         no_grammar: bool = _NO_GRAMMAR,
         prompt_style: str | None = _STYLE,
         no_verify: bool = _NO_VERIFY,
+        n_gpu_layers: int = _GPU_LAYERS,
     ) -> None:
         """Talk to the model in the terminal; the route decision is shown in dim text."""
         from josi._io import read_text
@@ -168,7 +176,16 @@ def register(app: typer.Typer) -> None:
 
         validate_context(ctx)
         config = _runtime_options(
-            gguf, n_ctx, seed, threads, deterministic, no_grammar, False, prompt_style, no_verify
+            gguf,
+            n_ctx,
+            seed,
+            threads,
+            deterministic,
+            no_grammar,
+            False,
+            prompt_style,
+            no_verify,
+            n_gpu_layers,
         )
         with JosiRuntime(config) as runtime:
             chat_loop(

@@ -90,6 +90,10 @@ class RuntimeConfig:
     n_ctx: int = 4096  # v6 context cap for both modes
     seed: int = 0  # base seed; each call mixes it with its own prompt (runtime.call_seed)
     n_threads: int | None = None  # None lets llama.cpp pick
+    # Transformer layers offloaded to the GPU: 0 keeps the model on the CPU (the phone and CI
+    # path), -1 offloads all. Needs a llama-cpp-python built with a GPU backend; a CPU build
+    # ignores it.
+    n_gpu_layers: int = 0
     interpreter_temperature: float = 0.3
     coach_temperature: float = 0.5
     top_p: float = 0.9
@@ -166,6 +170,8 @@ class RuntimeConfig:
             problems.append(f"dry_allowed_length {self.dry_allowed_length} must be >= 1")
         if self.top_k < 0:
             problems.append(f"top_k {self.top_k} must be >= 0 (0 disables it)")
+        if self.n_gpu_layers < -1:
+            problems.append(f"n_gpu_layers {self.n_gpu_layers} must be >= -1 (-1 offloads all)")
         if self.n_threads is not None and self.n_threads < 1:
             problems.append(f"n_threads {self.n_threads} must be >= 1")
         if self.confidence_source not in CONFIDENCE_SOURCES:

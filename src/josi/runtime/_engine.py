@@ -176,6 +176,7 @@ class Engine:
             "n_batch": min(config.n_batch, config.n_ctx),
             "n_ubatch": min(config.n_batch, config.n_ctx),
             "seed": config.seed,
+            "n_gpu_layers": config.n_gpu_layers,
             "verbose": False,
         }
         if config.n_threads is not None:

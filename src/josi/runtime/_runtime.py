@@ -30,7 +30,7 @@ from josi.runtime._config import RuntimeConfig
 from josi.runtime._engine import ContinuationScores, Engine, Generation
 from josi.runtime._scripted import ScriptedEngine
 
-_SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads")
+_SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads", "n_gpu_layers")
 
 
 @dataclass(frozen=True)
