@@ -56,17 +56,16 @@ def _timed(timings: dict[str, float], name: str, fn, *args, **kwargs):
         print(f"{name}: {timings[name]} s", flush=True)
 
 
-def _environment() -> dict[str, Any]:
+def _environment(*, with_torch: bool = True) -> dict[str, Any]:
     import importlib.metadata as md
 
-    import torch
+    info: dict[str, Any] = {"python": platform.python_version()}
+    if with_torch:
+        import torch
 
-    info: dict[str, Any] = {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
+        info["torch"] = torch.__version__
+        info["cuda"] = torch.version.cuda
+        info["device"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     for package in ("transformers", "peft", "trl", "bitsandbytes", "llama-cpp-python"):
         try:
             info[package] = md.version(package)
@@ -79,6 +78,18 @@ def _environment() -> dict[str, Any]:
     except ImportError:
         info["llama_gpu_offload"] = None
     return info
+
+
+def _gpu_present(phase: str) -> bool:
+    if phase == "serve":
+        # The serving phase never imports torch: its bundled CUDA libraries and the ones
+        # llama.cpp was built against would otherwise share one process.
+        import llama_cpp
+
+        return bool(llama_cpp.llama_supports_gpu_offload())
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _dataset(root: Path) -> Path:
@@ -180,8 +191,8 @@ def serve_phase(workdir: Path) -> dict[str, Any]:
     gguf = next(p for p in paths if p.name.endswith("-q4_k_m.gguf"))
     rows = (Path(state["data"]) / "coach.train.jsonl").read_text(encoding="utf-8")
     ctx = json.loads(rows.splitlines()[0])["context"]
-    gpu = _timed(timings, "turn_gpu_offload_all", _turn, gguf, -1, ctx)
     cpu = _timed(timings, "turn_cpu", _turn, gguf, 0, ctx)
+    gpu = _timed(timings, "turn_gpu_offload_all", _turn, gguf, -1, ctx)
     result["turn"] = {"gpu": gpu, "cpu": cpu}
     result["gpu_cpu_identical_greedy"] = (
         gpu["interpreter_raw"] == cpu["interpreter_raw"] and gpu["coach_raw"] == cpu["coach_raw"]
@@ -191,12 +202,11 @@ def serve_phase(workdir: Path) -> dict[str, Any]:
 
 
 def run(phase: str, tokenizer: Path | None, workdir: Path) -> dict[str, Any]:
-    import torch
-
     result: dict[str, Any] = {"benchmark": "gpu_smoke", "phase": phase}
-    if not torch.cuda.is_available():
-        result.update(environment=_environment(), measured=False)
-        result["reason"] = "no CUDA device: nothing measured"
+    with_torch = phase != "serve"
+    if not _gpu_present(phase):
+        result.update(environment=_environment(with_torch=with_torch), measured=False)
+        result["reason"] = "no CUDA device (or no GPU build of llama.cpp): nothing measured"
         print(result["reason"])
         return result
     # Stage caches live with the run, so every step really runs.
@@ -205,7 +215,8 @@ def run(phase: str, tokenizer: Path | None, workdir: Path) -> dict[str, Any]:
         result.update(train_phase(workdir, tokenizer))
     if phase in ("all", "serve"):
         result.update(serve_phase(workdir))
-    result.update(environment=_environment(), measured=True)
+    result.setdefault("environment", {}).update(_environment(with_torch=with_torch))
+    result["measured"] = True
     return result
 
 
