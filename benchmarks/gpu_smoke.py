@@ -82,8 +82,9 @@ def _environment(*, with_torch: bool = True) -> dict[str, Any]:
 
 def _gpu_present(phase: str) -> bool:
     if phase == "serve":
-        # The serving phase never imports torch: its bundled CUDA libraries and the ones
-        # llama.cpp was built against would otherwise share one process.
+        # The serving phase never imports torch: on one H200 a serving process that had loaded
+        # torch's bundled CUDA libraries before llama.cpp's segfaulted at the first offloaded
+        # turn, and passed without them (benchmarks/results/gpu-smoke-h200.json).
         import llama_cpp
 
         return bool(llama_cpp.llama_supports_gpu_offload())
