@@ -21,6 +21,7 @@ def _runtime_options(
     no_prefix_cache: bool,
     prompt_style: str | None,
     no_verify: bool,
+    endpoint: str | None = None,
 ) -> Any:
     from josi.runtime._config import RuntimeConfig
 
@@ -34,6 +35,7 @@ def _runtime_options(
         prefix_cache=not no_prefix_cache,
         prompt_style=prompt_style,
         verify=not no_verify,
+        endpoint=endpoint,
     )
 
 
@@ -46,6 +48,13 @@ _NO_GRAMMAR = typer.Option(False, "--no-grammar", help="Interpreter without the 
 _NO_CACHE = typer.Option(False, "--no-prefix-cache", help="Re-evaluate every prompt from scratch.")
 _STYLE = typer.Option(
     None, "--prompt-style", help="full or compact (default: the GGUF's manifest, else full)."
+)
+_ENDPOINT = typer.Option(
+    None,
+    "--endpoint",
+    help="Run the model on this OpenAI-compatible server (llama-server, llama-cpp-python, "
+    "vLLM) instead of in-process; --gguf is still read for its template and vocabulary "
+    "(docs/served.md).",
 )
 _NO_VERIFY = typer.Option(
     False, "--no-verify", help="Load the GGUF without checking it against its manifest's sha256."
@@ -78,6 +87,7 @@ def register(app: typer.Typer) -> None:
         no_prefix_cache: bool = _NO_CACHE,
         prompt_style: str | None = _STYLE,
         no_verify: bool = _NO_VERIFY,
+        endpoint: str | None = _ENDPOINT,
     ) -> None:
         """Run v6 turns for every case in a JSONL file; bad rows are reported and skipped."""
         from josi._progress import Progress
@@ -111,6 +121,7 @@ def register(app: typer.Typer) -> None:
             no_prefix_cache,
             prompt_style,
             no_verify,
+            endpoint,
         )
         with JosiRuntime(config) as runtime:
             summary = execute_batch(
@@ -143,6 +154,7 @@ def register(app: typer.Typer) -> None:
         no_grammar: bool = _NO_GRAMMAR,
         prompt_style: str | None = _STYLE,
         no_verify: bool = _NO_VERIFY,
+        endpoint: str | None = _ENDPOINT,
     ) -> None:
         """Talk to the model in the terminal; the route decision is shown in dim text."""
         from josi._io import read_text
@@ -168,7 +180,16 @@ def register(app: typer.Typer) -> None:
 
         validate_context(ctx)
         config = _runtime_options(
-            gguf, n_ctx, seed, threads, deterministic, no_grammar, False, prompt_style, no_verify
+            gguf,
+            n_ctx,
+            seed,
+            threads,
+            deterministic,
+            no_grammar,
+            False,
+            prompt_style,
+            no_verify,
+            endpoint,
         )
         with JosiRuntime(config) as runtime:
             chat_loop(
