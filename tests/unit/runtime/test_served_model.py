@@ -19,7 +19,12 @@ from benchmarks.served_parity import SUITES, raw_calls
 from josi.evals import load_cases
 from josi.runtime import JosiRuntime, LocalServer
 
-pytestmark = [pytest.mark.model, pytest.mark.slow]
+# The server has no DRY sampler: expected here, and the coach is compared with DRY off.
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::josi.runtime.ServedFeatureWarning"),
+]
 
 CASES = [case for suite in SUITES for case in load_cases(suite)][::15]
 
