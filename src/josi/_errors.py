@@ -29,3 +29,7 @@ class InputEncodingError(JosiError, ValueError):
 
 class MissingDependencyError(JosiError, ImportError):
     """An optional heavy dependency is not installed."""
+
+
+class EndpointError(JosiError):
+    """A served model could not be reached, or answered with something other than a result."""

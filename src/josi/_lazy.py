@@ -19,6 +19,8 @@ _EXTRA_OF = {
     "llama_cpp": "runtime",
     "numpy": "runtime",
     "matplotlib": "report",
+    "uvicorn": "server",
+    "fastapi": "server",
     "wandb": "train",
     "bitsandbytes": "gpu",
 }

@@ -110,6 +110,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             help=f"deprecated spelling of {option}",
         )
     group.addoption(
+        "--josi-endpoint",
+        metavar="URL[,URL...]",
+        default=None,
+        help="run the model on OpenAI-compatible servers instead of in-process; with "
+        "pytest-xdist worker gwN uses URL number N mod their count (docs/served.md). The GGUF "
+        "(--josi-gguf, or the nano build) is still read here for its template and vocabulary",
+    )
+    group.addoption(
         "--josi-report",
         metavar="DIR",
         default=None,
@@ -170,10 +178,25 @@ def _apply_deprecated_spellings(config: pytest.Config) -> None:
             setattr(config.option, dest, value)
 
 
+def endpoints(config: pytest.Config) -> list[str]:
+    """The ``--josi-endpoint`` URLs, in order (empty: the model runs in-process)."""
+    value = config.getoption("josi_endpoint", None) or ""
+    return [url.strip() for url in value.split(",") if url.strip()]
+
+
+def worker_endpoint(urls: list[str], worker: str | None) -> str | None:
+    """The endpoint of xdist worker ``gwN``: URL number N mod len(urls); the first without xdist."""
+    if not urls:
+        return None
+    index = int(worker[2:]) if worker and worker.startswith("gw") and worker[2:].isdigit() else 0
+    return urls[index % len(urls)]
+
+
 def model_requested(config: pytest.Config) -> bool:
     return bool(
         config.getoption("run_model")
         or config.getoption("gguf")
+        or endpoints(config)
         or _markexpr_selects_model(config.getoption("markexpr", ""))
     )
 
@@ -202,6 +225,13 @@ def pytest_configure(config: pytest.Config) -> None:
     gguf = config.getoption("gguf")
     if gguf and not Path(gguf).is_file():
         raise pytest.UsageError(f"--josi-gguf {gguf}: no such file")
+    from josi.runtime import RuntimeConfig
+
+    for url in endpoints(config):
+        try:
+            RuntimeConfig(gguf="endpoint", prompt_style="full", endpoint=url)
+        except JosiError as exc:
+            raise pytest.UsageError(f"--josi-endpoint {url}: {exc}") from exc
     if config.getoption("compare"):
         from josi.evals import load_results
 
@@ -311,14 +341,18 @@ def josi_gguf(pytestconfig: pytest.Config) -> Path:
 
 @pytest.fixture(scope="session")
 def josi_runtime(josi_gguf: Path, pytestconfig: pytest.Config):
-    """One loaded model per process (per xdist worker), greedy decoding for reproducibility."""
+    """One loaded model per process (per xdist worker), greedy decoding for reproducibility;
+    with ``--josi-endpoint``, the worker's server instead of a model in this process."""
     from josi.runtime import JosiRuntime
 
+    endpoint = worker_endpoint(endpoints(pytestconfig), os.environ.get("PYTEST_XDIST_WORKER"))
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
     gpu_layers = pytestconfig.getoption("josi_n_gpu_layers")
     runtime = JosiRuntime(
-        eval_runtime_config(josi_gguf, n_threads=threads, n_gpu_layers=gpu_layers)
+        eval_runtime_config(
+            josi_gguf, n_threads=threads, n_gpu_layers=gpu_layers, endpoint=endpoint
+        )
     )
     try:
         yield runtime
@@ -446,12 +480,15 @@ class _Collector:
             self._stream(record)
 
 
-def eval_runtime_config(gguf: Path, n_threads: int | None = None, n_gpu_layers: int = 0):
+def eval_runtime_config(
+    gguf: Path, n_threads: int | None = None, n_gpu_layers: int = 0, endpoint: str | None = None
+):
     """The reference runtime of every model suite: greedy, otherwise the shipped defaults.
 
     Golden and contract also run under the shipped sampler (``josi_samplers``). Every
     interpreter call is also scored over the five actions, so a run reports what the shipped
-    sampler would do and both confidence sources next to the greedy result.
+    sampler would do and both confidence sources next to the greedy result; a served model
+    (``endpoint``) exposes no logits, so its runs are not scored.
     """
     from josi.runtime import RuntimeConfig
 
@@ -461,7 +498,8 @@ def eval_runtime_config(gguf: Path, n_threads: int | None = None, n_gpu_layers: 
         seed=0,
         n_threads=n_threads,
         n_gpu_layers=n_gpu_layers,
-        score_actions=True,
+        score_actions=endpoint is None,
+        endpoint=endpoint,
     )
 
 
@@ -533,6 +571,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "args": list(config.invocation_params.args),
         "pytest_exitstatus": int(exitstatus),
         "sampling": _sampling_info(config),
+        "endpoints": endpoints(config),
     }
     state.results = build_results(
         state.records, thresholds=thresholds, case_ids=case_ids, run=run, baseline=_baseline(config)

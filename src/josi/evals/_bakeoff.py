@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from josi._errors import ModelFileError
+from josi._errors import ConfigError, ModelFileError
 from josi._io import atomic_write_json, atomic_write_text
 from josi.evals._compare import load_results
 from josi.evals._results import record_summary
@@ -66,8 +66,10 @@ def run_suites(
     profile: str,
     pytest_args: Sequence[str] = (),
     tests_root: Path | None = None,
+    endpoint: str | None = None,
 ) -> tuple[int, float]:
-    """One child pytest per GGUF (a fresh process, so its peak RSS is this model's)."""
+    """One child pytest per GGUF (a fresh process, so its peak RSS is this model's, unless
+    ``endpoint`` names the server that runs it)."""
     root = tests_root or Path.cwd() / "tests"
     targets = [str(root / layer) for layer in layers]
     cmd = [
@@ -84,6 +86,7 @@ def run_suites(
         "-q",
         "-p",
         "no:cacheprovider",
+        *(["--josi-endpoint", endpoint] if endpoint else []),
         *pytest_args,
     ]
     start = time.monotonic()
@@ -167,17 +170,21 @@ def bakeoff(
     pytest_args: Sequence[str] = (),
     tests_root: Path | None = None,
     runner=run_suites,
+    endpoints: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     out_dir = Path(out_dir)
     paths = [Path(g) for g in ggufs]
+    if endpoints is not None and len(endpoints) != len(paths):
+        raise ConfigError(f"{len(endpoints)} endpoints for {len(paths)} GGUFs; give one per GGUF")
     for p in paths:
         if not p.is_file():
             raise ModelFileError(f"bake-off candidate not found: {p}")
     used: set[str] = set()
     rows = []
-    for path in paths:
+    for index, path in enumerate(paths):
         name = _candidate_name(path, used)
         report_dir = out_dir / name
+        served = {"endpoint": endpoints[index]} if endpoints else {}
         code, wall = runner(
             path,
             report_dir,
@@ -185,6 +192,7 @@ def bakeoff(
             profile=profile,
             pytest_args=pytest_args,
             tests_root=tests_root,
+            **served,
         )
         results_file = report_dir / "results.json"
         if not results_file.is_file():

@@ -42,6 +42,12 @@ def register(app: typer.Typer) -> None:
         pytest_args: str = typer.Option(
             "", "--pytest-args", help="extra pytest arguments, e.g. '-k golden-create'"
         ),
+        endpoints: list[str] = typer.Option(
+            None,
+            "--endpoint",
+            help="the server running each GGUF, in the GGUFs' order (repeat it; a "
+            "comma-separated list for one GGUF spreads its xdist workers; docs/served.md)",
+        ),
     ) -> None:
         """Run the same suites on each GGUF and rank by the decision matrix (table + PNG)."""
         import shlex
@@ -49,12 +55,22 @@ def register(app: typer.Typer) -> None:
         from josi.evals import LAYERS
         from josi.evals._bakeoff import bakeoff
 
+        if endpoints and len(endpoints) != len(ggufs):
+            raise typer.BadParameter(
+                f"{len(endpoints)} --endpoint for {len(ggufs)} GGUFs; give one per GGUF"
+            )
+
         chosen = tuple(x.strip() for x in layers.split(",") if x.strip())
         unknown = [x for x in chosen if x not in LAYERS]
         if unknown:
             raise typer.BadParameter(f"unknown layers {unknown}; choose from {list(LAYERS)}")
         summary = bakeoff(
-            ggufs, out, layers=chosen, profile=profile, pytest_args=shlex.split(pytest_args)
+            ggufs,
+            out,
+            layers=chosen,
+            profile=profile,
+            pytest_args=shlex.split(pytest_args),
+            endpoints=endpoints or None,
         )
         typer.echo(summary["table"])
         if summary["plot"]:

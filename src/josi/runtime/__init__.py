@@ -22,23 +22,39 @@ from josi.runtime._runtime import (
     looks_garbled,
 )
 from josi.runtime._scripted import SCRIPTED_COACH_REPLY, ScriptedEngine
+from josi.runtime._served import (
+    KINDS as SERVER_KINDS,
+)
+from josi.runtime._served import (
+    LocalServer,
+    Retry,
+    ServedEngine,
+    ServedFeatureWarning,
+    free_port,
+)
 
 __all__ = [
     "CONFIDENCE_SOURCES",
     "MODES",
     "PROMPT_STYLES",
     "SCRIPTED_COACH_REPLY",
+    "SERVER_KINDS",
     "CallStats",
     "CoachCall",
     "DryPenalty",
     "GgufInfo",
     "InterpreterCall",
     "JosiRuntime",
+    "LocalServer",
+    "Retry",
     "RuntimeConfig",
     "ScriptedEngine",
+    "ServedEngine",
+    "ServedFeatureWarning",
     "TurnResult",
     "call_seed",
     "embedded_gguf",
+    "free_port",
     "inspect_gguf",
     "looks_garbled",
     "manifest_path",

@@ -22,6 +22,7 @@ def _runtime_options(
     prompt_style: str | None,
     no_verify: bool,
     n_gpu_layers: int = 0,
+    endpoint: str | None = None,
 ) -> Any:
     from josi.runtime._config import RuntimeConfig
 
@@ -36,6 +37,7 @@ def _runtime_options(
         prompt_style=prompt_style,
         verify=not no_verify,
         n_gpu_layers=n_gpu_layers,
+        endpoint=endpoint,
     )
 
 
@@ -51,6 +53,13 @@ _NO_GRAMMAR = typer.Option(False, "--no-grammar", help="Interpreter without the 
 _NO_CACHE = typer.Option(False, "--no-prefix-cache", help="Re-evaluate every prompt from scratch.")
 _STYLE = typer.Option(
     None, "--prompt-style", help="full or compact (default: the GGUF's manifest, else full)."
+)
+_ENDPOINT = typer.Option(
+    None,
+    "--endpoint",
+    help="Run the model on this OpenAI-compatible server (llama-server, llama-cpp-python, "
+    "vLLM) instead of in-process; --gguf is still read for its template and vocabulary "
+    "(docs/served.md).",
 )
 _NO_VERIFY = typer.Option(
     False, "--no-verify", help="Load the GGUF without checking it against its manifest's sha256."
@@ -84,6 +93,7 @@ def register(app: typer.Typer) -> None:
         prompt_style: str | None = _STYLE,
         no_verify: bool = _NO_VERIFY,
         n_gpu_layers: int = _GPU_LAYERS,
+        endpoint: str | None = _ENDPOINT,
     ) -> None:
         """Run v6 turns for every case in a JSONL file; bad rows are reported and skipped."""
         from josi._progress import Progress
@@ -118,6 +128,7 @@ def register(app: typer.Typer) -> None:
             prompt_style,
             no_verify,
             n_gpu_layers,
+            endpoint,
         )
         with JosiRuntime(config) as runtime:
             summary = execute_batch(
@@ -151,6 +162,7 @@ def register(app: typer.Typer) -> None:
         prompt_style: str | None = _STYLE,
         no_verify: bool = _NO_VERIFY,
         n_gpu_layers: int = _GPU_LAYERS,
+        endpoint: str | None = _ENDPOINT,
     ) -> None:
         """Talk to the model in the terminal; the route decision is shown in dim text."""
         from josi._io import read_text
@@ -186,6 +198,7 @@ def register(app: typer.Typer) -> None:
             prompt_style,
             no_verify,
             n_gpu_layers,
+            endpoint,
         )
         with JosiRuntime(config) as runtime:
             chat_loop(

@@ -67,6 +67,17 @@ def manifest_confidence_source(gguf: str | os.PathLike[str]) -> str:
     return load_profile(name).runtime.confidence_source
 
 
+def _is_http_url(text: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _check_mode(mode: str) -> None:
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}; expected one of {list(MODES)}")
@@ -135,6 +146,10 @@ class RuntimeConfig:
     # post-processing and routing, so the router's confidence gate acts on it.
     confidence_source: str | None = None
     score_actions: bool = False  # score the five actions even when serving "self" (the evals do)
+    # An OpenAI-compatible server that runs the model instead of this process (docs/served.md).
+    # The GGUF above is still read here, without its weights: chat template, vocabulary for
+    # grammar checks, manifest. n_ctx must be the server's context size.
+    endpoint: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "gguf", Path(self.gguf))
@@ -179,6 +194,8 @@ class RuntimeConfig:
                 f"confidence_source {self.confidence_source!r} is not one of "
                 f"{list(CONFIDENCE_SOURCES)}"
             )
+        if self.endpoint is not None and not _is_http_url(self.endpoint):
+            problems.append(f"endpoint {self.endpoint!r} must be an http:// or https:// URL")
         if self.n_batch < 8:
             problems.append(f"n_batch {self.n_batch} must be >= 8")
         if problems:

@@ -83,6 +83,56 @@ class ContinuationScores:
         }
 
 
+def compile_grammar(lc: Any, vocab: Any, text: str) -> Any:
+    """A grammar sampler for ``text`` on ``vocab``; GrammarError when llama.cpp refuses it."""
+    log = io.StringIO()
+    with contextlib.redirect_stderr(log):
+        sampler = lc.llama_sampler_init_grammar(vocab, text.encode("utf-8"), b"root")
+    if not sampler:
+        detail = "; ".join(line.strip() for line in log.getvalue().splitlines() if "error" in line)
+        raise GrammarError(
+            "the GBNF grammar failed to compile"
+            + (f": {detail}" if detail else "")
+            + "; refusing to decode without it"
+        )
+    return sampler
+
+
+def grammar_accepts(llm: Any, grammar: str, text: str) -> bool:
+    """True when ``text`` is a complete sentence of ``grammar`` under ``llm``'s vocabulary.
+
+    Needs only the vocabulary (a ``vocab_only`` load will do): the text is tokenised and each
+    token offered to the grammar in turn, then end-of-generation.
+    """
+    lc = require("llama_cpp")
+    vocab = llm._model.vocab
+    sampler = compile_grammar(lc, vocab, grammar)
+    one = (lc.llama_token_data * 1)()
+    array = lc.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
+
+    def allowed(token: int) -> bool:
+        one[0].id, one[0].logit, one[0].p = token, 1.0, 0.0
+        array.size, array.selected = 1, -1
+        lc.llama_sampler_apply(sampler, lc.ctypes.byref(array))
+        return one[0].logit != float("-inf")
+
+    try:
+        for token in llm.tokenize(text.encode("utf-8"), add_bos=False, special=False):
+            if not allowed(token):
+                return False
+            lc.llama_sampler_accept(sampler, token)
+        return allowed(llm.token_eos())
+    finally:
+        lc.llama_sampler_free(sampler)
+
+
+def token_text(llm: Any, token: int) -> str:
+    """The text of one token, special tokens included ("" for none)."""
+    if token < 0:
+        return ""
+    return llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+
 @dataclass
 class _Snapshot:
     ids: tuple[int, ...]
@@ -198,8 +248,8 @@ class Engine:
         )
         self.add_bos: bool = bool(self.llm._model.add_bos_token())
         self.bos_id: int = self.llm.token_bos()
-        self.bos_text = self._piece(self.bos_id)
-        self.eos_text = self._piece(self.llm.token_eos())
+        self.bos_text = token_text(self.llm, self.bos_id)
+        self.eos_text = token_text(self.llm, self.llm.token_eos())
         self._vocab = self.llm._model.vocab
         self._snapshots: dict[tuple[int, ...], _Snapshot] = {}
         # The prefix whose snapshot state the live cache starts with, if any.
@@ -223,11 +273,6 @@ class Engine:
                 )
         return ids
 
-    def _piece(self, token: int) -> str:
-        if token < 0:
-            return ""
-        return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
-
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
@@ -237,21 +282,7 @@ class Engine:
     # --- grammar ------------------------------------------------------------------------
 
     def _grammar_sampler(self, text: str) -> Any:
-        log = io.StringIO()
-        with contextlib.redirect_stderr(log):
-            sampler = self._llama_cpp.llama_sampler_init_grammar(
-                self._vocab, text.encode("utf-8"), b"root"
-            )
-        if not sampler:
-            detail = "; ".join(
-                line.strip() for line in log.getvalue().splitlines() if "error" in line
-            )
-            raise GrammarError(
-                "the GBNF grammar failed to compile"
-                + (f": {detail}" if detail else "")
-                + "; refusing to decode without it"
-            )
-        return sampler
+        return compile_grammar(self._llama_cpp, self._vocab, text)
 
     def check_grammar(self, text: str) -> None:
         """Raise GrammarError unless llama.cpp compiles ``text`` against this vocabulary."""
@@ -301,25 +332,7 @@ class Engine:
 
     def grammar_accepts(self, grammar: str, text: str) -> bool:
         """True when ``text`` is a complete sentence of ``grammar`` (checked token by token)."""
-        lc = self._llama_cpp
-        sampler = self._grammar_sampler(grammar)
-        one = (lc.llama_token_data * 1)()
-        array = lc.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
-
-        def allowed(token: int) -> bool:
-            one[0].id, one[0].logit, one[0].p = token, 1.0, 0.0
-            array.size, array.selected = 1, -1
-            lc.llama_sampler_apply(sampler, lc.ctypes.byref(array))
-            return one[0].logit != float("-inf")
-
-        try:
-            for token in self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False):
-                if not allowed(token):
-                    return False
-                lc.llama_sampler_accept(sampler, token)
-            return allowed(self.llm.token_eos())
-        finally:
-            lc.llama_sampler_free(sampler)
+        return grammar_accepts(self.llm, grammar, text)
 
     # --- prefix cache ---------------------------------------------------------------------
 
@@ -462,6 +475,7 @@ class Engine:
         use_cache: bool = True,
         mode: str = "",  # which call this is; a scripted engine answers by it
         jump_forward: bool = False,
+        prompt: str | None = None,  # the text of ``ids``: a served engine sends it, this one not
     ) -> Generation:
         if not ids:
             raise ContractError("cannot generate from an empty prompt")

@@ -29,8 +29,9 @@ from josi.runtime._actions import score_actions
 from josi.runtime._config import RuntimeConfig
 from josi.runtime._engine import ContinuationScores, Engine, Generation
 from josi.runtime._scripted import ScriptedEngine
+from josi.runtime._served import ServedEngine
 
-_SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads", "n_gpu_layers")
+_SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads", "n_gpu_layers", "endpoint")
 
 
 @dataclass(frozen=True)
@@ -174,11 +175,20 @@ class JosiRuntime:
 
     def __init__(self, config: RuntimeConfig, *, _engine: Engine | None = None) -> None:
         self.config = config
-        if _engine is None and config.verify:
+        if _engine is None and config.verify and (config.endpoint is None or config.gguf.is_file()):
             from josi.export import verify_before_load
 
             verify_before_load(config.gguf)
-        self._engine = _engine if _engine is not None else Engine(config)
+        if _engine is not None:
+            self._engine = _engine
+        elif config.endpoint is not None:
+            self._engine = ServedEngine(config)
+        else:
+            self._engine = Engine(config)
+        # A served engine refuses, up front, the settings that need the model in this process.
+        check = getattr(self._engine, "check_config", None)
+        if check is not None:
+            check(config)
         self._grammar: str | None = None
         if config.use_grammar:
             text = (
@@ -275,7 +285,8 @@ class JosiRuntime:
     def _generate(
         self, mode: str, messages: list[dict[str, str]], *, grammar: str | None
     ) -> tuple[Generation, CallStats]:
-        ids = self.prompt_ids(messages)
+        prompt = self.render(messages)
+        ids = self._engine.tokenize(prompt)
         temperature = self.config.temperature(mode)
         seed = call_seed(self.config.seed, mode, ids)
         prefix_len = self._prefix_len(messages[0], ids) if messages[0]["role"] == "system" else 0
@@ -293,6 +304,7 @@ class JosiRuntime:
             use_cache=self.config.prefix_cache,
             mode=mode,
             jump_forward=self.config.jump_forward,
+            prompt=prompt,
         )
         stats = CallStats(
             mode=mode,

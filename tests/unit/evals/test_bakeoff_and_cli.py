@@ -6,7 +6,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from josi._errors import ContractError, ModelFileError
+from josi._errors import ConfigError, ContractError, ModelFileError
 from josi.evals import CaseRecord, build_results, load_thresholds, write_report
 from josi.evals._bakeoff import WEIGHTS, bakeoff, rank
 
@@ -82,6 +82,23 @@ def test_bakeoff_writes_table_json_and_ranks(tmp_path):
 def test_bakeoff_rejects_a_missing_candidate(tmp_path):
     with pytest.raises(ModelFileError, match="not found"):
         bakeoff([tmp_path / "none.gguf"], tmp_path / "out", runner=_fake_runner)
+
+
+def test_bakeoff_runs_each_candidate_on_its_endpoint(tmp_path):
+    ggufs = [tmp_path / "good.gguf", tmp_path / "bad.gguf"]
+    for gguf in ggufs:
+        gguf.write_bytes(b"x")
+    seen = {}
+
+    def runner(gguf, out_dir, **options):
+        seen[gguf.name] = options["endpoint"]
+        return _fake_runner(gguf, out_dir)
+
+    urls = ["http://a:8080", "http://b:8080"]
+    bakeoff(ggufs, tmp_path / "out", layers=("schema",), runner=runner, endpoints=urls)
+    assert seen == {"good.gguf": urls[0], "bad.gguf": urls[1]}
+    with pytest.raises(ConfigError, match="1 endpoints for 2 GGUFs"):
+        bakeoff(ggufs, tmp_path / "out", runner=runner, endpoints=urls[:1])
 
 
 def _write(tmp_path, name, passed, n=1):
