@@ -4,6 +4,11 @@ Weights (plan, phase 7): schema 25, contract 25, quality 25, GGUF size 10,
 inference speed 10, RAM 5. Layer scores are the layer's case pass rate (0-1).
 Size, speed and RAM are relative to the best candidate: smallest size / size,
 tokens per second / fastest, lowest peak RSS / peak RSS.
+
+A layer's rate comes from a few dozen cases, so the ranking carries what the verdict carries:
+each rate as ``k/n`` with its 95% Wilson interval, and every candidate paired case by case
+against the leader (exact McNemar over the shared cases). A candidate whose paired p-value is
+at or above 0.05 is not separated from the leader by these cases, whatever its score.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from josi._errors import ConfigError, ModelFileError
 from josi._io import atomic_write_json, atomic_write_text
-from josi.evals._compare import load_results
+from josi.evals._compare import compare_results, load_results
 from josi.evals._results import record_summary
+from josi.evals._stats import wilson
 
 WEIGHTS: dict[str, float] = {
     "schema": 25,
@@ -31,6 +37,7 @@ WEIGHTS: dict[str, float] = {
     "ram": 5,
 }
 DEFAULT_LAYERS = ("schema", "contract", "quality")
+ALPHA = 0.05  # the verdict's level for a paired difference
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,10 @@ class Candidate:
     results: str
     parts: dict[str, float]
     score: float
+    # Per layer: passed k of n cases run, with the 95% Wilson interval of the rate.
+    layer_counts: dict[str, dict[str, float | int]] | None = None
+    # Paired against the ranking's leader on the shared cases (None for the leader itself).
+    versus_leader: dict[str, Any] | None = None
 
 
 def _candidate_name(path: Path, used: set[str]) -> str:
@@ -115,24 +126,61 @@ def rank(rows: Sequence[Mapping[str, Any]]) -> list[Candidate]:
     return sorted(out, key=lambda c: -c.score)
 
 
+def _rate_cell(c: Candidate, layer: str) -> str:
+    counts = (c.layer_counts or {}).get(layer)
+    if counts is None:
+        v = c.layer_pass.get(layer)
+        return "n/a" if v is None else f"{100 * v:.0f}%"
+    return f"{counts['k']}/{counts['n']} [{counts['low']:.2f},{counts['high']:.2f}]"
+
+
+def _versus_cell(c: Candidate) -> str:
+    if c.versus_leader is None:
+        return "leader"
+    v = c.versus_leader
+    return f"-{len(v['regressed'])}/+{len(v['fixed'])} p={v['p_value']:.3g}"
+
+
 def format_table(ranked: Sequence[Candidate]) -> str:
+    """One row per candidate: score, each layer as k/n [95% interval], cost, and the paired
+    flips against the leader (cases the leader passes and it fails / the reverse, McNemar p)."""
+    layers = ("schema", "contract", "quality")
     head = (
-        f"{'#':<3}{'candidate':<32}{'score':>7}{'schema':>8}{'contract':>9}{'quality':>8}"
-        f"{'size MB':>9}{'tok/s':>8}{'RSS MB':>8}"
+        f"{'#':<3}{'candidate':<28}{'score':>6}"
+        + "".join(f"  {layer:<19}" for layer in layers)
+        + f"{'size MB':>8}{'tok/s':>7}{'RSS MB':>7}  vs #1 (paired)"
     )
     lines = [head, "-" * len(head)]
     for i, c in enumerate(ranked, 1):
-
-        def pct(layer: str, c: Candidate = c) -> str:
-            v = c.layer_pass.get(layer)
-            return "n/a" if v is None else f"{100 * v:.0f}%"
-
         lines.append(
-            f"{i:<3}{c.name[:31]:<32}{c.score:>7.1f}{pct('schema'):>8}{pct('contract'):>9}{pct('quality'):>8}"
-            f"{c.size_bytes / 1e6:>9.0f}{(c.tokens_per_s or 0):>8.1f}{c.peak_rss_kb / 1024:>8.0f}"
+            f"{i:<3}{c.name[:27]:<28}{c.score:>6.1f}"
+            + "".join(f"  {_rate_cell(c, layer):<19}" for layer in layers)
+            + f"{c.size_bytes / 1e6:>8.0f}{(c.tokens_per_s or 0):>7.1f}{c.peak_rss_kb / 1024:>7.0f}"
+            + f"  {_versus_cell(c)}"
         )
     lines.append("weights: " + ", ".join(f"{k} {v:g}" for k, v in WEIGHTS.items()))
+    tied = [c.name for c in ranked[1:] if c.versus_leader and not c.versus_leader["separated"]]
+    if tied:
+        lines.append(
+            f"not separated from #1 by these cases (paired p >= {ALPHA:g}): " + ", ".join(tied)
+        )
     return "\n".join(lines)
+
+
+def versus_leader(leader: Mapping[str, Any], other: Mapping[str, Any]) -> dict[str, Any]:
+    """``other`` paired with the leader over their shared cases: flips and exact McNemar."""
+    cmp = compare_results(leader, other, alpha=ALPHA)
+    return {
+        "paired": cmp["paired"],
+        "regressed": cmp["regressed"],
+        "fixed": cmp["fixed"],
+        "p_value": cmp["p_value"],
+        "separated": cmp["p_value"] < ALPHA,
+        "layers": {
+            layer: {key: row[key] for key in ("paired", "regressed", "fixed", "p_value")}
+            for layer, row in cmp["layers"].items()
+        },
+    }
 
 
 def plot(ranked: Sequence[Candidate], path: Path) -> Path | None:
@@ -181,6 +229,7 @@ def bakeoff(
             raise ModelFileError(f"bake-off candidate not found: {p}")
     used: set[str] = set()
     rows = []
+    loaded: dict[str, dict[str, Any]] = {}
     for index, path in enumerate(paths):
         name = _candidate_name(path, used)
         report_dir = out_dir / name
@@ -201,12 +250,15 @@ def bakeoff(
             )
         results = load_results(results_file)
         cost = record_summary(results)
-        layer_pass = {}
+        loaded[name] = results
+        layer_pass, layer_counts = {}, {}
         for layer in layers:
             data = results["layers"].get(layer)
             layer_pass[layer] = (
                 data["passed"] / data["cases_run"] if data and data["cases_run"] else None
             )
+            if data and data["cases_run"]:
+                layer_counts[layer] = wilson(data["passed"], data["cases_run"]).to_dict()
         rows.append(
             {
                 "name": name,
@@ -216,12 +268,17 @@ def bakeoff(
                 "latency_s_p50": cost["latency_s_p50"],
                 "peak_rss_kb": cost["peak_rss_kb"],
                 "layer_pass": layer_pass,
+                "layer_counts": layer_counts,
                 "pytest_exit": code,
                 "wall_s": round(wall, 1),
                 "results": str(results_file),
             }
         )
     ranked = rank(rows)
+    leader = loaded[ranked[0].name]
+    ranked = [ranked[0]] + [
+        replace(c, versus_leader=versus_leader(leader, loaded[c.name])) for c in ranked[1:]
+    ]
     table = format_table(ranked)
     summary = {
         "weights": WEIGHTS,

@@ -79,6 +79,54 @@ def test_bakeoff_writes_table_json_and_ranks(tmp_path):
     assert json.loads((tmp_path / "out" / "bakeoff.json").read_text())["weights"]["schema"] == 25
 
 
+def _runner_passing(passes: dict[str, int], n: int = 6):
+    """Each candidate passes its first ``passes[name]`` of ``n`` schema cases."""
+
+    def runner(gguf, out_dir, **_):
+        records = []
+        for i in range(n):
+            rec = CaseRecord(
+                id=f"c{i}",
+                layer="schema",
+                run="interpret",
+                tags=[],
+                lang="en",
+                persona="p",
+                message="m",
+            )
+            rec.passed = i < passes[gguf.stem]
+            records.append(rec.to_dict())
+        ids = {"schema": [r["id"] for r in records]}
+        write_report(
+            build_results(records, thresholds=load_thresholds("bakeoff"), case_ids=ids), out_dir
+        )
+        return 0, 1.0
+
+    return runner
+
+
+def test_bakeoff_ranking_carries_counts_intervals_and_paired_tests(tmp_path):
+    ggufs = []
+    for name in ("best", "tied", "worst"):
+        ggufs.append(tmp_path / f"{name}.gguf")
+        ggufs[-1].write_bytes(b"x" * 10)
+    runner = _runner_passing({"best": 6, "tied": 5, "worst": 0})
+    summary = bakeoff(ggufs, tmp_path / "out", layers=("schema",), runner=runner)
+    by = {r["name"]: r for r in summary["ranking"]}
+    assert summary["ranking"][0]["name"] == "best"
+    assert by["best"]["versus_leader"] is None
+    assert by["best"]["layer_counts"]["schema"]["k"] == 6
+    assert by["best"]["layer_counts"]["schema"]["low"] == pytest.approx(0.6097, abs=1e-3)
+    # One flip is no evidence (p = 1); six all one way is (p = 2/64).
+    assert by["tied"]["versus_leader"]["regressed"] == ["schema:c5"]
+    assert not by["tied"]["versus_leader"]["separated"]
+    assert by["worst"]["versus_leader"]["p_value"] == pytest.approx(2 / 64)
+    assert by["worst"]["versus_leader"]["separated"]
+    table = summary["table"]
+    assert "6/6 [0.61,1.00]" in table and "0/6 [0.00,0.39]" in table
+    assert "not separated from #1 by these cases (paired p >= 0.05): tied" in table
+
+
 def test_bakeoff_rejects_a_missing_candidate(tmp_path):
     with pytest.raises(ModelFileError, match="not found"):
         bakeoff([tmp_path / "none.gguf"], tmp_path / "out", runner=_fake_runner)
