@@ -16,6 +16,7 @@ def test_defaults_are_the_v6_parameters(tmp_path):
     assert config.temperature("coach") == 0.5
     assert config.use_grammar and config.prefix_cache and not config.deterministic
     assert config.prompt_style == "full"
+    assert config.n_gpu_layers == 0  # the phone and CI run on the CPU
 
 
 def test_deterministic_means_greedy_for_both_modes(tmp_path):
@@ -92,6 +93,7 @@ def test_bad_manifest_is_a_clear_error(tmp_path, content, match):
         ("coach_dry_multiplier", -0.1),
         ("dry_base", 1.0),
         ("dry_allowed_length", 0),
+        ("n_gpu_layers", -2),
     ],
     ids=lambda v: str(v),
 )
