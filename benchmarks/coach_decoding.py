@@ -1,11 +1,12 @@
-r"""Coach decoding settings compared on the dataset's held-out coach split, paired per row.
+r"""Coach replies compared on the dataset's held-out coach split, paired per row.
 
     python -m benchmarks.coach_decoding --out benchmarks/results/NAME.json \
-        [--gguf PATH] [--data DIR]
+        [--gguf PATH] [--data DIR] [--against OTHER.gguf]
 
-Every held-out coach row (context, message, interpreter output, history) is answered twice by
-the same GGUF, greedy, once with the shipped runtime defaults and once with the coach DRY
-penalty off. Both replies go through the runtime's governor and output guard and are scored
+Every held-out coach row (context, message, interpreter output, history) is answered twice,
+greedy: by the same GGUF with the shipped runtime defaults and with the coach DRY penalty off,
+or, with ``--against``, by two GGUFs with the shipped defaults (two trainings compared).
+Both replies go through the runtime's governor and output guard and are scored
 by the same pure scorers the quality suites use (`josi.scorers.coach_checks`). The rows come
 from `coach.test.jsonl`, which training never sees and the gate suites do not contain, so
 a decoding default chosen here is not chosen on the release gates.
@@ -21,6 +22,7 @@ import dataclasses
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks import _heldout as heldout
@@ -57,7 +59,10 @@ def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
 def summarize(
     rows: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
+    """Rates per setting and language; the first two settings paired row by row."""
     from josi.evals import mcnemar_exact
+
+    first, second = list(results)[:2]
 
     out: dict[str, Any] = {}
     for lang in ("all", *sorted({r["lang"] for r in rows})):
@@ -71,14 +76,14 @@ def summarize(
                 statistics.fmean(scored[i]["tokens"] for i in picked), 1
             )
             block[name]["hit_budget"] = sum(scored[i]["hit_budget"] for i in picked)
-        shipped, off = results["shipped"], results["dry_off"]
+        a, b = results[first], results[second]
         block["paired"] = {}
         for m in MEASURES:
-            gained = sum(1 for i in picked if shipped[i][m] and not off[i][m])
-            lost = sum(1 for i in picked if off[i][m] and not shipped[i][m])
+            gained = sum(1 for i in picked if a[i][m] and not b[i][m])
+            lost = sum(1 for i in picked if b[i][m] and not a[i][m])
             block["paired"][m] = {
-                "shipped_only": gained,
-                "dry_off_only": lost,
+                f"{first}_only": gained,
+                f"{second}_only": lost,
                 "mcnemar_p": float(f"{mcnemar_exact(gained, lost):.3g}"),
             }
         out[lang] = block
@@ -87,6 +92,9 @@ def summarize(
 
 def main(argv: list[str] | None = None) -> int:
     parser = heldout.parser(__doc__)
+    parser.add_argument(
+        "--against", type=Path, help="a second GGUF answering the same rows in the same run"
+    )
     args = parser.parse_args(argv)
 
     from josi._io import atomic_write_json, sha256_file
@@ -107,22 +115,42 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     started = time.perf_counter()
+    per_setting: dict[str, list[dict[str, Any]]] = {}
     try:
-        per_setting: dict[str, list[dict[str, Any]]] = {}
-        for name, changes in SETTINGS.items():
+        shipped_dry = base.config.dry("coach")
+        settings = {} if args.against else SETTINGS
+        for name, changes in settings.items():
             runtime = base.with_config(**changes)
             per_setting[name] = [score_row(runtime, row) for row in rows]
             print(f"{name}: {len(rows)} replies", file=sys.stderr)
-        shipped_dry = base.config.dry("coach")
+        if args.against:
+            per_setting["model"] = [score_row(base, row) for row in rows]
     finally:
         base.close()
+    if args.against:
+        other = JosiRuntime(
+            dataclasses.replace(
+                base.config, gguf=args.against, prompt_style=None, confidence_source=None
+            )
+        )
+        try:
+            per_setting["against"] = [score_row(other, row) for row in rows]
+        finally:
+            other.close()
+    described = {"dry": dataclasses.asdict(shipped_dry) if shipped_dry else None}
     results = {
         "model": {"path": str(gguf), "sha256": sha256_file(gguf)},
+        **(
+            {"against": {"path": str(args.against), "sha256": sha256_file(args.against)}}
+            if args.against
+            else {}
+        ),
         "data": {"dir": str(data_dir), "file": "coach.test.jsonl", "rows": len(rows)},
-        "settings": {
-            "shipped": {"dry": dataclasses.asdict(shipped_dry) if shipped_dry else None},
-            "dry_off": {"dry": None},
-        },
+        "settings": (
+            {"model": described, "against": described}
+            if args.against
+            else {"shipped": described, "dry_off": {"dry": None}}
+        ),
         "decoding": "greedy (deterministic=True), seed 0; replies governed and guarded as served",
         "summary": summarize(rows, per_setting),
         "rows": [
@@ -138,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     atomic_write_json(args.out, results)
     summary = results["summary"]["all"]
-    for name in SETTINGS:
+    for name in per_setting:
         print(f"{name}: " + ", ".join(f"{m} {summary[name][m]}" for m in MEASURES), file=sys.stderr)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0

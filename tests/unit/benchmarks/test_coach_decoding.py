@@ -45,3 +45,12 @@ def test_summary_pairs_rows_and_splits_by_language():
     assert paired["coach_checks_pass"]["shipped_only"] == 1
     assert paired["coach_checks_pass"]["dry_off_only"] == 1
     assert paired["coach_checks_pass"]["mcnemar_p"] == pytest.approx(1.0)
+
+
+def test_summary_pairs_two_models_by_their_names():
+    rows = [{"lang": "en"}, {"lang": "nl"}]
+    model = [_scored(True, True, True), _scored(True, True, True)]
+    against = [_scored(True, True, False), _scored(True, True, True)]
+    paired = summarize(rows, {"model": model, "against": against})["all"]["paired"]
+    assert paired["coach_checks_pass"]["model_only"] == 1
+    assert paired["coach_checks_pass"]["against_only"] == 0
