@@ -5,6 +5,13 @@ inference speed 10, RAM 5. Layer scores are the layer's case pass rate (0-1).
 Size, speed and RAM are relative to the best candidate: smallest size / size,
 tokens per second / fastest, lowest peak RSS / peak RSS.
 
+Size, speed and RAM only break ties between models the cases cannot tell apart: a candidate
+whose cases are significantly worse than those of the best candidate on quality (schema,
+contract and quality together, paired, exact one-sided McNemar at 0.05) earns no points for
+them. A small, fast model that does not do the job would otherwise outrank one that does: the
+first real bake-off ranked a two-layer random Qwen3 (13 MB, 612 tokens/s) within 4 points of the
+shipped nano and above the raw SmolLM2 base.
+
 A layer's rate comes from a few dozen cases, so the ranking carries what the verdict carries:
 each rate as ``k/n`` with its 95% Wilson interval, and every candidate paired case by case
 against the leader (exact McNemar over the shared cases). A candidate whose paired p-value is
@@ -58,6 +65,8 @@ class Candidate:
     layer_counts: dict[str, dict[str, float | int]] | None = None
     # Paired against the ranking's leader on the shared cases (None for the leader itself).
     versus_leader: dict[str, Any] | None = None
+    # False when significantly worse than the best candidate on quality: no efficiency points.
+    efficiency_eligible: bool = True
 
 
 def _candidate_name(path: Path, used: set[str]) -> str:
@@ -106,19 +115,26 @@ def run_suites(
 
 
 def rank(rows: Sequence[Mapping[str, Any]]) -> list[Candidate]:
-    """Weighted decision-matrix score per candidate, best first."""
-    sizes = [r["size_bytes"] for r in rows if r["size_bytes"]]
-    speeds = [r["tokens_per_s"] for r in rows if r["tokens_per_s"]]
-    rams = [r["peak_rss_kb"] for r in rows if r["peak_rss_kb"]]
+    """Weighted decision-matrix score per candidate, best first.
+
+    A row with ``efficiency_eligible`` false (significantly worse than the best on quality)
+    gets 0 for size, speed and RAM."""
+    # The best size, speed and RAM are the best among the candidates that earn those points.
+    eligible = [r for r in rows if r.get("efficiency_eligible", True)] or list(rows)
+    sizes = [r["size_bytes"] for r in eligible if r["size_bytes"]]
+    speeds = [r["tokens_per_s"] for r in eligible if r["tokens_per_s"]]
+    rams = [r["peak_rss_kb"] for r in eligible if r["peak_rss_kb"]]
     out = []
     for r in rows:
         parts = {
             layer: float(r["layer_pass"].get(layer) or 0.0)
             for layer in ("schema", "contract", "quality")
         }
-        parts["size"] = min(sizes) / r["size_bytes"] if r["size_bytes"] else 0.0
+        parts["size"] = min(sizes) / r["size_bytes"] if r["size_bytes"] and sizes else 0.0
         parts["speed"] = r["tokens_per_s"] / max(speeds) if r["tokens_per_s"] and speeds else 0.0
-        parts["ram"] = min(rams) / r["peak_rss_kb"] if r["peak_rss_kb"] else 0.0
+        parts["ram"] = min(rams) / r["peak_rss_kb"] if r["peak_rss_kb"] and rams else 0.0
+        if not r.get("efficiency_eligible", True):
+            parts.update(size=0.0, speed=0.0, ram=0.0)
         score = sum(WEIGHTS[k] * v for k, v in parts.items())
         out.append(
             Candidate(**r, parts={k: round(v, 4) for k, v in parts.items()}, score=round(score, 2))
@@ -160,11 +176,39 @@ def format_table(ranked: Sequence[Candidate]) -> str:
         )
     lines.append("weights: " + ", ".join(f"{k} {v:g}" for k, v in WEIGHTS.items()))
     tied = [c.name for c in ranked[1:] if c.versus_leader and not c.versus_leader["separated"]]
+    ineligible = [c.name for c in ranked if not c.efficiency_eligible]
+    if ineligible:
+        lines.append(
+            "no size/speed/RAM points (significantly worse than the best on quality): "
+            + ", ".join(ineligible)
+        )
     if tied:
         lines.append(
             f"not separated from #1 by these cases (paired p >= {ALPHA:g}): " + ", ".join(tied)
         )
     return "\n".join(lines)
+
+
+def quality_score(row: Mapping[str, Any]) -> float:
+    """The decision matrix's quality points alone (schema, contract, quality)."""
+    return sum(WEIGHTS[k] * float(row["layer_pass"].get(k) or 0.0) for k in DEFAULT_LAYERS)
+
+
+def _mark_efficiency_eligible(
+    rows: list[dict[str, Any]], loaded: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Set ``efficiency_eligible`` on every row: False when its cases are significantly worse
+    than the best-quality candidate's (one-sided exact McNemar over all shared cases)."""
+    from josi.evals._stats import mcnemar_one_sided
+
+    best = max(rows, key=quality_score)
+    for row in rows:
+        if row is best:
+            row["efficiency_eligible"] = True
+            continue
+        cmp = compare_results(loaded[best["name"]], loaded[row["name"]], alpha=ALPHA)
+        p = mcnemar_one_sided(len(cmp["regressed"]), len(cmp["fixed"]))
+        row["efficiency_eligible"] = not p < ALPHA
 
 
 def versus_leader(leader: Mapping[str, Any], other: Mapping[str, Any]) -> dict[str, Any]:
@@ -274,6 +318,7 @@ def bakeoff(
                 "results": str(results_file),
             }
         )
+    _mark_efficiency_eligible(rows, loaded)
     ranked = rank(rows)
     leader = loaded[ranked[0].name]
     ranked = [ranked[0]] + [

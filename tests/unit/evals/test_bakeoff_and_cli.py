@@ -127,6 +127,30 @@ def test_bakeoff_ranking_carries_counts_intervals_and_paired_tests(tmp_path):
     assert "not separated from #1 by these cases (paired p >= 0.05): tied" in table
 
 
+def test_a_small_model_that_fails_the_cases_earns_no_efficiency_points(tmp_path):
+    good, tiny = tmp_path / "good.gguf", tmp_path / "tiny.gguf"
+    good.write_bytes(b"x" * 100)
+    tiny.write_bytes(b"x")  # a hundred times smaller: 10 size points on its own
+    runner = _runner_passing({"good": 6, "tiny": 0})
+    summary = bakeoff([tiny, good], tmp_path / "out", layers=("schema",), runner=runner)
+    by = {r["name"]: r for r in summary["ranking"]}
+    assert not by["tiny"]["efficiency_eligible"] and by["good"]["efficiency_eligible"]
+    assert by["tiny"]["parts"]["size"] == 0.0 and by["tiny"]["score"] == 0.0
+    assert by["good"]["parts"]["size"] == 1.0  # the smallest of the candidates that earn it
+    assert (
+        "no size/speed/RAM points (significantly worse than the best on quality): tiny"
+        in (summary["table"])
+    )
+    # Within the noise of the cases, size still breaks the tie.
+    close = bakeoff(
+        [tiny, good],
+        tmp_path / "close",
+        layers=("schema",),
+        runner=_runner_passing({"good": 6, "tiny": 5}),
+    )
+    assert [r["name"] for r in close["ranking"]] == ["tiny", "good"]
+
+
 def test_bakeoff_rejects_a_missing_candidate(tmp_path):
     with pytest.raises(ModelFileError, match="not found"):
         bakeoff([tmp_path / "none.gguf"], tmp_path / "out", runner=_fake_runner)
