@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from josi._errors import JosiError
 from josi._io import atomic_write_json
@@ -22,6 +23,46 @@ def _update_baseline(profile: str, report: Path, log: Callable[[str], None]) -> 
 
     path = write_baseline(load_results(report), baseline_path(load_thresholds(profile).path))
     log(f"[ship] baseline updated: {path}")
+
+
+def _report_quant_gaps(
+    result: Any,
+    ship_quant: str,
+    reference_report: Path,
+    staging: Path,
+    reference_cmd: list[str],
+    *,
+    root: Path,
+    log: Callable[[str], None],
+) -> None:
+    """Where the shipped quant is measurably worse than F16, run the profile's other quants
+    through the same greedy suites and say which closes the gap (``quant-gap.json``)."""
+    from josi.evals import load_results, load_thresholds
+    from josi.pipeline._quant_gap import format_gap_report, gap_report, gaps
+    from josi.training import QUANTS
+
+    shipped_results = staging / "report" / "results.json"
+    if not shipped_results.is_file():
+        return
+    reference = load_results(reference_report / "results.json")
+    shipped = load_results(shipped_results)
+    alpha = load_thresholds(result.profile).compare_alpha
+    others: dict[str, Any] = {}
+    if gaps(reference, shipped, alpha):
+        for quant, path in sorted(result.artifacts.items()):
+            if quant in (ship_quant, "F16") or quant not in QUANTS:
+                continue  # the adapter and GGUF v2 copies are not quants to measure
+            report = staging / f"report-{quant.lower()}"
+            cmd = [*reference_cmd[: reference_cmd.index("--josi-gguf")], "--josi-gguf", str(path)]
+            cmd += ["--josi-samples", "0", "--josi-report", str(report)]
+            log(f"[ship] measuring {quant} against F16: " + " ".join(cmd))
+            subprocess.call(cmd, cwd=root)
+            if (report / "results.json").is_file():
+                others[quant] = load_results(report / "results.json")
+    summary = gap_report(ship_quant, reference, shipped, others, alpha)
+    atomic_write_json(staging / "report" / "quant-gap.json", summary)
+    for line in format_gap_report(summary):
+        log(line)
 
 
 def ship(
@@ -98,6 +139,9 @@ def ship(
     ]
     log("[ship] gate: " + " ".join(gate_cmd))
     code = subprocess.call(gate_cmd, cwd=root)
+    _report_quant_gaps(
+        result, ship_quant, reference_report, staging, reference_cmd, root=root, log=log
+    )
     if code != 0:
         log(f"[ship] pytest exited {code}: nothing published (reports kept in {staging})")
         return code
