@@ -9,6 +9,11 @@ share, pair by pair:
 - model quality blocks when the exact one-sided McNemar test finds more pass->fail
   than fail->pass flips than chance allows at the profile's alpha, in a layer or over
   all layers together; an equal or better model passes;
+- optionally (``[compare] non_inferiority`` in the thresholds file) a layer also blocks
+  unless the lower 95% bound of its paired difference is above -margin. The margin must be
+  one the layer's case count supports: an equally good model has to pass with at least 80%
+  probability (given ``[compare] discordance``); a smaller margin is a configuration error
+  that blocks, never a silent pass;
 - a case the baseline does not hold is "new" (passing or failing) and never blocks;
 - code guarantees (schema validity, tiers, zone caps, red flags) still fail their case.
 
@@ -26,7 +31,13 @@ from typing import Any
 
 from josi._errors import ConfigError
 from josi._io import atomic_write_json
-from josi.evals._stats import mcnemar_one_sided, paired_difference_interval
+from josi.evals._stats import (
+    NON_INFERIORITY_POWER,
+    mcnemar_one_sided,
+    non_inferiority_power,
+    paired_difference_interval,
+    smallest_supported_margin,
+)
 
 BASELINE_VERSION = 1
 ALL_LAYERS = "all"
@@ -125,10 +136,41 @@ def _layer_verdict(
     return row
 
 
+def _non_inferiority(row: dict[str, Any], margin: float, discordance: float) -> None:
+    """Apply the non-inferiority rule to one layer's verdict row, in place."""
+    n = row["paired"]
+    power = non_inferiority_power(margin, n, discordance)
+    check: dict[str, Any] = {
+        "margin": margin,
+        "discordance": discordance,
+        "power": round(power, 4),
+    }
+    if power < NON_INFERIORITY_POWER:
+        needed = smallest_supported_margin(n, discordance)
+        check["error"] = (
+            f"margin {margin:g} on {n} paired cases gives an equally good model "
+            f"{power:.0%} chance to pass (needs {NON_INFERIORITY_POWER:.0%}): the suite "
+            + (f"supports {needed:.3f} or more" if needed is not None else "has no paired case")
+        )
+        check["blocked"] = True
+    else:
+        low = row["difference_ci95"][0]
+        check["blocked"] = not low > -margin
+    row["non_inferiority"] = check
+    row["blocked"] = row["blocked"] or check["blocked"]
+
+
 def regression_verdict(
-    records: Iterable[Mapping[str, Any]], baseline: Baseline, *, alpha: float, layers: Iterable[str]
+    records: Iterable[Mapping[str, Any]],
+    baseline: Baseline,
+    *,
+    alpha: float,
+    layers: Iterable[str],
+    non_inferiority: Mapping[str, float] | None = None,
+    discordance: float = 0.10,
 ) -> dict[str, Any]:
-    """Paired verdict of ``records`` against ``baseline`` for the (complete) ``layers``."""
+    """Paired verdict of ``records`` against ``baseline`` for the (complete) ``layers``;
+    ``non_inferiority`` adds the margin rule to the layers it names."""
     chosen = set(layers)
     per_layer: dict[str, list[tuple[str, bool, bool]]] = {}
     new: dict[str, list[tuple[str, bool]]] = {}
@@ -145,6 +187,9 @@ def regression_verdict(
         layer: _layer_verdict(layer, per_layer.get(layer, []), new.get(layer, []), alpha)
         for layer in sorted(chosen)
     }
+    for layer, margin in (non_inferiority or {}).items():
+        if layer in rows:
+            _non_inferiority(rows[layer], margin, discordance)
     everything = [
         (f"{layer}:{cid}", before, now)
         for layer in sorted(per_layer)

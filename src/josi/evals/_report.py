@@ -151,6 +151,15 @@ def regression_lines(regression: Mapping[str, Any] | None, *, max_cases: int = 1
             f"  pass->fail {len(row['regressed']):>3}  fail->pass {len(row['fixed']):>3}"
             f"  p = {row['p_value']:.3g}{diff}"
         )
+        check = row.get("non_inferiority")
+        if check:
+            lines.append(
+                f"{'':12}non-inferiority: lower bound above -{check['margin']:g}, "
+                f"power {check['power']:.0%} for an equal model "
+                f"(discordance {check['discordance']:g})"
+                + (f": {check['error']}" if check.get("error") else "")
+                + ("  BLOCKED" if check["blocked"] and not check.get("error") else "")
+            )
     overall = regression["overall"]
     for title, ids in (
         ("pass->fail", overall["regressed"]),

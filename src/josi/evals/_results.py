@@ -282,7 +282,12 @@ def build_results(
     if baseline is not None:
         complete_layers = [layer for layer, row in layers.items() if row["complete"]]
         regression = regression_verdict(
-            records, baseline, alpha=thresholds.compare_alpha, layers=complete_layers
+            records,
+            baseline,
+            alpha=thresholds.compare_alpha,
+            layers=complete_layers,
+            non_inferiority=thresholds.non_inferiority,
+            discordance=thresholds.discordance,
         )
         gates_failed += [f"regression.{layer}" for layer in regression["blocked"]]
     return {

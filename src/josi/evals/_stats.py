@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from math import comb
 
 Z95 = 1.959963984540054
+Z80 = 0.8416212335729143  # the one-sided normal quantile of 0.80
+NON_INFERIORITY_POWER = 0.80  # an equally good model must pass at least this often
 
 
 @dataclass(frozen=True)
@@ -113,3 +115,28 @@ def paired_difference_interval(
     var = ((b + c) - (c - b) ** 2 / m) / m**2
     half = z * math.sqrt(max(var, 0.0))
     return max(-1.0, diff - half), min(1.0, diff + half)
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def non_inferiority_power(margin: float, n: int, discordance: float, z: float = Z95) -> float:
+    """Chance that a model exactly as good as its baseline passes the non-inferiority rule.
+
+    The rule passes when the lower 95% bound of the paired difference is above ``-margin``.
+    Between two equal models each case flips either way with total probability
+    ``discordance``, so the difference is about normal with mean 0 and standard error
+    sqrt(discordance / n): the lower bound clears ``-margin`` with probability
+    Phi(margin * sqrt(n / discordance) - z).
+    """
+    if n <= 0:
+        return 0.0
+    return _normal_cdf(margin * math.sqrt(n / discordance) - z)
+
+
+def smallest_supported_margin(n: int, discordance: float) -> float | None:
+    """The smallest margin an equally good model clears with 80% probability on ``n`` cases."""
+    if n <= 0:
+        return None
+    return (Z95 + Z80) * math.sqrt(discordance / n)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from josi._errors import ConfigError
@@ -72,6 +72,11 @@ class Thresholds:
     description: str
     gates: tuple[Gate, ...]
     compare_alpha: float
+    # Optional non-inferiority margins per layer ([compare] non_inferiority), and the share of
+    # cases two equally good models are expected to flip either way ([compare] discordance),
+    # which sets how large a margin the layer's case count can support.
+    non_inferiority: dict[str, float] = field(default_factory=dict)
+    discordance: float = 0.10
 
     def for_layer(self, layer: str) -> tuple[Gate, ...]:
         return tuple(g for g in self.gates if g.layer == layer)
@@ -187,4 +192,29 @@ def load_thresholds(profile: str | Path = "nano") -> Thresholds:
     alpha = compare.get("alpha", 0.05) if isinstance(compare, dict) else None
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
         raise ConfigError(f"{where}: [compare] alpha must be a number in (0, 1)")
-    return Thresholds(str(name), path, str(data.get("description", "")), tuple(gates), float(alpha))
+    margins = compare.get("non_inferiority", {})
+    if not isinstance(margins, dict):
+        raise ConfigError(f"{where}: [compare] non_inferiority must be a table of layer = margin")
+    for layer, margin in margins.items():
+        if layer not in METRICS:
+            raise ConfigError(f"{where}: [compare] non_inferiority: unknown layer {layer!r}")
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin < 1:
+            raise ConfigError(
+                f"{where}: [compare] non_inferiority.{layer} must be a margin in (0, 1)"
+            )
+    discordance = compare.get("discordance", 0.10)
+    if (
+        isinstance(discordance, bool)
+        or not isinstance(discordance, (int, float))
+        or not 0 < discordance <= 1
+    ):
+        raise ConfigError(f"{where}: [compare] discordance must be a share in (0, 1]")
+    return Thresholds(
+        str(name),
+        path,
+        str(data.get("description", "")),
+        tuple(gates),
+        float(alpha),
+        {layer: float(m) for layer, m in margins.items()},
+        float(discordance),
+    )

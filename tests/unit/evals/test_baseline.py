@@ -235,3 +235,75 @@ def test_baseline_update_takes_only_a_passing_run(tmp_path, capsys):
     assert len(load_baseline(tmp_path / "nano.baseline.json").outcomes) == len(ids)
     assert main(["baseline", "update", str(path), "--profile", str(toml), "--initial"]) == 2
     assert "first baseline only" in capsys.readouterr().err
+
+
+def test_non_inferiority_power_and_the_smallest_margin_a_suite_supports():
+    from josi.evals._stats import non_inferiority_power, smallest_supported_margin
+
+    margin = smallest_supported_margin(200, 0.10)
+    assert margin == pytest.approx((1.959964 + 0.841621) * (0.10 / 200) ** 0.5, rel=1e-5)
+    assert non_inferiority_power(margin, 200, 0.10) == pytest.approx(0.80, abs=1e-6)
+    assert non_inferiority_power(0.02, 32, 0.10) < 0.10  # far too tight for 32 cases
+    assert smallest_supported_margin(0, 0.10) is None
+
+
+def _flipped(n: int, regressed: int, fixed: int) -> tuple[list[dict], list[dict]]:
+    before = [_record(f"g{i}", "golden", i >= fixed) for i in range(n)]
+    now = [_record(f"g{i}", "golden", i < fixed or i >= fixed + regressed) for i in range(n)]
+    return before, now
+
+
+def test_non_inferiority_blocks_a_drop_the_one_sided_test_lets_through(tmp_path):
+    # 4 pass->fail, 0 fail->pass of 200: p = 1/16, not a significant regression, but the
+    # lower bound of the difference sits below -0.02.
+    before, now = _flipped(200, regressed=4, fixed=0)
+    base = _baseline({f"golden:{r['id']}": r["passed"] for r in before}, tmp_path)
+    plain = regression_verdict(now, base, alpha=0.05, layers=["golden"])
+    assert plain["blocked"] == [] and "non_inferiority" not in plain["layers"]["golden"]
+    ruled = regression_verdict(
+        now,
+        base,
+        alpha=0.05,
+        layers=["golden"],
+        non_inferiority={"golden": 0.02},
+        discordance=0.01,
+    )
+    check = ruled["layers"]["golden"]["non_inferiority"]
+    assert check["blocked"] and check["power"] >= 0.80 and "error" not in check
+    assert ruled["blocked"] == ["golden"]
+    equal = regression_verdict(
+        before,
+        base,
+        alpha=0.05,
+        layers=["golden"],
+        non_inferiority={"golden": 0.02},
+        discordance=0.01,
+    )
+    assert equal["blocked"] == []
+
+
+def test_a_margin_the_suite_cannot_support_is_an_error_that_blocks(tmp_path):
+    records = _golden(30, 10)
+    base = _baseline({f"golden:{r['id']}": r["passed"] for r in records}, tmp_path)
+    verdict = regression_verdict(
+        records, base, alpha=0.05, layers=["golden"], non_inferiority={"golden": 0.05}
+    )
+    check = verdict["layers"]["golden"]["non_inferiority"]
+    assert check["blocked"] and verdict["blocked"] == ["golden"]
+    assert "margin 0.05 on 40 paired cases" in check["error"]
+    assert "supports 0.140 or more" in check["error"]
+
+
+@pytest.mark.parametrize(
+    "compare, match",
+    [
+        ("non_inferiority = { golden = 1.5 }", "margin in \\(0, 1\\)"),
+        ("non_inferiority = { nonsense = 0.1 }", "unknown layer 'nonsense'"),
+        ("discordance = 0", "discordance must be a share"),
+    ],
+)
+def test_non_inferiority_settings_are_checked(tmp_path, compare, match):
+    path = tmp_path / "t.toml"
+    path.write_text(f'profile = "t"\n[compare]\nalpha = 0.05\n{compare}\n')
+    with pytest.raises(ConfigError, match=match):
+        load_thresholds(path)
