@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,32 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | N
     return atomic_write_text(
         path, json.dumps(obj, indent=indent, ensure_ascii=False, sort_keys=False) + "\n"
     )
+
+
+@contextmanager
+def atomic_directory(
+    target: str | os.PathLike[str], *, keep_if: str | None = None
+) -> Iterator[Path]:
+    """A scratch folder beside ``target`` that becomes ``target`` when the block succeeds and
+    is removed when it fails, so a reader never sees a half-written directory.
+
+    An existing ``target`` is replaced, except one holding the file ``keep_if``: another
+    process built the same content-addressed directory first, and the scratch folder is dropped.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        yield tmp
+        if keep_if is not None and (target / keep_if).is_file():
+            shutil.rmtree(tmp)
+            return
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def jsonl_line(row: Any) -> str:

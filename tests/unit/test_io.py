@@ -75,3 +75,23 @@ def test_jsonl_lines_split_on_newlines_only(tmp_path):
     rows = [{"text": "a\u2028b\x85c\x0cd"}, {"text": "e"}]
     path = atomic_write_jsonl(tmp_path / "rows.jsonl", rows)
     assert read_jsonl(path) == rows
+
+
+def test_atomic_directory_appears_whole_or_not_at_all(tmp_path):
+    from josi._io import atomic_directory
+
+    target = tmp_path / "built"
+    with pytest.raises(RuntimeError), atomic_directory(target) as scratch:
+        (scratch / "half.bin").write_bytes(b"x")
+        raise RuntimeError("killed halfway")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    with atomic_directory(target) as scratch:
+        (scratch / "DONE").write_text("1")
+    assert (target / "DONE").read_text() == "1"
+    with atomic_directory(target) as scratch:
+        (scratch / "DONE").write_text("2")
+    assert (target / "DONE").read_text() == "2"  # replaced
+    with atomic_directory(target, keep_if="DONE") as scratch:
+        (scratch / "DONE").write_text("3")
+    assert (target / "DONE").read_text() == "2"  # another writer finished first: kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["built"]

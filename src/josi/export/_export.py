@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from josi._errors import ConfigError, ModelFileError
-from josi._io import sha256_file
+from josi._io import atomic_directory, sha256_file
 from josi._lazy import require
 from josi._resources import cache_dir
 from josi.export._gguf import patch_gguf_v2, read_gguf
@@ -107,19 +107,11 @@ def merge_adapter(
     merged = model.merge_and_unload()
     tokenizer_src = adapter_dir if (adapter_dir / "tokenizer_config.json").is_file() else base
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(tokenizer_src))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
+    with atomic_directory(target) as tmp:
         merged.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         _keep_tokenizer_identity(tmp, base, profile.model.revision or None)
         (tmp / ".complete").write_text(key + "\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 

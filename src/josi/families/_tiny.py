@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from josi._errors import ConfigError, MissingDependencyError
-from josi._io import atomic_write_json
+from josi._io import atomic_directory, atomic_write_json
 from josi._lazy import require
 
 # Shared by every family: small enough that SFT steps, merge and conversion take seconds on
@@ -205,19 +203,11 @@ def build_tiny_checkpoint(
     model.generation_config.eos_token_id = config.eos_token_id
     model.generation_config.pad_token_id = config.pad_token_id
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
+    with atomic_directory(out) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         _patch_tokenizer_config(tmp, spec)
         atomic_write_json(tmp / TINY_MARKER, {"family": family, "seed": seed, "note": spec.note})
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

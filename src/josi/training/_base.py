@@ -9,13 +9,10 @@ original pre-tokenizer when the merged model is exported.
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from josi._errors import ConfigError, ModelFileError
-from josi._io import atomic_write_json, sha256_file
+from josi._io import atomic_directory, atomic_write_json, sha256_file
 from josi._lazy import require
 from josi._resources import cache_dir
 from josi.training._profile import Profile
@@ -66,9 +63,7 @@ def _gguf_to_checkpoint(gguf: Path) -> Path:
         return target
     transformers = require("transformers")
     torch = require("torch")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
+    with atomic_directory(target, keep_if=BASE_MARKER) as tmp:
         folder, name = str(gguf.parent), gguf.name
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=name)
         loaded = transformers.AutoModelForCausalLM.from_pretrained(
@@ -91,13 +86,4 @@ def _gguf_to_checkpoint(gguf: Path) -> Path:
         fresh.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         atomic_write_json(tmp / BASE_MARKER, {"source": str(gguf), "sha256": digest})
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not (target / BASE_MARKER).is_file():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
