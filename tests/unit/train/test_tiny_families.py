@@ -145,23 +145,30 @@ def test_family_chain_data_sft_merge_convert_quantize_serve(
         )
         served_ids = runtime.prompt_ids(served_messages)
         assert served_ids == list(hf_ids), f"{mode}: token ids differ between training and serving"
+        rendered = runtime.render(served_messages)
         if spec.add_bos:
             assert served_ids[0] == engine.bos_id and served_ids[1] != engine.bos_id
-        else:
+        else:  # nothing prepended to what the template writes
+            assert served_ids == engine.llm.tokenize(rendered.encode(), add_bos=False, special=True)
+        if spec.bos_token is None:
             assert served_ids[0] != engine.bos_id
         if profile.model.enable_thinking is False:
-            assert runtime.render(served_messages).endswith(THINK_OFF_GENERATION)
-            # trl cuts the completion off the full conversation at the prompt's length; the
-            # full render must start with the prompt for the labels to be the answer.
+            assert rendered.endswith(THINK_OFF_GENERATION)
+            # trl finds the completion where the prompt alone and the whole conversation
+            # diverge: the template must render the whole conversation as the prompt followed
+            # by the answer. (Whether "\n\n" and the answer's first word stay apart as tokens
+            # is the vocabulary's pre-tokenizer: Qwen's keeps "\n\n" whole, the stand-in's
+            # GPT-2 rule splits it, so that part is not checked on a stand-in.)
             full = tokenizer.apply_chat_template(
                 [*trained_messages, {"role": "assistant", "content": row["completion"]}],
-                tokenize=True,
-                return_dict=False,
+                tokenize=False,
                 **kwargs,
             )
-            assert list(full[: len(hf_ids)]) == list(hf_ids)
-            answer = tokenizer.decode(full[len(hf_ids) :])
-            assert answer.startswith(row["completion"])
+            prompt = tokenizer.apply_chat_template(
+                trained_messages, add_generation_prompt=True, tokenize=False, **kwargs
+            )
+            assert prompt == rendered and full.startswith(prompt)
+            assert full[len(prompt) :].startswith(row["completion"])
     for tag in spec.added_tokens:
         hf = tokenizer.encode(tag, add_special_tokens=False)
         assert len(hf) == 1 and engine.tokenize(tag)[-1:] == hf, f"{tag} is not one shared token"
@@ -172,7 +179,9 @@ def test_family_chain_data_sft_merge_convert_quantize_serve(
     assert interpreter.mode == "interpreter" and interpreter.grammar
     # Random weights may fill a free string until the token cap; the grammar still holds.
     assert result.parse_ok or interpreter.stopped == "max_tokens"
-    assert runtime.grammar_accepts(result.interpreter_raw) or not result.parse_ok
+    if interpreter.stopped != "max_tokens":  # a finished output is one the grammar accepts
+        assert runtime.grammar_accepts(result.interpreter_raw)
     coach = runtime.coach(ctx, "Why is today an easy day?", result.interpreter_raw)
     assert coach.source == "model" and coach.stats is not None and coach.stats.completion_tokens > 0
-    assert "<think>" not in coach.text and result.reply
+    assert "<think>" not in coach.text
+    assert result.route.reason  # the turn went on to routing, whatever the request was
