@@ -13,7 +13,6 @@ transport changes from what the missing sampler changes.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import platform
@@ -21,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks import _served as served_bench
 
 SUITES = ("schema", "golden")
 
@@ -104,13 +105,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--gguf", type=Path, help="GGUF to serve (default: the nano Q4_K_M, built on demand)"
-    )
-    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
+    parser = served_bench.parser(__doc__)
     parser.add_argument("--cases", type=int, default=None, help="first N cases of each suite only")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
@@ -120,12 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     from josi.pytest_plugin import eval_runtime_config
     from josi.runtime import JosiRuntime, LocalServer
 
-    if args.gguf:
-        gguf = args.gguf
-    else:
-        from josi.pipeline import default_gguf
-
-        gguf = default_gguf()
+    gguf = served_bench.model(args.gguf)
     # The suites' runtime, without the action scoring a served model cannot do.
     config = dataclasses.replace(
         eval_runtime_config(gguf, n_threads=args.threads), score_actions=False

@@ -13,7 +13,6 @@ servers' cores are the limit: on a 2-core machine little gain is expected.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import platform
@@ -23,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+from benchmarks import _served as served_bench
 
 LAYOUTS = (1, 2)  # workers, each with its own server
 
@@ -83,13 +84,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--gguf", type=Path, help="GGUF to serve (default: the nano Q4_K_M, built on demand)"
-    )
-    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
+    parser = served_bench.parser(__doc__)
     parser.add_argument("--cases", type=int, default=16, help="schema cases per run (default 16)")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each layout (default 2)")
     args = parser.parse_args(argv)
@@ -98,12 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     from josi.evals import load_cases
     from josi.pytest_plugin import eval_runtime_config
 
-    if args.gguf:
-        gguf = args.gguf
-    else:
-        from josi.pipeline import default_gguf
-
-        gguf = default_gguf()
+    gguf = served_bench.model(args.gguf)
     config = eval_runtime_config(gguf, endpoint="http://127.0.0.1:1")  # the served eval config
     config = dataclasses.replace(config, endpoint=None)
     cases = [c for c in load_cases("schema") if c.run == "interpret"][: args.cases]

@@ -11,7 +11,6 @@ threads instead of pytest processes.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import subprocess
@@ -20,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks import _served as served_bench
 
 LAYOUTS = (("1x1", 1), ("2x2", 2))
 
@@ -46,24 +47,14 @@ def run_layout(gguf: Path, urls: list[str], workers: int, report: Path) -> dict[
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--gguf", type=Path, help="GGUF to serve (default: the nano Q4_K_M, built on demand)"
-    )
-    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
+    parser = served_bench.parser(__doc__)
     args = parser.parse_args(argv)
 
     from josi._io import atomic_write_json, sha256_file
     from josi.pytest_plugin import eval_runtime_config
     from josi.runtime import LocalServer
 
-    gguf = args.gguf
-    if gguf is None:
-        from josi.pipeline import build
-
-        gguf = build("nano", until="export").gguf()
+    gguf = served_bench.model(args.gguf)
     config = dataclasses.replace(eval_runtime_config(gguf, n_threads=1), score_actions=False)
     out: dict[str, Any] = {"model": {"path": str(gguf), "sha256": sha256_file(gguf)}}
     with (
