@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._machine import machine
 from benchmarks.run import _pct, _summary
 
 SUITES = ("schema", "golden")
@@ -283,13 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             "decoding": "greedy (the suites' eval_runtime_config)",
             "llama_cpp_python": llama_cpp.__version__,
         },
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_avg_start": [round(x, 2) for x in load_avg_start],
-            "load_avg_end": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": machine(load_avg_start),
         "limit": {"start": limit, "end": limit_end},
         "summary": summarize(rows, limit),
         "calls": rows,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import threading
@@ -26,6 +25,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from benchmarks._machine import machine
 
 HERE = Path(__file__).resolve().parent
 PREFIX_GOAL = 2.0
@@ -322,13 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             "prompt_style": runtime.config.prompt_style,
             "llama_cpp_python": llama_cpp.__version__,
         },
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_avg_start": [round(x, 2) for x in load_avg_start],
-            "load_avg_end": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": machine(load_avg_start),
         "cases": len(cases),
         "load": load,
         "prefix_cache": prefix,

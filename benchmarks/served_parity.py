@@ -14,14 +14,13 @@ transport changes from what the missing sampler changes.
 from __future__ import annotations
 
 import dataclasses
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks import _served as served_bench
+from benchmarks._machine import machine
 
 SUITES = ("schema", "golden")
 
@@ -150,11 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             "llama_cpp_python": llama_cpp.__version__,
         },
         "server": {"kind": kind, "command": command, "unsupported": unsupported},
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        "machine": machine(),
         "summary": summarize(rows),
         "cases": rows,
         "wall_s": round(time.perf_counter() - started, 1),

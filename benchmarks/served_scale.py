@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import platform
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _served as served_bench
+from benchmarks._machine import machine
 
 LAYOUTS = (1, 2)  # workers, each with its own server
 
@@ -118,13 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             "llama_cpp_python": llama_cpp.__version__,
             "cases": f"the first {len(cases)} interpreter cases of the schema suite",
         },
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_avg_start": [round(x, 2) for x in load_avg_start],
-            "load_avg_end": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": machine(load_avg_start),
         "summary": summarize(runs),
         "runs": [{k: v for k, v in r.items() if k != "outputs"} for r in runs],
         "wall_s": round(time.perf_counter() - started, 1),
