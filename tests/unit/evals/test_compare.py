@@ -55,6 +55,22 @@ def test_identical_runs_are_not_a_regression():
     assert cmp["p_value"] == 1.0 and not cmp["significant_regression"]
 
 
+def test_a_sampled_run_is_compared_with_a_greedy_one_on_greedy_outcomes():
+    # The ship's F16 reference decodes greedily; the shipped quant also runs 3 seeds, and its
+    # flaky cases (greedy passes, a seed fails) must not count as quantization flips.
+    greedy_only = _results({f"c{i}": True for i in range(12)}, 1.0)
+    sampled = _results({f"c{i}": False for i in range(12)}, 0.0)
+    for record in sampled["records"]:
+        record.update(greedy_passed=True, samples=[True, False, True])
+    cmp = compare_results(greedy_only, sampled)
+    assert cmp["outcome"] == "greedy"
+    assert cmp["regressed"] == [] and not cmp["significant_regression"]
+    assert "greedy outcomes compared" in format_comparison(cmp)
+    # Two sampled runs are compared as gated: a case passes only under every seed.
+    both = compare_results(sampled, sampled)
+    assert both["outcome"] == "as gated" and both["regressed"] == [] and both["fixed"] == []
+
+
 def test_action_distributions_are_compared_where_both_runs_scored_them():
     import math
 
