@@ -167,13 +167,19 @@ GRAMMAR_STRINGS = [
 @pytest.mark.parametrize("case", GRAMMAR_STRINGS, ids=[c["id"] for c in GRAMMAR_STRINGS])
 def test_grammar_admits_exactly_the_schema_valid_strings(embedded_runtime, case):
     """Deterministic half of the contract property: a string the committed grammar accepts
-    must parse and validate, and a valid request must be accepted."""
+    must parse and validate, and a valid request written with the canonical compact separators
+    must be accepted. Whitespace between tokens is refused by design: no training target has it."""
     accepted = embedded_runtime.grammar_accepts(case["text"])
     try:
-        valid = request_errors(json.loads(case["text"])) == []
+        parsed = json.loads(case["text"])
     except json.JSONDecodeError:
-        valid = False
-    assert accepted == valid, f"grammar accepts={accepted}, schema valid={valid}"
+        valid = compact = False
+    else:
+        valid = request_errors(parsed) == []
+        compact = case["text"] == json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
+    assert accepted == (valid and compact), (
+        f"grammar accepts={accepted}, schema valid={valid}, compact separators={compact}"
+    )
 
 
 @pytest.mark.parametrize(
