@@ -15,7 +15,10 @@ share, pair by pair:
   probability (given ``[compare] discordance``); a smaller margin is a configuration error
   that blocks, never a silent pass;
 - a case the baseline does not hold is "new" (passing or failing) and never blocks;
-- code guarantees (schema validity, tiers, zone caps, red flags) still fail their case.
+- code guarantees (schema validity, tiers, zone caps, red flags) still fail their case;
+- outcomes are paired like with like: a case passes under the shipped sampler only if greedy
+  decoding and every one of k seeds pass, so a run judged under another k than the baseline
+  (``--josi-samples``) is paired on greedy outcomes, which the baseline keeps beside them.
 
 The baseline changes only through a ship that passed (or ``josi baseline update``).
 """
@@ -25,7 +28,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +57,19 @@ def _key(layer: str, case_id: str) -> str:
 
 @dataclass(frozen=True)
 class Baseline:
-    """Per-case outcomes (``layer:id`` -> passed) of the last model that shipped."""
+    """Per-case outcomes (``layer:id`` -> passed) of the last model that shipped.
+
+    ``samples`` is the number of sampler seeds its outcomes were judged under (None in a
+    baseline that predates the field); ``greedy_outcomes`` holds the greedy outcome of every
+    case that also sampled (a case missing there ran greedily only, so its outcome is greedy).
+    """
 
     path: Path
     profile: str
     model: Mapping[str, Any]
     outcomes: Mapping[str, bool]
+    samples: int | None = None
+    greedy_outcomes: Mapping[str, bool] = field(default_factory=dict)
 
 
 def load_baseline(path: Path) -> Baseline | None:
@@ -71,16 +81,24 @@ def load_baseline(path: Path) -> Baseline | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the baseline ({exc})") from exc
     outcomes = data.get("outcomes") if isinstance(data, dict) else None
+    greedy = data.get("greedy_outcomes", {}) if isinstance(data, dict) else None
+    samples = data.get("samples") if isinstance(data, dict) else None
     if (
         (data.get("version") if isinstance(data, dict) else None) != BASELINE_VERSION
         or not isinstance(outcomes, dict)
         or not all(isinstance(v, bool) for v in outcomes.values())
+        or not isinstance(greedy, dict)
+        or not all(isinstance(v, bool) for v in greedy.values())
+        or not (samples is None or (type(samples) is int and samples >= 0))
     ):
         raise ConfigError(
             f"{path}: not a version-{BASELINE_VERSION} baseline "
-            "(an object with 'outcomes': {'layer:id': true|false})"
+            "(an object with 'outcomes': {'layer:id': true|false}, optional 'samples' >= 0 "
+            "and 'greedy_outcomes' like 'outcomes')"
         )
-    return Baseline(path, str(data.get("profile", "")), data.get("model") or {}, outcomes)
+    return Baseline(
+        path, str(data.get("profile", "")), data.get("model") or {}, outcomes, samples, greedy
+    )
 
 
 def baseline_document(results: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,6 +106,10 @@ def baseline_document(results: Mapping[str, Any]) -> dict[str, Any]:
     complete = {layer for layer, row in results.get("layers", {}).items() if row.get("complete")}
     run = results.get("run", {})
     manifest = run.get("manifest") if isinstance(run.get("manifest"), dict) else {}
+    records = sorted(
+        (r for r in results.get("records", []) if r["layer"] in complete),
+        key=lambda r: (r["layer"], r["id"]),
+    )
     return {
         "version": BASELINE_VERSION,
         "profile": results.get("profile"),
@@ -97,10 +119,12 @@ def baseline_document(results: Mapping[str, Any]) -> dict[str, Any]:
             "sha256": manifest.get("sha256"),
             "runtime": run.get("runtime"),
         },
-        "outcomes": {
-            _key(r["layer"], r["id"]): bool(r["passed"])
-            for r in sorted(results.get("records", []), key=lambda r: (r["layer"], r["id"]))
-            if r["layer"] in complete
+        "samples": (run.get("sampling") or {}).get("samples"),
+        "outcomes": {_key(r["layer"], r["id"]): bool(r["passed"]) for r in records},
+        "greedy_outcomes": {
+            _key(r["layer"], r["id"]): bool(r["greedy_passed"])
+            for r in records
+            if r.get("greedy_passed") is not None
         },
     }
 
@@ -160,6 +184,14 @@ def _non_inferiority(row: dict[str, Any], margin: float, discordance: float) -> 
     row["blocked"] = row["blocked"] or check["blocked"]
 
 
+def _outcome_label(greedy: bool, samples: int | None, baseline_samples: int | None) -> str:
+    if greedy:
+        return f"greedy (this run {samples} seeds, the baseline {baseline_samples})"
+    if baseline_samples is None:
+        return "as gated (the baseline does not record its seed count)"
+    return f"as gated ({baseline_samples} seeds on both sides)"
+
+
 def regression_verdict(
     records: Iterable[Mapping[str, Any]],
     baseline: Baseline,
@@ -168,9 +200,24 @@ def regression_verdict(
     layers: Iterable[str],
     non_inferiority: Mapping[str, float] | None = None,
     discordance: float = 0.10,
+    samples: int | None = None,
 ) -> dict[str, Any]:
     """Paired verdict of ``records`` against ``baseline`` for the (complete) ``layers``;
-    ``non_inferiority`` adds the margin rule to the layers it names."""
+    ``non_inferiority`` adds the margin rule to the layers it names. ``samples`` is the
+    number of sampler seeds the run judged its cases under; when it is not the baseline's,
+    both sides are paired on their greedy outcomes."""
+    greedy = samples is not None and baseline.samples is not None and samples != baseline.samples
+
+    def now_passed(record: Mapping[str, Any]) -> bool:
+        if greedy and record.get("greedy_passed") is not None:
+            return bool(record["greedy_passed"])
+        return bool(record["passed"])
+
+    def before_passed(key: str) -> bool:
+        if greedy:
+            return baseline.greedy_outcomes.get(key, baseline.outcomes[key])
+        return baseline.outcomes[key]
+
     chosen = set(layers)
     per_layer: dict[str, list[tuple[str, bool, bool]]] = {}
     new: dict[str, list[tuple[str, bool]]] = {}
@@ -178,9 +225,9 @@ def regression_verdict(
         layer = record["layer"]
         if layer not in chosen:
             continue
-        key, now = _key(layer, record["id"]), bool(record["passed"])
+        key, now = _key(layer, record["id"]), now_passed(record)
         if key in baseline.outcomes:
-            per_layer.setdefault(layer, []).append((record["id"], baseline.outcomes[key], now))
+            per_layer.setdefault(layer, []).append((record["id"], before_passed(key), now))
         else:
             new.setdefault(layer, []).append((record["id"], now))
     rows = {
@@ -205,6 +252,7 @@ def regression_verdict(
     return {
         "baseline": str(baseline.path),
         "baseline_model": dict(baseline.model),
+        "outcome": _outcome_label(greedy, samples, baseline.samples),
         "alpha": alpha,
         "layers": rows,
         "overall": overall,

@@ -140,7 +140,8 @@ def regression_lines(regression: Mapping[str, Any] | None, *, max_cases: int = 1
         return []
     lines = [
         f"regression gate: paired against {regression['baseline']} "
-        f"(exact one-sided McNemar, alpha {regression['alpha']:g})"
+        f"(exact one-sided McNemar, alpha {regression['alpha']:g}); "
+        f"outcomes paired: {regression.get('outcome', 'as gated')}"
     ]
     for row in (*regression["layers"].values(), regression["overall"]):
         ci = row.get("difference_ci95")

@@ -288,6 +288,7 @@ def build_results(
             layers=complete_layers,
             non_inferiority=thresholds.non_inferiority,
             discordance=thresholds.discordance,
+            samples=((run or {}).get("sampling") or {}).get("samples"),
         )
         gates_failed += [f"regression.{layer}" for layer in regression["blocked"]]
     return {

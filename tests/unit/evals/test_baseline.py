@@ -149,6 +149,9 @@ def test_baseline_round_trip_and_errors(tmp_path):
     )
     with pytest.raises(ConfigError, match="not a version-1 baseline"):
         load_baseline(tmp_path / "broken.json")
+    (tmp_path / "seeds.json").write_text(json.dumps({"version": 1, "outcomes": {}, "samples": "3"}))
+    with pytest.raises(ConfigError, match="not a version-1 baseline"):
+        load_baseline(tmp_path / "seeds.json")
     partial = build_results(
         records[:2], thresholds=thresholds, case_ids={"golden": [r["id"] for r in records]}
     )
@@ -192,6 +195,44 @@ def test_a_case_passes_under_the_sampler_only_if_every_seed_passes():
     assert sampling["seeds"] == 3 and sampling["flaky"] == ["c"]
     assert (sampling["greedy"]["k"], sampling["every_seed"]["k"]) == (1, 0)
     assert any("flaky 1" in line for line in terminal_summary(res))
+
+
+def _sampled(cid: str, greedy: bool, seeds: list[bool]) -> dict:
+    record = _record(cid, "golden", greedy)
+    return record | {"greedy_passed": greedy, "samples": seeds, "passed": greedy and all(seeds)}
+
+
+def test_a_run_under_another_seed_count_is_paired_on_greedy_outcomes(tmp_path):
+    """A baseline judged under 3 seeds holds flaky cases as failed; a greedy-only run of the
+    same model would pass them, and the gate would count those as fixes. Paired greedy
+    against greedy, the same model shows no flip."""
+    shipped = [_sampled(f"f{i}", True, [True, False, True]) for i in range(8)]
+    shipped += [_sampled(f"s{i}", True, [True, True, True]) for i in range(8)]
+    ids = {"golden": [r["id"] for r in shipped]}
+    thresholds = load_thresholds("nano")
+    res = build_results(
+        shipped, thresholds=thresholds, case_ids=ids, run={"sampling": {"samples": 3}}
+    )
+    base = load_baseline(write_baseline(res, tmp_path / "nano.baseline.json"))
+    assert base.samples == 3 and len(base.greedy_outcomes) == 16
+    assert sum(base.outcomes.values()) == 8  # the flaky half failed under the sampler
+
+    greedy_only = [_record(r["id"], "golden", True) for r in shipped]
+    verdict = regression_verdict(greedy_only, base, alpha=0.05, layers=["golden"], samples=0)
+    assert verdict["outcome"].startswith("greedy")
+    assert verdict["layers"]["golden"]["fixed"] == [] == verdict["layers"]["golden"]["regressed"]
+    # The same run under the baseline's seed count is paired as gated, as before.
+    same = regression_verdict(shipped, base, alpha=0.05, layers=["golden"], samples=3)
+    assert same["outcome"].startswith("as gated") and same["layers"]["golden"]["fixed"] == []
+    # A greedy-only regression still shows: two cases now fail greedily.
+    worse = [r | {"passed": r["id"] not in ("s0", "s1")} for r in greedy_only]
+    verdict = regression_verdict(worse, base, alpha=0.05, layers=["golden"], samples=0)
+    assert verdict["layers"]["golden"]["regressed"] == ["s0", "s1"]
+    # A baseline written before the seed count was recorded is paired as gated, and says so.
+    legacy = _baseline(dict(base.outcomes), tmp_path)
+    verdict = regression_verdict(greedy_only, legacy, alpha=0.05, layers=["golden"], samples=0)
+    assert "does not record" in verdict["outcome"]
+    assert len(verdict["layers"]["golden"]["fixed"]) == 8
 
 
 def test_baseline_update_takes_only_a_passing_run(tmp_path, capsys):
