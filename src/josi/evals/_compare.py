@@ -203,7 +203,14 @@ def format_comparison(cmp: Mapping[str, Any], *, max_cases: int = 20) -> str:
             f"mean KL(A||B) {dist['mean_kl']:.4g} nats (max {dist['max_kl']:.4g})"
         )
     lines.append("")
-    lines.append("metric deltas (B - A):")
+    lines.append(
+        "metric deltas (B - A)"
+        + (
+            ", each as its run gated it (pass rates of the sampled run count every seed):"
+            if cmp.get("outcome") == "greedy"
+            else ":"
+        )
+    )
     for layer, row in cmp["layers"].items():
         for metric, d in row["metric_deltas"].items():
             if d["delta"]:

@@ -65,7 +65,8 @@ def test_a_sampled_run_is_compared_with_a_greedy_one_on_greedy_outcomes():
     cmp = compare_results(greedy_only, sampled)
     assert cmp["outcome"] == "greedy"
     assert cmp["regressed"] == [] and not cmp["significant_regression"]
-    assert "greedy outcomes compared" in format_comparison(cmp)
+    text = format_comparison(cmp)
+    assert "greedy outcomes compared" in text and "each as its run gated it" in text
     # Two sampled runs are compared as gated: a case passes only under every seed.
     both = compare_results(sampled, sampled)
     assert both["outcome"] == "as gated" and both["regressed"] == [] and both["fixed"] == []
