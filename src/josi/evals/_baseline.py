@@ -34,6 +34,7 @@ from typing import Any
 
 from josi._errors import ConfigError
 from josi._io import atomic_write_json
+from josi.evals._records import recorded_outcome
 from josi.evals._stats import (
     NON_INFERIORITY_POWER,
     mcnemar_one_sided,
@@ -208,11 +209,6 @@ def regression_verdict(
     both sides are paired on their greedy outcomes."""
     greedy = samples is not None and baseline.samples is not None and samples != baseline.samples
 
-    def now_passed(record: Mapping[str, Any]) -> bool:
-        if greedy and record.get("greedy_passed") is not None:
-            return bool(record["greedy_passed"])
-        return bool(record["passed"])
-
     def before_passed(key: str) -> bool:
         if greedy:
             return baseline.greedy_outcomes.get(key, baseline.outcomes[key])
@@ -225,7 +221,7 @@ def regression_verdict(
         layer = record["layer"]
         if layer not in chosen:
             continue
-        key, now = _key(layer, record["id"]), now_passed(record)
+        key, now = _key(layer, record["id"]), recorded_outcome(record, greedy=greedy)
         if key in baseline.outcomes:
             per_layer.setdefault(layer, []).append((record["id"], before_passed(key), now))
         else:

@@ -16,6 +16,7 @@ from typing import Any
 
 from josi._errors import ContractError
 from josi._io import read_text
+from josi.evals._records import recorded_outcome
 from josi.evals._stats import (
     mcnemar_exact,
     paired_difference_interval,
@@ -53,15 +54,8 @@ def compare_results(
     their greedy outcome (the flaky cases would otherwise count as flips).
     """
     greedy = _sampled(a) != _sampled(b)
-
-    def passed(record: Mapping[str, Any]) -> bool:
-        # A record that never sampled has no separate greedy outcome: its outcome is greedy.
-        if greedy and record.get("greedy_passed") is not None:
-            return bool(record["greedy_passed"])
-        return bool(record["passed"])
-
-    rec_a = {(r["layer"], r["id"]): passed(r) for r in a["records"]}
-    rec_b = {(r["layer"], r["id"]): passed(r) for r in b["records"]}
+    rec_a = {(r["layer"], r["id"]): recorded_outcome(r, greedy=greedy) for r in a["records"]}
+    rec_b = {(r["layer"], r["id"]): recorded_outcome(r, greedy=greedy) for r in b["records"]}
     shared = sorted(set(rec_a) & set(rec_b))
     layers: dict[str, dict[str, Any]] = {}
     regressions, fixes = [], []

@@ -137,6 +137,14 @@ class CaseRecord:
         return "\n".join(lines)
 
 
+def recorded_outcome(record: Mapping[str, Any], *, greedy: bool) -> bool:
+    """A recorded case's outcome: as gated, or with ``greedy`` its greedy decoding's alone
+    (a record that never sampled has no separate greedy outcome: its outcome is greedy)."""
+    if greedy and record.get("greedy_passed") is not None:
+        return bool(record["greedy_passed"])
+    return bool(record["passed"])
+
+
 def recorded_score(record: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     """The scorer result ``name`` of a record as the results document holds it (None: not
     scored)."""
