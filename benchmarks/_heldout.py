@@ -19,6 +19,14 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, required=True, help="JSON results file")
     parser.add_argument("--rows", type=int, default=None, help="first N held-out rows only")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--held-out-in",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep only rows that this other dataset holds out too (same row id in the same "
+        "split): two models trained on different builds, compared on rows neither trained on",
+    )
     return parser
 
 
@@ -41,6 +49,20 @@ def split_rows(data_dir: Path, file_name: str, limit: int | None) -> list[dict[s
 
     rows = read_jsonl(path)
     return rows[:limit] if limit else rows
+
+
+def held_out_by_both(
+    rows: list[dict[str, Any]], other_dir: Path | None, file_name: str
+) -> list[dict[str, Any]]:
+    """``rows`` whose id the other dataset's ``file_name`` holds as well (all when no other).
+
+    A row id hashes everything the model sees and must produce, and a phrasing group never
+    crosses splits, so a row in the held-out split of both builds is a phrasing neither model
+    trained on."""
+    if other_dir is None:
+        return rows
+    other = {row["id"] for row in split_rows(other_dir, file_name, None)}
+    return [row for row in rows if row["id"] in other]
 
 
 def measure(config: Any, rows: list[dict[str, Any]], score_row: Any) -> list[dict[str, Any]]:

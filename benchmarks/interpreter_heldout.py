@@ -1,7 +1,7 @@
 """Requests on the dataset's held-out interpreter split, for one GGUF or two side by side.
 
     python -m benchmarks.interpreter_heldout --out benchmarks/results/NAME.json [--gguf PATH]
-        [--against OTHER.gguf] [--data DIR]
+        [--against OTHER.gguf] [--data DIR] [--held-out-in OTHER_DATA_DIR]
 
 Every row of `interpreter.test.jsonl` (phrasing groups that training never sees and the gate
 suites do not contain) is interpreted greedily, with the shipped runtime defaults. Two views:
@@ -14,6 +14,8 @@ Reported per language and overall: action accuracy, mean recall over actions (a 
 always writes the most common action scores 1/5 here, not its share of rows), field accuracy,
 the confusion matrix, and, with --against, the rows each model alone gets right with an exact
 McNemar p. Action accuracy follows the label mix of the split; mean recall does not.
+When the two models were trained on different builds of the dataset, --held-out-in keeps the
+rows both builds hold out, the only rows on which neither model has seen the phrasing.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
     rows = heldout.split_rows(data_dir, "interpreter.test.jsonl", args.rows)
+    rows = heldout.held_out_by_both(rows, args.held_out_in, "interpreter.test.jsonl")
     models = [gguf] + ([args.against] if args.against else [])
     started = time.perf_counter()
     scored = []
@@ -135,7 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         scored.append(_measure(path, rows, args.threads))
         print(f"{path.name}: {len(rows)} requests", file=sys.stderr)
     results: dict[str, Any] = {
-        "data": {"dir": str(data_dir), "file": "interpreter.test.jsonl", "rows": len(rows)},
+        "data": {
+            "dir": str(data_dir),
+            "file": "interpreter.test.jsonl",
+            "rows": len(rows),
+            "held_out_in": str(args.held_out_in) if args.held_out_in else None,
+        },
         "decoding": (
             "greedy (deterministic=True), seed 0, "
             "shipped runtime defaults (grammar, pinned free_text)"

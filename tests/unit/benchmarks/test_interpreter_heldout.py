@@ -3,8 +3,12 @@ flips."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from benchmarks._heldout import held_out_by_both
 from benchmarks.interpreter_heldout import field_hits, paired, summarize
 
 
@@ -73,3 +77,14 @@ def test_field_hits_skip_the_copied_message_and_confidence():
         1,
         2,
     )
+
+
+def test_held_out_in_keeps_the_rows_both_builds_hold_out(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "interpreter.test.jsonl").write_text(
+        "".join(json.dumps({"id": i}) + "\n" for i in ("i-a", "i-c"))
+    )
+    rows = [{"id": "i-a"}, {"id": "i-b"}, {"id": "i-c"}]
+    assert held_out_by_both(rows, None, "interpreter.test.jsonl") == rows
+    assert held_out_by_both(rows, other, "interpreter.test.jsonl") == [{"id": "i-a"}, {"id": "i-c"}]
