@@ -24,7 +24,7 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="keep only rows that this other dataset holds out too (same row id in the same "
+        help="also report the rows this other dataset holds out too (same row id in the same "
         "split): two models trained on different builds, compared on rows neither trained on",
     )
     return parser
@@ -51,26 +51,11 @@ def split_rows(data_dir: Path, file_name: str, limit: int | None) -> list[dict[s
     return rows[:limit] if limit else rows
 
 
-def held_out_by_both(
-    rows: list[dict[str, Any]], other_dir: Path | None, file_name: str
-) -> list[dict[str, Any]]:
-    """``rows`` whose id the other dataset's ``file_name`` holds as well (all when no other).
+def held_out_by_both(rows: list[dict[str, Any]], other_dir: Path, file_name: str) -> list[bool]:
+    """For each of ``rows``, whether the other dataset's ``file_name`` holds it as well.
 
     A row id hashes everything the model sees and must produce, and a phrasing group never
     crosses splits, so a row in the held-out split of both builds is a phrasing neither model
     trained on."""
-    if other_dir is None:
-        return rows
     other = {row["id"] for row in split_rows(other_dir, file_name, None)}
-    return [row for row in rows if row["id"] in other]
-
-
-def measure(config: Any, rows: list[dict[str, Any]], score_row: Any) -> list[dict[str, Any]]:
-    """``score_row(runtime, row)`` for every row, with one runtime loaded from ``config``."""
-    from josi.runtime import JosiRuntime
-
-    runtime = JosiRuntime(config)
-    try:
-        return [score_row(runtime, row) for row in rows]
-    finally:
-        runtime.close()
+    return [row["id"] in other for row in rows]

@@ -14,8 +14,8 @@ Reported per language and overall: action accuracy, mean recall over actions (a 
 always writes the most common action scores 1/5 here, not its share of rows), field accuracy,
 the confusion matrix, and, with --against, the rows each model alone gets right with an exact
 McNemar p. Action accuracy follows the label mix of the split; mean recall does not.
-When the two models were trained on different builds of the dataset, --held-out-in keeps the
-rows both builds hold out, the only rows on which neither model has seen the phrasing.
+When the two models were trained on different builds of the dataset, --held-out-in also reports
+the rows both builds hold out, the only rows on which neither model has seen the phrasing.
 """
 
 from __future__ import annotations
@@ -130,7 +130,6 @@ def main(argv: list[str] | None = None) -> int:
 
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
     rows = heldout.split_rows(data_dir, "interpreter.test.jsonl", args.rows)
-    rows = heldout.held_out_by_both(rows, args.held_out_in, "interpreter.test.jsonl")
     models = [gguf] + ([args.against] if args.against else [])
     started = time.perf_counter()
     scored = []
@@ -155,12 +154,31 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.against:
         results["paired_action"] = {view: paired(scored[0], scored[1], view) for view in VIEWS}
+    both = (
+        heldout.held_out_by_both(rows, args.held_out_in, "interpreter.test.jsonl")
+        if args.held_out_in
+        else None
+    )
+    if both is not None:
+        kept = [row for row, keep in zip(rows, both, strict=True) if keep]
+        kept_scored = [
+            [s for s, keep in zip(per_row, both, strict=True) if keep] for per_row in scored
+        ]
+        results["held_out_by_both"] = {
+            "rows": len(kept),
+            "summaries": [summarize(kept, per_row) for per_row in kept_scored],
+        }
+        if args.against:
+            results["held_out_by_both"]["paired_action"] = {
+                view: paired(kept_scored[0], kept_scored[1], view) for view in VIEWS
+            }
     results["rows"] = [
         {
             "id": row["id"],
             "lang": row["lang"],
             "expected": row["expected"]["action"],
             "models": [{view: per_row[i][view]["action"] for view in VIEWS} for per_row in scored],
+            **({"held_out_by_both": both[i]} if both is not None else {}),
         }
         for i, row in enumerate(rows)
     ]
@@ -178,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
                 for view in VIEWS
             ),
             file=sys.stderr,
+        )
+    if both is not None:
+        block = results["held_out_by_both"]
+        accuracies = [summary["all"]["model"]["action_accuracy"] for summary in block["summaries"]]
+        print(
+            f"held out by both builds: {block['rows']} rows, action {accuracies}", file=sys.stderr
         )
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
