@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         results["held_out_by_both"] = {
             "rows": len(kept),
-            "summaries": [summarize(kept, per_row) for per_row in kept_scored],
+            "summaries": [summarize(kept, per_row) for per_row in kept_scored] if kept else [],
         }
         if args.against:
             results["held_out_by_both"]["paired_action"] = {
