@@ -41,6 +41,12 @@ class Recorder:
         return getattr(self._engine, name)
 
 
+def parity_config(config: Any) -> Any:
+    """``config`` as both sides of the comparison run it: without the action scoring a served
+    model cannot do, so with the model's own confidence (the raw text does not depend on it)."""
+    return dataclasses.replace(config, score_actions=False, confidence_source="self")
+
+
 def raw_calls(runtime: Any, case: Any) -> list[tuple[str, str]]:
     """The (mode, raw text) of every model call ``case`` makes on ``runtime``."""
     from josi.evals import run_case
@@ -115,10 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     from josi.runtime import JosiRuntime, LocalServer
 
     gguf = served_bench.model(args.gguf)
-    # The suites' runtime, without the action scoring a served model cannot do.
-    config = dataclasses.replace(
-        eval_runtime_config(gguf, n_threads=args.threads), score_actions=False
-    )
+    config = parity_config(eval_runtime_config(gguf, n_threads=args.threads))
     cases = [c for suite in SUITES for c in load_cases(suite)[: args.cases]]
     started = time.perf_counter()
     rows = []

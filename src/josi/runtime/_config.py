@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -65,6 +66,10 @@ def manifest_confidence_source(gguf: str | os.PathLike[str]) -> str:
     if name not in profile_names():
         return DEFAULT_CONFIDENCE_SOURCE
     return load_profile(name).runtime.confidence_source
+
+
+class ServedFeatureWarning(UserWarning):
+    """A setting the server cannot apply; the call runs without it."""
 
 
 def _is_http_url(text: str) -> bool:
@@ -141,7 +146,8 @@ class RuntimeConfig:
     # success is cached by file size and mtime, so the hash is paid once per file.
     verify: bool = True
     n_batch: int = 512
-    # None: the profile's choice, read through the manifest beside the GGUF (else "self").
+    # None: the profile's choice, read through the manifest beside the GGUF (else "self"; "self"
+    # too with an endpoint, which returns no logits to score).
     # "action_probability" replaces the model's confidence by P(chosen action) before
     # post-processing and routing, so the router's confidence gate acts on it.
     confidence_source: str | None = None
@@ -158,7 +164,18 @@ class RuntimeConfig:
         if self.prompt_style is None:
             object.__setattr__(self, "prompt_style", manifest_prompt_style(self.gguf))
         if self.confidence_source is None:
-            object.__setattr__(self, "confidence_source", manifest_confidence_source(self.gguf))
+            source = manifest_confidence_source(self.gguf)
+            if self.endpoint is not None and source == "action_probability":
+                # P(action) needs the logits at the action position, which a server does not
+                # return; its default is the model's own number. Asked for by name, it is refused.
+                warnings.warn(
+                    f"{self.gguf.name}: the profile serves P(action) as the confidence, which "
+                    "needs the model's logits; a served model gets its own confidence instead",
+                    ServedFeatureWarning,
+                    stacklevel=3,
+                )
+                source = DEFAULT_CONFIDENCE_SOURCE
+            object.__setattr__(self, "confidence_source", source)
         problems = []
         if self.prompt_style not in PROMPT_STYLES:
             problems.append(

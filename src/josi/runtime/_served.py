@@ -44,7 +44,7 @@ from josi._errors import (
     ModelFileError,
 )
 from josi._lazy import require
-from josi.runtime._config import DryPenalty, RuntimeConfig
+from josi.runtime._config import DryPenalty, RuntimeConfig, ServedFeatureWarning
 from josi.runtime._engine import ContinuationScores, Generation, compile_grammar, token_text
 from josi.runtime._engine import grammar_accepts as _grammar_accepts
 
@@ -55,10 +55,6 @@ _NEEDS_LOGITS = (
     "run it in-process (without --josi-endpoint / --endpoint)"
 )
 _MAX_COUNT_CACHE = 4096
-
-
-class ServedFeatureWarning(UserWarning):
-    """A sampler setting the server cannot apply; the call runs without it."""
 
 
 @dataclass(frozen=True)

@@ -118,3 +118,23 @@ def test_confidence_source_comes_from_the_manifests_profile(tmp_path):
     assert RuntimeConfig(gguf=gguf, confidence_source="self", score_actions=True).scores_actions
     with pytest.raises(ConfigError, match="confidence_source 'vibes'"):
         RuntimeConfig(gguf=gguf, confidence_source="vibes")
+
+
+def test_a_served_model_defaults_to_its_own_confidence(tmp_path):
+    """A server returns no logits to score: P(action) from the profile falls back, with a
+    warning; asked for by name it stays, and the served runtime refuses it in one line."""
+    from josi.runtime import ServedFeatureWarning
+
+    gguf = tmp_path / "m.gguf"
+    manifest_path(gguf).write_text(json.dumps({"file": "m.gguf", "profile": "nano"}))
+    url = "http://127.0.0.1:1"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "josi.runtime._config.manifest_confidence_source", lambda _: "action_probability"
+        )
+        assert RuntimeConfig(gguf=gguf).confidence_source == "action_probability"
+        with pytest.warns(ServedFeatureWarning, match="own confidence"):
+            served = RuntimeConfig(gguf=gguf, endpoint=url)
+        assert served.confidence_source == "self" and not served.scores_actions
+        named = RuntimeConfig(gguf=gguf, endpoint=url, confidence_source="action_probability")
+        assert named.confidence_source == "action_probability"

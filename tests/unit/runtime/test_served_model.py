@@ -15,7 +15,7 @@ import dataclasses
 
 import pytest
 
-from benchmarks.served_parity import SUITES, raw_calls
+from benchmarks.served_parity import SUITES, parity_config, raw_calls
 from josi.evals import load_cases
 from josi.runtime import JosiRuntime, LocalServer
 
@@ -31,14 +31,15 @@ CASES = [case for suite in SUITES for case in load_cases(suite)][::15]
 
 @pytest.fixture(scope="module")
 def runtimes(josi_runtime):
-    config = dataclasses.replace(josi_runtime.config, score_actions=False)
+    config = parity_config(josi_runtime.config)
     with LocalServer(config) as server:
-        local = josi_runtime.with_config(score_actions=False)
+        local = JosiRuntime(config)
         served = JosiRuntime(dataclasses.replace(config, endpoint=server.url))
         try:
             yield local, served
         finally:
             served.close()
+            local.close()
 
 
 def test_the_sample_has_interpreter_and_coach_calls():
