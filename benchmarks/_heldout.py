@@ -59,3 +59,14 @@ def held_out_by_both(rows: list[dict[str, Any]], other_dir: Path, file_name: str
     trained on."""
     other = {row["id"] for row in split_rows(other_dir, file_name, None)}
     return [row["id"] in other for row in rows]
+
+
+def measure(config: Any, rows: list[dict[str, Any]], score_row: Any) -> list[dict[str, Any]]:
+    """``score_row(runtime, row)`` for every row, with one runtime loaded from ``config``."""
+    from josi.runtime import JosiRuntime
+
+    runtime = JosiRuntime(config)
+    try:
+        return [score_row(runtime, row) for row in rows]
+    finally:
+        runtime.close()

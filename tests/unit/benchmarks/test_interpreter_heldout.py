@@ -87,3 +87,10 @@ def test_held_out_in_marks_the_rows_both_builds_hold_out(tmp_path: Path) -> None
     )
     rows = [{"id": "i-a"}, {"id": "i-b"}, {"id": "i-c"}]
     assert held_out_by_both(rows, other, "interpreter.test.jsonl") == [True, False, True]
+
+
+def test_every_helper_the_benchmarks_call_exists() -> None:
+    import benchmarks._heldout as heldout
+
+    for name in ("parser", "model_and_data", "split_rows", "held_out_by_both", "measure"):
+        assert callable(getattr(heldout, name))
