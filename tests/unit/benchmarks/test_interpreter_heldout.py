@@ -89,8 +89,60 @@ def test_held_out_in_marks_the_rows_both_builds_hold_out(tmp_path: Path) -> None
     assert held_out_by_both(rows, other, "interpreter.test.jsonl") == [True, False, True]
 
 
-def test_every_helper_the_benchmarks_call_exists() -> None:
+def test_held_out_in_reports_the_shared_rows_beside_the_whole_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import benchmarks._heldout as heldout
+    from benchmarks.interpreter_heldout import main
 
-    for name in ("parser", "model_and_data", "split_rows", "held_out_by_both", "measure"):
-        assert callable(getattr(heldout, name))
+    def row(i: str) -> dict:
+        return {
+            "id": i,
+            "lang": "en",
+            "user": "u",
+            "context": {},
+            "expected": {"action": "explain"},
+        }
+
+    data, other = tmp_path / "data", tmp_path / "other"
+    data.mkdir()
+    other.mkdir()
+    (data / "interpreter.test.jsonl").write_text(
+        "".join(json.dumps(row(i)) + "\n" for i in ("i-a", "i-b", "i-c"))
+    )
+    (other / "interpreter.test.jsonl").write_text(json.dumps(row("i-a")) + "\n")
+    first, second = tmp_path / "first.gguf", tmp_path / "second.gguf"
+    first.write_bytes(b"1")
+    second.write_bytes(b"2")
+
+    def measure(config, rows, score_row):  # first model right on every row, second on none
+        action = "explain" if config.gguf == first else "replan"
+        return [_scored("explain", action) for _ in rows]
+
+    monkeypatch.setattr(heldout, "measure", measure)
+    monkeypatch.setattr(
+        "josi.runtime.RuntimeConfig", lambda gguf, **_: type("C", (), {"gguf": gguf})
+    )
+    out = tmp_path / "out.json"
+    assert (
+        main(
+            [
+                "--gguf",
+                str(first),
+                "--against",
+                str(second),
+                "--data",
+                str(data),
+                "--held-out-in",
+                str(other),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    results = json.loads(out.read_text())
+    assert results["data"]["rows"] == 3
+    assert results["held_out_by_both"]["rows"] == 1
+    assert results["held_out_by_both"]["paired_action"]["model"]["first_only"] == 1
+    assert [r["held_out_by_both"] for r in results["rows"]] == [True, False, False]

@@ -122,7 +122,7 @@ def test_confidence_source_comes_from_the_manifests_profile(tmp_path):
 
 def test_a_served_model_defaults_to_its_own_confidence(tmp_path):
     """A server returns no logits to score: P(action) from the profile falls back, with a
-    warning; asked for by name it stays, and the served runtime refuses it in one line."""
+    warning; asked for by name it stays (the served runtime then refuses it: test_served.py)."""
     from josi.runtime import ServedFeatureWarning
 
     gguf = tmp_path / "m.gguf"
