@@ -1,6 +1,7 @@
 """Jump-forward decoding on vs off, side by side in one process, and the limit it runs against.
 
     python -m benchmarks.jump_forward --out benchmarks/results/NAME.json [--gguf PATH] [--cases N]
+        [--threads N] [--rows N ...]
 
 - interpreter calls: every schema and golden gate case's interpreter call (message, context,
   history as the suites send them), run with jump-forward on and off back to back, in
@@ -13,7 +14,10 @@
   counters around one batch of prompt tokens and a run of single-token decodes, as llama-bench's
   pp and tg tests measure them), before and after the calls; and per call the time "prompt
   processing + one decode per free choice" would take at the speeds llama.cpp timed inside the
-  plain call of the same pair, next to the measured latency.
+  plain call of the same pair, next to the measured latency;
+- with ``--rows N``: jump-forward with at most N positions per decode as a further setting in
+  the same rotation, with its agreement with the plain call and its speedup. Batches below the
+  size where llama.cpp's kernels switch to tiled GEMM decode as one token at a time does.
 
 Greedy decoding throughout (the suites' setting). Ratios are medians of per-pair ratios.
 """
@@ -108,53 +112,74 @@ def measure_limit(
     }
 
 
-def run_pairs(runtime: Any, cases: list[Any]) -> list[dict[str, Any]]:
-    on = runtime.with_config(deterministic=True, jump_forward=True)
-    off = runtime.with_config(deterministic=True, jump_forward=False)
+def _rows_name(rows: int) -> str:
+    return f"on_rows_{rows}"
+
+
+def run_pairs(runtime: Any, cases: list[Any], rows: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+    """Every case under every setting back to back: off, on (one batch per forced run), and on
+    with at most ``rows`` positions per decode for each of ``rows``."""
+    settings = {
+        "on": runtime.with_config(deterministic=True, jump_forward=True),
+        "off": runtime.with_config(deterministic=True, jump_forward=False),
+        **{
+            _rows_name(n): runtime.with_config(
+                deterministic=True, jump_forward=True, jump_forward_rows=n
+            )
+            for n in rows
+        },
+    }
+    names = list(settings)
     llm = runtime.engine.llm
-    rows = []
+    out = []
     for i, case in enumerate(cases):
         calls: dict[str, Any] = {}
         perf: dict[str, dict[str, float]] = {}
-        # Alternate which setting goes first, so neither always meets a cold cache or a burst.
-        for name, rt in (("on", on), ("off", off)) if i % 2 == 0 else (("off", off), ("on", on)):
+        # Rotate which setting goes first, so none always meets a cold cache or a burst.
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             _reset_perf(llm)
-            calls[name] = _call(rt, case)
+            calls[name] = _call(settings[name], case)
             perf[name] = _perf(llm)
-        rows.append(
+        plain = calls["off"].raw
+        out.append(
             {
                 "id": case.id,
                 "layer": case.layer,
-                "identical": calls["on"].raw == calls["off"].raw,
+                "identical": calls["on"].raw == plain,
+                **(
+                    {"identical_rows": {str(n): calls[_rows_name(n)].raw == plain for n in rows}}
+                    if rows
+                    else {}
+                ),
                 **{
                     name: {
-                        "latency_s": round(call.stats.latency_s, 4),
-                        "prompt_tokens": call.stats.prompt_tokens,
-                        "cached_tokens": call.stats.cached_tokens,
-                        "completion_tokens": call.stats.completion_tokens,
-                        "decode_steps": call.stats.decode_steps,
-                        "forced_tokens": call.stats.forced_tokens,
+                        "latency_s": round(calls[name].stats.latency_s, 4),
+                        "prompt_tokens": calls[name].stats.prompt_tokens,
+                        "cached_tokens": calls[name].stats.cached_tokens,
+                        "completion_tokens": calls[name].stats.completion_tokens,
+                        "decode_steps": calls[name].stats.decode_steps,
+                        "forced_tokens": calls[name].stats.forced_tokens,
                         "llama_ms": round(perf[name]["pp_ms"] + perf[name]["tg_ms"], 2),
                         "llama_pp_tokens": perf[name]["pp_tokens"],
                         "llama_pp_ms": round(perf[name]["pp_ms"], 2),
                         "llama_tg_tokens": perf[name]["tg_tokens"],
                         "llama_tg_ms": round(perf[name]["tg_ms"], 2),
                     }
-                    for name, call in calls.items()
+                    for name in names
                 },
                 **(
                     {}
-                    if calls["on"].raw == calls["off"].raw
-                    else {"raw_on": calls["on"].raw, "raw_off": calls["off"].raw}
+                    if calls["on"].raw == plain
+                    else {"raw_on": calls["on"].raw, "raw_off": plain}
                 ),
             }
         )
         print(
-            f"{i + 1}/{len(cases)} {case.id}: off {rows[-1]['off']['latency_s']}s "
-            f"on {rows[-1]['on']['latency_s']}s",
+            f"{i + 1}/{len(cases)} {case.id}: "
+            + " ".join(f"{name} {out[-1][name]['latency_s']}s" for name in names),
             file=sys.stderr,
         )
-    return rows
+    return out
 
 
 def limit_s(row: dict[str, Any], limit: dict[str, Any]) -> float:
@@ -232,6 +257,22 @@ def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, An
             "goal": f">= {GOAL}x",
             "meets_goal": statistics.median(ratios) >= GOAL,
         }
+        sizes = sorted({n for r in picked for n in r.get("identical_rows", {})}, key=int)
+        if sizes:
+            out[suite]["rows"] = {
+                n: {
+                    "identical_outputs": sum(r["identical_rows"][n] for r in picked),
+                    "speedup": round(
+                        statistics.median(
+                            r["off"]["latency_s"] / r[_rows_name(int(n))]["latency_s"]
+                            for r in picked
+                        ),
+                        2,
+                    ),
+                    **setting(_rows_name(int(n)), picked),
+                }
+                for n in sizes
+            }
     return out
 
 
@@ -245,7 +286,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="JSON results file")
     parser.add_argument("--cases", type=int, default=None, help="first N cases of each suite only")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--rows",
+        type=int,
+        action="append",
+        default=[],
+        help="also measure jump-forward with at most this many positions per decode (repeatable)",
+    )
     args = parser.parse_args(argv)
+    if any(n < 1 for n in args.rows):
+        parser.error("--rows takes a batch size of 1 or more (the plain 'on' setting is one batch)")
 
     from josi._io import atomic_write_json, sha256_file
     from josi.pytest_plugin import eval_runtime_config
@@ -268,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         _call(runtime, cases[0])  # saves the shared prompt prefix for both settings
-        rows = run_pairs(runtime, cases)
+        rows = run_pairs(runtime, cases, tuple(args.rows))
         limit_end = measure_limit(runtime)
         n_threads = runtime.engine.llm.n_threads
     finally:
@@ -301,6 +351,12 @@ def main(argv: list[str] | None = None) -> int:
             f"on/limit {block['limit']['on_over_limit']}x",
             file=sys.stderr,
         )
+        for n, sized in block.get("rows", {}).items():
+            print(
+                f"  at most {n} rows per decode: identical {sized['identical_outputs']}, "
+                f"speedup {sized['speedup']}x, forward passes {sized['forward_passes_mean']}",
+                file=sys.stderr,
+            )
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

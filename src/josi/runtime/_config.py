@@ -142,6 +142,10 @@ class RuntimeConfig:
     # batch slightly different logits than one decoded alone, so a near tie can flip a greedy
     # choice (tests/unit/runtime/test_jump_forward_model.py, benchmarks/jump_forward.py).
     jump_forward: bool = False
+    # Positions per jump-forward decode, at most (0: as many as one batch holds). Where the
+    # kernels switch from per-row dot products to tiled GEMM at a batch size, batches below
+    # it give the logits of one-at-a-time decoding (docs/architecture.md, "Jump-forward").
+    jump_forward_rows: int = 0
     # Check the GGUF against the manifest beside it (size, sha256) before loading; a
     # success is cached by file size and mtime, so the hash is paid once per file.
     verify: bool = True
@@ -215,6 +219,10 @@ class RuntimeConfig:
             problems.append(f"endpoint {self.endpoint!r} must be an http:// or https:// URL")
         if self.n_batch < 8:
             problems.append(f"n_batch {self.n_batch} must be >= 8")
+        if self.jump_forward_rows < 0:
+            problems.append(
+                f"jump_forward_rows {self.jump_forward_rows} must be >= 0 (0: one batch)"
+            )
         if problems:
             raise ConfigError("invalid runtime config: " + "; ".join(problems))
 

@@ -439,23 +439,34 @@ class Engine:
         llm.input_ids[n_past : n_past + len(tokens)] = tokens
         llm.n_tokens = n_past + len(tokens)
 
-    def _jump(self, sampler: _Sampler, token: int, draft: list[int]) -> tuple[int, int | None]:
-        """Evaluate ``token`` and the draft in one batch, then let the sampler confirm the draft.
+    def _jump(
+        self, sampler: _Sampler, token: int, draft: list[int], rows: int
+    ) -> tuple[int, int | None, int]:
+        """Evaluate ``token`` and the draft in batches of at most ``rows`` positions (0: one
+        batch), and let the sampler confirm the draft after each batch.
 
         The sampler runs at every drafted position exactly as it would have run one decode at a
         time, so its grammar, penalties and random draws stay in step. Returns how many draft
-        tokens it confirmed, and the token it picked instead at the first disagreement (None
-        when it confirmed them all); that position and the draft after it leave the KV cache.
+        tokens it confirmed, the token it picked instead at the first disagreement (None when
+        it confirmed them all; that position and the draft after it leave the KV cache), and
+        how many decodes it spent. A disagreement stops before the next batch is evaluated.
         """
         start = self.llm.n_tokens
-        self._eval_all([token, *draft])
         ctx = self.llm._ctx.ctx
-        for j, expected in enumerate(draft):
-            picked = sampler.sample(ctx, j)
-            if picked != expected:
-                self._truncate(start + 1 + j)
-                return j, picked
-        return len(draft), None
+        sequence = [token, *draft]
+        size = rows if rows > 0 else len(sequence)
+        decodes = 0
+        for first in range(0, len(sequence), size):
+            batch = sequence[first : first + size]
+            self._eval_all(batch)
+            decodes += 1
+            # Position i's logits choose draft[i]; the last position's are the loop's next step.
+            for i in range(first, min(first + len(batch), len(draft))):
+                picked = sampler.sample(ctx, i - first)
+                if picked != draft[i]:
+                    self._truncate(start + 1 + i)
+                    return i, picked, decodes
+        return len(draft), None, decodes
 
     # --- generation ---------------------------------------------------------------------
 
@@ -475,6 +486,7 @@ class Engine:
         use_cache: bool = True,
         mode: str = "",  # which call this is; a scripted engine answers by it
         jump_forward: bool = False,
+        jump_rows: int = 0,  # positions per jump-forward decode at most; 0: one batch
         prompt: str | None = None,  # the text of ``ids``: a served engine sends it, this one not
     ) -> Generation:
         if not ids:
@@ -512,7 +524,6 @@ class Engine:
                 if self.llm.n_tokens >= self.n_ctx:
                     stopped = "context_full"
                     break
-                steps += 1
                 # The draft stays within the token budget, the context and one batch, so every
                 # token it keeps is one the loop would have reached decoding one at a time.
                 room = min(
@@ -521,10 +532,12 @@ class Engine:
                 draft = self._draft(sampler, room) if jump_forward else []
                 if not draft:
                     self.llm.eval([token])
+                    steps += 1
                     continue
-                kept, picked = self._jump(sampler, token, draft)
+                kept, picked, decodes = self._jump(sampler, token, draft, jump_rows)
                 out.extend(draft[:kept])
                 forced += kept
+                steps += decodes
             if len(out) >= budget and budget < max_tokens:
                 stopped = "context_full"
         finally:

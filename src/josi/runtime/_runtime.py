@@ -304,6 +304,7 @@ class JosiRuntime:
             use_cache=self.config.prefix_cache,
             mode=mode,
             jump_forward=self.config.jump_forward,
+            jump_rows=self.config.jump_forward_rows,
             prompt=prompt,
         )
         stats = CallStats(

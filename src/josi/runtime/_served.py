@@ -394,6 +394,7 @@ class ServedEngine:
         use_cache: bool = True,
         mode: str = "",
         jump_forward: bool = False,
+        jump_rows: int = 0,  # jump-forward only, which a served engine refuses
         prompt: str | None = None,
     ) -> Generation:
         if prompt is None:

@@ -39,3 +39,37 @@ def test_jump_forward_keeps_the_grammar_and_counts_its_savings(case, josi_runtim
     # Every kept draft token is a forward pass saved; a rejected draft costs none.
     assert fast.stats.decode_steps == fast.stats.completion_tokens - fast.stats.forced_tokens
     assert slow.stats.forced_tokens == 0 and slow.stats.decode_steps == slow.stats.completion_tokens
+
+
+@pytest.mark.parametrize("case", CASES[::40], ids=lambda c: f"{c.layer}-{c.id}")
+def test_one_row_batches_decode_exactly_as_one_token_at_a_time(case, josi_runtime):
+    """With at most one position per decode every position meets the kernels a lone decode
+    does, so the output is byte-identical: what is left to differ at larger batches is the
+    kernels' arithmetic, not the drafting, the confirming or the cache bookkeeping."""
+    history = list(case.history) or None
+    off = josi_runtime.with_config(jump_forward=False).interpret(
+        case.context, case.message, history
+    )
+    single = josi_runtime.with_config(jump_forward=True, jump_forward_rows=1).interpret(
+        case.context, case.message, history
+    )
+    assert single.raw == off.raw
+    assert single.stats.decode_steps == off.stats.decode_steps
+    assert single.stats.forced_tokens > 0
+
+
+@pytest.mark.parametrize("case", CASES[::80], ids=lambda c: f"{c.layer}-{c.id}")
+def test_smaller_batches_cost_more_decodes_but_keep_the_grammar(case, josi_runtime):
+    history = list(case.history) or None
+    calls = {
+        rows: josi_runtime.with_config(jump_forward=True, jump_forward_rows=rows).interpret(
+            case.context, case.message, history
+        )
+        for rows in (0, 3)
+    }
+    pinned = pin_free_text(grammar_text(), verbatim_free_text(case.message))
+    for call in calls.values():
+        assert josi_runtime.grammar_accepts(call.raw, pinned)
+        assert call.stats.completion_tokens - call.stats.forced_tokens <= call.stats.decode_steps
+        assert call.stats.decode_steps < call.stats.completion_tokens
+    assert calls[3].stats.decode_steps > calls[0].stats.decode_steps

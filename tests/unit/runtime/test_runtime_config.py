@@ -94,6 +94,7 @@ def test_bad_manifest_is_a_clear_error(tmp_path, content, match):
         ("dry_base", 1.0),
         ("dry_allowed_length", 0),
         ("n_gpu_layers", -2),
+        ("jump_forward_rows", -1),
     ],
     ids=lambda v: str(v),
 )
