@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             f"llama.cpp: pp {limit['pp_tokens_per_s']} tok/s, tg {limit['tg_tokens_per_s']} tok/s",
             file=sys.stderr,
         )
-        _call(runtime, cases[0])  # saves the shared prompt prefix for both settings
+        _call(runtime, cases[0])  # saves the shared prompt prefix for every setting
         rows = run_pairs(runtime, cases, tuple(args.rows))
         limit_end = measure_limit(runtime)
         n_threads = runtime.engine.llm.n_threads
