@@ -152,6 +152,11 @@ def run_pairs(runtime: Any, cases: list[Any], rows: tuple[int, ...] = ()) -> lis
                     else {}
                 ),
                 **{
+                    f"raw_{_rows_name(n)}": calls[_rows_name(n)].raw
+                    for n in rows
+                    if calls[_rows_name(n)].raw != plain
+                },
+                **{
                     name: {
                         "latency_s": round(calls[name].stats.latency_s, 4),
                         "prompt_tokens": calls[name].stats.prompt_tokens,
@@ -167,11 +172,9 @@ def run_pairs(runtime: Any, cases: list[Any], rows: tuple[int, ...] = ()) -> lis
                     }
                     for name in names
                 },
-                **(
-                    {}
-                    if calls["on"].raw == plain
-                    else {"raw_on": calls["on"].raw, "raw_off": plain}
-                ),
+                **({} if calls["on"].raw == plain else {"raw_on": calls["on"].raw}),
+                # The plain output, whenever any setting differs from it.
+                **({"raw_off": plain} if any(calls[name].raw != plain for name in names) else {}),
             }
         )
         print(
