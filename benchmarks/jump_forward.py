@@ -116,6 +116,24 @@ def _rows_name(rows: int) -> str:
     return f"on_rows_{rows}"
 
 
+def _measured(call: Any, perf: dict[str, float]) -> dict[str, Any]:
+    """One call's cost: the runtime's counts and llama.cpp's own timings."""
+    stats = call.stats
+    return {
+        "latency_s": round(stats.latency_s, 4),
+        "prompt_tokens": stats.prompt_tokens,
+        "cached_tokens": stats.cached_tokens,
+        "completion_tokens": stats.completion_tokens,
+        "decode_steps": stats.decode_steps,
+        "forced_tokens": stats.forced_tokens,
+        "llama_ms": round(perf["pp_ms"] + perf["tg_ms"], 2),
+        "llama_pp_tokens": perf["pp_tokens"],
+        "llama_pp_ms": round(perf["pp_ms"], 2),
+        "llama_tg_tokens": perf["tg_tokens"],
+        "llama_tg_ms": round(perf["tg_ms"], 2),
+    }
+
+
 def run_pairs(runtime: Any, cases: list[Any], rows: tuple[int, ...] = ()) -> list[dict[str, Any]]:
     """Every case under every setting back to back: off, on (one batch per forced run), and on
     with at most ``rows`` positions per decode for each of ``rows``."""
@@ -141,40 +159,21 @@ def run_pairs(runtime: Any, cases: list[Any], rows: tuple[int, ...] = ()) -> lis
             calls[name] = _call(settings[name], case)
             perf[name] = _perf(llm)
         plain = calls["off"].raw
+        differs = [name for name in names if calls[name].raw != plain]
         out.append(
             {
                 "id": case.id,
                 "layer": case.layer,
-                "identical": calls["on"].raw == plain,
+                "identical": "on" not in differs,
                 **(
-                    {"identical_rows": {str(n): calls[_rows_name(n)].raw == plain for n in rows}}
+                    {"identical_rows": {str(n): _rows_name(n) not in differs for n in rows}}
                     if rows
                     else {}
                 ),
-                **{
-                    f"raw_{_rows_name(n)}": calls[_rows_name(n)].raw
-                    for n in rows
-                    if calls[_rows_name(n)].raw != plain
-                },
-                **{
-                    name: {
-                        "latency_s": round(calls[name].stats.latency_s, 4),
-                        "prompt_tokens": calls[name].stats.prompt_tokens,
-                        "cached_tokens": calls[name].stats.cached_tokens,
-                        "completion_tokens": calls[name].stats.completion_tokens,
-                        "decode_steps": calls[name].stats.decode_steps,
-                        "forced_tokens": calls[name].stats.forced_tokens,
-                        "llama_ms": round(perf[name]["pp_ms"] + perf[name]["tg_ms"], 2),
-                        "llama_pp_tokens": perf[name]["pp_tokens"],
-                        "llama_pp_ms": round(perf[name]["pp_ms"], 2),
-                        "llama_tg_tokens": perf[name]["tg_tokens"],
-                        "llama_tg_ms": round(perf[name]["tg_ms"], 2),
-                    }
-                    for name in names
-                },
-                **({} if calls["on"].raw == plain else {"raw_on": calls["on"].raw}),
-                # The plain output, whenever any setting differs from it.
-                **({"raw_off": plain} if any(calls[name].raw != plain for name in names) else {}),
+                **{name: _measured(calls[name], perf[name]) for name in names},
+                # Every output that differs from plain decoding, and the plain one beside them.
+                **{f"raw_{name}": calls[name].raw for name in differs},
+                **({"raw_off": plain} if differs else {}),
             }
         )
         print(
@@ -207,6 +206,11 @@ def limit_s(row: dict[str, Any], limit: dict[str, Any]) -> float:
     return batched * pp_s + on["decode_steps"] * tg_s
 
 
+def _speedups(picked: list[dict[str, Any]], name: str) -> list[float]:
+    """Per pair: the plain call's latency over the setting's."""
+    return [r["off"]["latency_s"] / r[name]["latency_s"] for r in picked]
+
+
 def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, Any]:
     def setting(name: str, picked: list[dict[str, Any]]) -> dict[str, Any]:
         latencies = [r[name]["latency_s"] for r in picked]
@@ -232,7 +236,7 @@ def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, An
         picked = [r for r in rows if suite == "all" or r["layer"] == suite]
         if not picked:
             continue
-        ratios = [r["off"]["latency_s"] / r["on"]["latency_s"] for r in picked]
+        ratios = _speedups(picked, "on")
         limits = [limit_s(r, limit) for r in picked]
         on, off = setting("on", picked), setting("off", picked)
         out[suite] = {
@@ -265,13 +269,7 @@ def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, An
             out[suite]["rows"] = {
                 n: {
                     "identical_outputs": sum(r["identical_rows"][n] for r in picked),
-                    "speedup": round(
-                        statistics.median(
-                            r["off"]["latency_s"] / r[_rows_name(int(n))]["latency_s"]
-                            for r in picked
-                        ),
-                        2,
-                    ),
+                    "speedup": round(statistics.median(_speedups(picked, _rows_name(int(n)))), 2),
                     **setting(_rows_name(int(n)), picked),
                 }
                 for n in sizes
