@@ -25,6 +25,7 @@ Greedy decoding throughout (the suites' setting). Ratios are medians of per-pair
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -294,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="also measure jump-forward with at most this many positions per decode (repeatable)",
     )
+    parser.add_argument("--flash-attn", action="store_true", help="llama.cpp's flash attention")
+    parser.add_argument(
+        "--kv-cache-type", default="f16", help="KV cache storage type (q8_0 needs --flash-attn)"
+    )
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.rows):
         parser.error("--rows takes a batch size of 1 or more (the plain 'on' setting is one batch)")
@@ -311,7 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for suite in SUITES for c in interpreter_cases(suite)[: args.cases]]
     load_avg_start = os.getloadavg()
     started = time.perf_counter()
-    runtime = JosiRuntime(eval_runtime_config(gguf, n_threads=args.threads))
+    config = dataclasses.replace(
+        eval_runtime_config(gguf, n_threads=args.threads),
+        flash_attn=args.flash_attn,
+        kv_cache_type=args.kv_cache_type,
+    )
+    runtime = JosiRuntime(config)
     try:
         limit = measure_limit(runtime)
         print(
@@ -331,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         "runtime": {
             "n_threads": n_threads,
             "prompt_style": runtime.config.prompt_style,
+            "flash_attn": runtime.config.flash_attn,
+            "kv_cache_type": runtime.config.kv_cache_type,
             "decoding": "greedy (the suites' eval_runtime_config)",
             "llama_cpp_python": llama_cpp.__version__,
         },

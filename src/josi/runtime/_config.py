@@ -18,6 +18,8 @@ MODES: tuple[str, ...] = ("interpreter", "coach")
 PROMPT_STYLES: tuple[str, ...] = ("full", "compact")
 DEFAULT_PROMPT_STYLE = "full"
 DEFAULT_CONFIDENCE_SOURCE = "self"
+# KV cache storage types, as llama.cpp's ggml type ids.
+KV_CACHE_TYPES = {"f16": 1, "q8_0": 8}
 
 
 def manifest_path(gguf: str | os.PathLike[str]) -> Path:
@@ -146,6 +148,11 @@ class RuntimeConfig:
     # kernels switch from per-row dot products to tiled GEMM at a batch size, batches below
     # it give the logits of one-at-a-time decoding (docs/architecture.md, "Jump-forward").
     jump_forward_rows: int = 0
+    # llama.cpp's flash attention, and the KV cache's storage type ("f16" or "q8_0"; a quantized
+    # cache needs flash attention). With q8_0 the CPU kernel attends one query row at a time at
+    # any batch size, where f16 switches to tiled GEMM for batches (docs/architecture.md).
+    flash_attn: bool = False
+    kv_cache_type: str = "f16"
     # Check the GGUF against the manifest beside it (size, sha256) before loading; a
     # success is cached by file size and mtime, so the hash is paid once per file.
     verify: bool = True
@@ -223,6 +230,12 @@ class RuntimeConfig:
             problems.append(
                 f"jump_forward_rows {self.jump_forward_rows} must be >= 0 (0: one batch)"
             )
+        if self.kv_cache_type not in KV_CACHE_TYPES:
+            problems.append(
+                f"kv_cache_type {self.kv_cache_type!r} is not one of {list(KV_CACHE_TYPES)}"
+            )
+        elif self.kv_cache_type != "f16" and not self.flash_attn:
+            problems.append(f"kv_cache_type {self.kv_cache_type!r} needs flash_attn")
         if problems:
             raise ConfigError("invalid runtime config: " + "; ".join(problems))
 

@@ -22,7 +22,7 @@ from typing import Any
 from josi._errors import ContractError, GrammarError, ModelFileError
 from josi._gguf import GgufInfo, inspect_gguf
 from josi._lazy import require
-from josi.runtime._config import DryPenalty, RuntimeConfig
+from josi.runtime._config import KV_CACHE_TYPES, DryPenalty, RuntimeConfig
 from josi.runtime._jump import GrammarProbe, whole_chars
 
 # One snapshot per (mode, system prompt); a few spare for persona or style variants.
@@ -227,6 +227,9 @@ class Engine:
             "n_ubatch": min(config.n_batch, config.n_ctx),
             "seed": config.seed,
             "n_gpu_layers": config.n_gpu_layers,
+            "flash_attn": config.flash_attn,
+            "type_k": KV_CACHE_TYPES[config.kv_cache_type],
+            "type_v": KV_CACHE_TYPES[config.kv_cache_type],
             "verbose": False,
         }
         if config.n_threads is not None:

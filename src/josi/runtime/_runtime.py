@@ -31,7 +31,16 @@ from josi.runtime._engine import ContinuationScores, Engine, Generation
 from josi.runtime._scripted import ScriptedEngine
 from josi.runtime._served import ServedEngine
 
-_SHARED_ENGINE_FIELDS = ("gguf", "n_ctx", "n_batch", "n_threads", "n_gpu_layers", "endpoint")
+_SHARED_ENGINE_FIELDS = (
+    "gguf",
+    "n_ctx",
+    "n_batch",
+    "n_threads",
+    "n_gpu_layers",
+    "endpoint",
+    "flash_attn",
+    "kv_cache_type",
+)
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,8 @@ def test_bad_manifest_is_a_clear_error(tmp_path, content, match):
         ("dry_allowed_length", 0),
         ("n_gpu_layers", -2),
         ("jump_forward_rows", -1),
+        ("kv_cache_type", "q4_0"),
+        ("kv_cache_type", "q8_0"),  # a quantized cache without flash attention
     ],
     ids=lambda v: str(v),
 )
