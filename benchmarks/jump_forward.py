@@ -38,6 +38,7 @@ from benchmarks.run import _pct, _summary
 
 SUITES = ("schema", "golden")
 GOAL = 2.0  # the target: an interpreter call at least twice as fast for the nano model
+BASELINE = "baseline"  # plain decoding on --baseline's GGUF with the shipped llama.cpp settings
 
 
 def interpreter_cases(layer: str) -> list[Any]:
@@ -135,9 +136,12 @@ def _measured(call: Any, perf: dict[str, float]) -> dict[str, Any]:
     }
 
 
-def run_pairs(runtime: Any, cases: list[Any], rows: tuple[int, ...] = ()) -> list[dict[str, Any]]:
-    """Every case under every setting back to back: off, on (one batch per forced run), and on
-    with at most ``rows`` positions per decode for each of ``rows``."""
+def run_pairs(
+    runtime: Any, cases: list[Any], rows: tuple[int, ...] = (), baseline: Any = None
+) -> list[dict[str, Any]]:
+    """Every case under every setting back to back: off, on (one batch per forced run), on
+    with at most ``rows`` positions per decode for each of ``rows``, and with ``baseline`` (a
+    runtime of its own: another GGUF or other llama.cpp settings) its plain decoding."""
     settings = {
         "on": runtime.with_config(deterministic=True, jump_forward=True),
         "off": runtime.with_config(deterministic=True, jump_forward=False),
@@ -147,20 +151,25 @@ def run_pairs(runtime: Any, cases: list[Any], rows: tuple[int, ...] = ()) -> lis
             )
             for n in rows
         },
+        **(
+            {BASELINE: baseline.with_config(deterministic=True, jump_forward=False)}
+            if baseline is not None
+            else {}
+        ),
     }
     names = list(settings)
-    llm = runtime.engine.llm
     out = []
     for i, case in enumerate(cases):
         calls: dict[str, Any] = {}
         perf: dict[str, dict[str, float]] = {}
         # Rotate which setting goes first, so none always meets a cold cache or a burst.
         for name in names[i % len(names) :] + names[: i % len(names)]:
+            llm = settings[name].engine.llm
             _reset_perf(llm)
             calls[name] = _call(settings[name], case)
             perf[name] = _perf(llm)
         plain = calls["off"].raw
-        differs = [name for name in names if calls[name].raw != plain]
+        differs = [name for name in names if name != BASELINE and calls[name].raw != plain]
         out.append(
             {
                 "id": case.id,
@@ -175,6 +184,11 @@ def run_pairs(runtime: Any, cases: list[Any], rows: tuple[int, ...] = ()) -> lis
                 # Every output that differs from plain decoding, and the plain one beside them.
                 **{f"raw_{name}": calls[name].raw for name in differs},
                 **({"raw_off": plain} if differs else {}),
+                **(
+                    {"baseline_identical": calls[BASELINE].raw == plain}
+                    if BASELINE in calls
+                    else {}
+                ),
             }
         )
         print(
@@ -207,9 +221,9 @@ def limit_s(row: dict[str, Any], limit: dict[str, Any]) -> float:
     return batched * pp_s + on["decode_steps"] * tg_s
 
 
-def _speedups(picked: list[dict[str, Any]], name: str) -> list[float]:
-    """Per pair: the plain call's latency over the setting's."""
-    return [r["off"]["latency_s"] / r[name]["latency_s"] for r in picked]
+def _speedups(picked: list[dict[str, Any]], name: str, over: str = "off") -> list[float]:
+    """Per pair: the plain call's latency (or ``over``'s) over the setting's."""
+    return [r[over]["latency_s"] / r[name]["latency_s"] for r in picked]
 
 
 def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, Any]:
@@ -265,6 +279,13 @@ def summarize(rows: list[dict[str, Any]], limit: dict[str, Any]) -> dict[str, An
             "goal": f">= {GOAL}x",
             "meets_goal": statistics.median(ratios) >= GOAL,
         }
+        if all(BASELINE in r for r in picked):
+            out[suite][BASELINE] = {
+                "identical_outputs": sum(r["baseline_identical"] for r in picked),
+                "speedup_of_on": round(statistics.median(_speedups(picked, "on", BASELINE)), 2),
+                "speedup_of_off": round(statistics.median(_speedups(picked, "off", BASELINE)), 2),
+                **setting(BASELINE, picked),
+            }
         sizes = sorted({n for r in picked for n in r.get("identical_rows", {})}, key=int)
         if sizes:
             out[suite]["rows"] = {
@@ -297,6 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--flash-attn", action="store_true", help="llama.cpp's flash attention")
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also decode plainly with this GGUF and the shipped llama.cpp settings, in the "
+        "same rotation (e.g. the shipped quant, when --gguf is a requantized one)",
+    )
+    parser.add_argument(
         "--kv-cache-type", default="f16", help="KV cache storage type (q8_0 needs --flash-attn)"
     )
     args = parser.parse_args(argv)
@@ -322,22 +349,43 @@ def main(argv: list[str] | None = None) -> int:
         kv_cache_type=args.kv_cache_type,
     )
     runtime = JosiRuntime(config)
+    baseline = (
+        JosiRuntime(eval_runtime_config(args.baseline, n_threads=args.threads))
+        if args.baseline
+        else None
+    )
     try:
         limit = measure_limit(runtime)
         print(
             f"llama.cpp: pp {limit['pp_tokens_per_s']} tok/s, tg {limit['tg_tokens_per_s']} tok/s",
             file=sys.stderr,
         )
-        _call(runtime, cases[0])  # saves the shared prompt prefix for every setting
-        rows = run_pairs(runtime, cases, tuple(args.rows))
+        for each in (runtime, baseline):
+            if each is not None:
+                _call(each, cases[0])  # saves the shared prompt prefix for every setting
+        rows = run_pairs(runtime, cases, tuple(args.rows), baseline)
         limit_end = measure_limit(runtime)
         n_threads = runtime.engine.llm.n_threads
     finally:
         runtime.close()
+        if baseline is not None:
+            baseline.close()
     import llama_cpp
 
     results = {
         "model": {"path": str(gguf), "name": Path(gguf).name, "sha256": sha256_file(gguf)},
+        **(
+            {
+                "baseline": {
+                    "path": str(args.baseline),
+                    "name": args.baseline.name,
+                    "sha256": sha256_file(args.baseline),
+                    "settings": "plain decoding, flash attention off, f16 KV cache",
+                }
+            }
+            if args.baseline
+            else {}
+        ),
         "runtime": {
             "n_threads": n_threads,
             "prompt_style": runtime.config.prompt_style,
@@ -368,6 +416,13 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  at most {n} rows per decode: identical {sized['identical_outputs']}, "
                 f"speedup {sized['speedup']}x, forward passes {sized['forward_passes_mean']}",
+                file=sys.stderr,
+            )
+        if BASELINE in block:
+            base = block[BASELINE]
+            print(
+                f"  baseline (plain, shipped settings): identical {base['identical_outputs']}, "
+                f"on {base['speedup_of_on']}x and off {base['speedup_of_off']}x faster",
                 file=sys.stderr,
             )
     print(f"wrote {args.out}", file=sys.stderr)

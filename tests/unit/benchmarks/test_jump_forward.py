@@ -76,3 +76,15 @@ def test_rows_below_one_are_refused():
 
     with pytest.raises(SystemExit):
         main(["--out", "unused.json", "--rows", "0"])
+
+
+def test_summary_reports_the_baseline_against_both_settings():
+    rows = [_row("schema", 0.2, 0.5), _row("schema", 0.4, 0.5)]
+    for row, same, latency in zip(rows, (True, False), (0.6, 0.8), strict=True):
+        row["baseline"] = _side(latency, 40, 0)
+        row["baseline_identical"] = same
+    base = summarize(rows, LIMIT)["schema"]["baseline"]
+    assert base["identical_outputs"] == 1
+    assert base["speedup_of_on"] == pytest.approx((3.0 + 2.0) / 2)
+    assert base["speedup_of_off"] == pytest.approx((1.2 + 1.6) / 2)
+    assert "baseline" not in summarize([_row("golden", 0.5, 0.5)], LIMIT)["golden"]
