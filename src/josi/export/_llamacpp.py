@@ -128,6 +128,7 @@ def run_converter(
 def quantize(src: Path, dst: Path, quant: str, *, threads: int = 0) -> Path:
     """Quantize a GGUF with llama.cpp's quantizer (through llama_cpp's C API)."""
     from josi._lazy import require
+    from josi.training import UNIFORM_QUANTS
 
     llama_cpp = require("llama_cpp")
     ftype_name = f"LLAMA_FTYPE_MOSTLY_{quant.upper()}"
@@ -136,6 +137,11 @@ def quantize(src: Path, dst: Path, quant: str, *, threads: int = 0) -> Path:
         raise JosiError(f"llama.cpp has no quantization type {quant!r}")
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = ftype
+    if quant.upper() in UNIFORM_QUANTS:
+        every = getattr(llama_cpp, f"GGML_TYPE_{quant.upper()}")
+        params.pure = True
+        params.output_tensor_type = every
+        params.token_embedding_type = every
     params.nthread = threads
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.tmp")

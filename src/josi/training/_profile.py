@@ -30,7 +30,11 @@ SAMPLINGS = ("random", "group_by_length", "length_buckets")
 # Where a served request's confidence comes from (josi.runtime.RuntimeConfig.confidence_source):
 # the number the model wrote, or the probability of the action it chose.
 CONFIDENCE_SOURCES = ("self", "action_probability")
-QUANTS = ("Q4_K_M", "Q8_0", "F16", "Q5_K_M", "Q4_0")
+QUANTS = ("Q4_K_M", "Q8_0", "F16", "Q5_K_M", "Q4_0", "Q5_1")
+# Quants whose every matrix, the token embedding and output head included, gets that one type.
+# Q5_1 has no batched (GEMM) kernel on CPU, so llama.cpp computes a position's logits the same
+# way alone and inside a batch (docs/architecture.md, "Jump-forward decoding").
+UNIFORM_QUANTS = ("Q5_1",)
 
 
 @dataclass(frozen=True)
