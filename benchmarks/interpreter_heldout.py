@@ -112,10 +112,12 @@ def paired(
     }
 
 
-def _measure(gguf: Path, rows: list[dict[str, Any]], threads: int | None) -> list[dict[str, Any]]:
+def _measure(
+    gguf: Path, rows: list[dict[str, Any]], threads: int | None, **engine: Any
+) -> list[dict[str, Any]]:
     from josi.runtime import RuntimeConfig
 
-    config = RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=threads)
+    config = RuntimeConfig(gguf=gguf, deterministic=True, seed=0, n_threads=threads, **engine)
     return heldout.measure(config, rows, score_row)
 
 
@@ -123,6 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = heldout.parser(__doc__)
     parser.add_argument(
         "--against", type=Path, help="a second GGUF measured on the same rows in the same run"
+    )
+    parser.add_argument(
+        "--flash-attn", action="store_true", help="--gguf with llama.cpp's flash attention"
+    )
+    parser.add_argument(
+        "--kv-cache-type",
+        default="f16",
+        help="--gguf's KV cache storage type (q8_0 needs --flash-attn); --against keeps the "
+        "shipped settings",
     )
     args = parser.parse_args(argv)
 
@@ -134,7 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     scored = []
     for path in models:
-        scored.append(_measure(path, rows, args.threads))
+        engine = (
+            {"flash_attn": args.flash_attn, "kv_cache_type": args.kv_cache_type}
+            if path == gguf
+            else {}
+        )
+        scored.append(_measure(path, rows, args.threads, **engine))
         print(f"{path.name}: {len(rows)} requests", file=sys.stderr)
     results: dict[str, Any] = {
         "data": {
@@ -148,7 +164,16 @@ def main(argv: list[str] | None = None) -> int:
             "shipped runtime defaults (grammar, pinned free_text)"
         ),
         "models": [
-            {"path": str(path), "sha256": sha256_file(path), "summary": summarize(rows, per_row)}
+            {
+                "path": str(path),
+                "sha256": sha256_file(path),
+                **(
+                    {"flash_attn": args.flash_attn, "kv_cache_type": args.kv_cache_type}
+                    if path == gguf
+                    else {"flash_attn": False, "kv_cache_type": "f16"}
+                ),
+                "summary": summarize(rows, per_row),
+            }
             for path, per_row in zip(models, scored, strict=False)
         ],
     }

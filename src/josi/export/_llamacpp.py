@@ -125,8 +125,11 @@ def run_converter(
     return result.stdout + result.stderr
 
 
-def quantize(src: Path, dst: Path, quant: str, *, threads: int = 0) -> Path:
-    """Quantize a GGUF with llama.cpp's quantizer (through llama_cpp's C API)."""
+def quantize(
+    src: Path, dst: Path, quant: str, *, threads: int = 0, requantize: bool = False
+) -> Path:
+    """Quantize a GGUF with llama.cpp's quantizer (through llama_cpp's C API); ``requantize``
+    accepts an already quantized source, at a cost in quality that exports never pay."""
     from josi._lazy import require
     from josi.training import UNIFORM_QUANTS
 
@@ -143,6 +146,7 @@ def quantize(src: Path, dst: Path, quant: str, *, threads: int = 0) -> Path:
         params.output_tensor_type = every
         params.token_embedding_type = every
     params.nthread = threads
+    params.allow_requantize = requantize
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.tmp")
     code = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), params)

@@ -10,6 +10,8 @@ what is guaranteed either way, on a sample of the gate cases.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from benchmarks.jump_forward import SUITES, interpreter_cases
@@ -73,3 +75,42 @@ def test_smaller_batches_cost_more_decodes_but_keep_the_grammar(case, josi_runti
         assert call.stats.completion_tokens - call.stats.forced_tokens <= call.stats.decode_steps
         assert call.stats.decode_steps < call.stats.completion_tokens
     assert calls[3].stats.decode_steps > calls[0].stats.decode_steps
+
+
+@pytest.fixture(scope="module")
+def uniform_runtime(josi_gguf, josi_runtime, tmp_path_factory):
+    """The session's model with every matrix in Q5_1, flash attention and a q8_0 KV cache: the
+    settings under which llama.cpp's CPU kernels compute each position row by row."""
+    from josi.export._llamacpp import quantize
+    from josi.pytest_plugin import eval_runtime_config
+    from josi.runtime import JosiRuntime
+
+    path = quantize(
+        josi_gguf, tmp_path_factory.mktemp("uniform") / "q5_1.gguf", "Q5_1", requantize=True
+    )
+    config = dataclasses.replace(
+        eval_runtime_config(path, n_threads=josi_runtime.config.n_threads),
+        prompt_style=josi_runtime.config.prompt_style,
+        flash_attn=True,
+        kv_cache_type="q8_0",
+    )
+    runtime = JosiRuntime(config)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@pytest.mark.parametrize("case", CASES[::20], ids=lambda c: f"{c.layer}-{c.id}")
+def test_one_batch_decodes_exactly_where_every_kernel_works_row_by_row(case, uniform_runtime):
+    """No GEMM kernel, no tiled attention: a forced run evaluated in one batch leaves the same
+    logits as one token at a time, so the whole output is byte-identical with fewer decodes."""
+    history = list(case.history) or None
+    off = uniform_runtime.with_config(jump_forward=False).interpret(
+        case.context, case.message, history
+    )
+    on = uniform_runtime.with_config(jump_forward=True).interpret(
+        case.context, case.message, history
+    )
+    assert on.raw == off.raw
+    assert on.stats.decode_steps < off.stats.decode_steps
