@@ -82,6 +82,7 @@ class SftSection:
     threads: int = 0
     interpreter_share: float = 0.0
     decision_weight: float = 1.0
+    full_finetune: bool = False
 
 
 @dataclass(frozen=True)
