@@ -51,6 +51,26 @@ def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
     return {"tokens": tokens, "seconds": round(seconds, 2), "tokens_per_second": tokens / seconds}
 
 
+def summary(runs: dict[str, list[dict[str, Any]]], args: Any, load_start: Any) -> dict[str, Any]:
+    from benchmarks._machine import machine
+
+    median = {
+        name: statistics.median(r["tokens_per_second"] for r in results)
+        for name, results in runs.items()
+        if results
+    }
+    return {
+        "machine": machine(load_start),
+        "steps_per_run": args.steps,
+        "rounds": args.rounds,
+        "runs": runs,
+        "median_tokens_per_second": {k: round(v, 1) for k, v in median.items()},
+        "ratio_to_lora": {
+            k: round(v / median["lora_bf16"], 3) for k, v in median.items() if "lora_bf16" in median
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
@@ -58,7 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    from benchmarks._machine import machine
     from josi._io import atomic_write_json
 
     load_start = os.getloadavg()
@@ -68,21 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, overrides in SETTINGS.items():
             runs[name].append(measure(args.data, overrides, args.steps))
             print(name, runs[name][-1], flush=True)
-    median = {
-        name: statistics.median(r["tokens_per_second"] for r in results)
-        for name, results in runs.items()
-    }
-    atomic_write_json(
-        args.out,
-        {
-            "machine": machine(load_start),
-            "steps_per_run": args.steps,
-            "rounds": args.rounds,
-            "runs": runs,
-            "median_tokens_per_second": {k: round(v, 1) for k, v in median.items()},
-            "ratio_to_lora": {k: round(v / median["lora_bf16"], 3) for k, v in median.items()},
-        },
-    )
+            # Written after every run, so a stopped benchmark keeps what it measured.
+            atomic_write_json(args.out, summary(runs, args, load_start))
     return 0
 
 
