@@ -68,7 +68,22 @@ def gguf_metadata(profile: Profile, kind: str = "model") -> dict[str, Any]:
     }
 
 
+def is_full_checkpoint(trained_dir: Path) -> bool:
+    """Whether training wrote every weight (``sft.full_finetune``) rather than a LoRA adapter."""
+    return (trained_dir / "config.json").is_file() and not (
+        trained_dir / "adapter_config.json"
+    ).is_file()
+
+
 def adapter_digest(adapter_dir: Path) -> str:
+    """The identity of what training wrote: the adapter files, or a full checkpoint's weights
+    and config."""
+    if is_full_checkpoint(adapter_dir):
+        weights = sorted(adapter_dir.glob("*.safetensors"))
+        if not weights:
+            raise ModelFileError(f"{adapter_dir} has a config.json but no *.safetensors weights")
+        names = [*weights, adapter_dir / "config.json"]
+        return _digest({"full": {p.name: sha256_file(p) for p in names}})
     files = {
         name: sha256_file(adapter_dir / name)
         for name in _ADAPTER_FILES
@@ -82,7 +97,8 @@ def adapter_digest(adapter_dir: Path) -> str:
 def merge_adapter(
     profile: Profile, adapter_dir: str | os.PathLike[str], *, dtype: str | None = None
 ) -> Path:
-    """Merge the adapter into a full-precision base (never a 4-bit one); cached by input hash."""
+    """Merge the adapter into a full-precision base (never a 4-bit one); cached by input hash.
+    A full checkpoint has nothing to merge: it is loaded at the same precision instead."""
     adapter_dir = Path(adapter_dir)
     dtype = dtype or profile.export.merge_dtype
     if dtype not in ("float32", "bfloat16", "float16"):
@@ -97,14 +113,18 @@ def merge_adapter(
     transformers = require("transformers")
     peft = require("peft")
     base = ensure_base_checkpoint(profile)
+    full = is_full_checkpoint(adapter_dir)
     model = transformers.AutoModelForCausalLM.from_pretrained(
-        str(base),
+        str(adapter_dir if full else base),
         dtype=getattr(torch, dtype),
-        revision=profile.model.revision or None,
+        revision=None if full else profile.model.revision or None,
         trust_remote_code=profile.model.trust_remote_code,
     )
-    model = peft.PeftModel.from_pretrained(model, str(adapter_dir))
-    merged = model.merge_and_unload()
+    merged = (
+        model
+        if full
+        else peft.PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    )
     tokenizer_src = adapter_dir if (adapter_dir / "tokenizer_config.json").is_file() else base
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(tokenizer_src))
     with atomic_directory(target) as tmp:
@@ -266,6 +286,11 @@ def export(
     out_dir.mkdir(parents=True, exist_ok=True)
     version = llama_cpp_version()
     adapter_hash = adapter_digest(adapter_dir)
+    if adapter_gguf and is_full_checkpoint(adapter_dir):
+        raise ConfigError(
+            f"{adapter_dir} holds every weight (sft.full_finetune), not a LoRA: there is no "
+            "adapter GGUF to convert; set export.adapter_gguf = false"
+        )
     common = {
         "profile": profile.name,
         "base_model": base_identity(profile),

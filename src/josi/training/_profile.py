@@ -86,6 +86,7 @@ class SftSection:
     threads: int = 0
     interpreter_share: float = 0.0
     decision_weight: float = 1.0
+    full_finetune: bool = False
 
 
 @dataclass(frozen=True)
@@ -383,6 +384,14 @@ def _validate(profile: Profile) -> None:
         (
             profile.sft.decision_weight >= 1.0,
             "sft.decision_weight must be >= 1 (1 weights every token alike)",
+        ),
+        (
+            not profile.sft.full_finetune
+            or not (
+                profile.export.adapter_gguf or profile.dpo.enabled or profile.model.qlora_on_cuda
+            ),
+            "sft.full_finetune trains every weight: export.adapter_gguf, dpo.enabled and "
+            "model.qlora_on_cuda need a LoRA",
         ),
         (profile.dpo.beta > 0, "dpo.beta must be positive"),
         (profile.model.output_budget > 0, "model.output_budget must be positive"),

@@ -91,14 +91,19 @@ def load_tokenizer(profile: Profile, base: Path | str) -> Any:
 
 
 def load_model(
-    profile: Profile, base: Path | str, *, gradient_checkpointing: bool, for_training: bool = True
+    profile: Profile,
+    base: Path | str,
+    *,
+    gradient_checkpointing: bool,
+    for_training: bool = True,
+    dtype: str | None = None,
 ) -> Any:
     torch = require("torch")
     transformers = require("transformers")
     kwargs: dict[str, Any] = {
         "revision": profile.model.revision or None,
         "trust_remote_code": profile.model.trust_remote_code,
-        "dtype": getattr(torch, profile.model.dtype),
+        "dtype": getattr(torch, dtype or profile.model.dtype),
     }
     if for_training and profile.model.qlora_on_cuda and cuda_available():
         require("bitsandbytes")
@@ -295,7 +300,14 @@ def build_sft_trainer(
     threads = sft.threads if sft.threads > 0 else (0 if on_gpu else auto_threads())
     if threads:
         require("torch").set_num_threads(threads)
-    model = load_model(profile, base, gradient_checkpointing=sft.gradient_checkpointing)
+    model = load_model(
+        profile,
+        base,
+        gradient_checkpointing=sft.gradient_checkpointing,
+        # Every weight is updated: the master weights stay float32 (bfloat16 weights would
+        # round small updates away); model.dtype bfloat16 still runs the steps under autocast.
+        dtype="float32" if sft.full_finetune else None,
+    )
     callbacks = make_callbacks(out_dir, max_minutes=sft.max_minutes)
     if sft.early_stopping_patience > 0:
         callbacks.append(
@@ -307,7 +319,7 @@ def build_sft_trainer(
         train_dataset=datasets.Dataset.from_list(train_examples),
         eval_dataset=datasets.Dataset.from_list(val_examples),
         processing_class=tokenizer,
-        peft_config=lora_config(profile),
+        peft_config=None if sft.full_finetune else lora_config(profile),
         callbacks=callbacks,
     )
     files = [split_path(data_dir, m, s) for m in modes for s in ("train", "val")]

@@ -231,3 +231,30 @@ def test_chat_template_parity_by_token_ids(built: dict[str, Any]) -> None:
         # injected default system turn, one for the generation prompt, and no extra one in front.
         injected = 1 if messages[0]["role"] != "system" else 0
         assert gguf.count(bos) == len(messages) + injected + 1
+
+
+def test_a_full_checkpoint_exports_as_its_merge_does(built: dict[str, Any], tmp_path: Path):
+    """Every weight written by training (``sft.full_finetune``) takes the merge's path without a
+    merge: the merged LoRA saved as a full checkpoint exports to the same F16 GGUF, byte for
+    byte; and it has no LoRA to convert, which is a clear error."""
+    from josi._errors import ConfigError
+    from josi._io import sha256_file
+
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    merged = transformers.AutoModelForCausalLM.from_pretrained(
+        str(merge_adapter(built["profile"], built["adapter"])), dtype=torch.float32
+    )
+    full = tmp_path / "run" / "adapter"
+    merged.save_pretrained(str(full))
+    built["tokenizer"].save_pretrained(str(full))
+    with pytest.raises(ConfigError, match="adapter_gguf"):
+        export(built["profile"], full, tmp_path / "refused", ("F16",), adapter_gguf=True)
+    [f16] = export(
+        built["profile"], full, tmp_path / "dist", ("F16",), adapter_gguf=False, dataset_hash="x"
+    )
+    assert sha256_file(f16) == sha256_file(built["out"] / "josi-nano-f16.gguf")
+    assert (
+        verify_manifest(f16)["adapter_sha256"]
+        != verify_manifest(built["out"] / "josi-nano-f16.gguf")["adapter_sha256"]
+    )

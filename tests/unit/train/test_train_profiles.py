@@ -178,6 +178,18 @@ def test_the_shipped_quant_must_be_exported() -> None:
         load_profile("nano", ["export.ship=Q5_K_M"])
 
 
+@pytest.mark.parametrize(
+    "needs_a_lora", ["export.adapter_gguf=true", "dpo.enabled=true", "model.qlora_on_cuda=true"]
+)
+def test_full_finetuning_refuses_what_needs_a_lora(needs_a_lora: str) -> None:
+    off = ["export.adapter_gguf=false", "dpo.enabled=false", "model.qlora_on_cuda=false"]
+    kept = [item for item in off if item.split("=")[0] != needs_a_lora.split("=")[0]]
+    full = load_profile("nano", ["sft.full_finetune=true", *off])
+    assert full.training_hash() != load_profile("nano", off).training_hash()
+    with pytest.raises(ConfigError, match=r"sft\.full_finetune"):
+        load_profile("nano", ["sft.full_finetune=true", *kept, needs_a_lora])
+
+
 def test_serving_choices_are_not_training_knobs():
     nano = load_profile("nano")
     other = load_profile("nano", ["runtime.confidence_source=self"])

@@ -1,0 +1,96 @@
+"""Training tokens per second for LoRA and for full fine-tuning, side by side in one run.
+
+    python -m benchmarks.finetune_speed --data DIR --out benchmarks/results/NAME.json
+        [--steps 8] [--rounds 2]
+
+Each setting trains the same first rows of the profile's training order for a few steps, in
+rotation (LoRA, full fine-tuning under bfloat16 autocast, full fine-tuning in float32), so
+machine load falls on every setting alike. The ratio of tokens per second is what sets the
+step budget of a full fine-tune at a LoRA run's wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SETTINGS = {
+    "lora_bf16": [],
+    "full_bf16_autocast": ["sft.full_finetune=true"],
+    "full_float32": ["sft.full_finetune=true", "model.dtype=float32"],
+}
+
+
+def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
+    """One short training run: its tokens and the seconds trainer.train took."""
+    from josi.training import load_profile
+    from josi.training._sft import build_sft_trainer
+
+    profile = load_profile(
+        "nano",
+        [
+            *overrides,
+            f"sft.max_steps={steps}",
+            f"sft.eval_steps={steps * 10}",
+            f"sft.save_steps={steps * 10}",
+            "sft.early_stopping_patience=0",
+        ],
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer, _ = build_sft_trainer(profile, data, Path(scratch), mode="joint")
+        trainer.args.load_best_model_at_end = False
+        started = time.monotonic()
+        trainer.train()
+        seconds = time.monotonic() - started
+    tokens = int(trainer.state.num_input_tokens_seen or 0)
+    return {"tokens": tokens, "seconds": round(seconds, 2), "tokens_per_second": tokens / seconds}
+
+
+def summary(runs: dict[str, list[dict[str, Any]]], args: Any, load_start: Any) -> dict[str, Any]:
+    from benchmarks._machine import machine
+
+    median = {
+        name: statistics.median(r["tokens_per_second"] for r in results)
+        for name, results in runs.items()
+        if results
+    }
+    return {
+        "machine": machine(load_start),
+        "steps_per_run": args.steps,
+        "rounds": args.rounds,
+        "runs": runs,
+        "median_tokens_per_second": {k: round(v, 1) for k, v in median.items()},
+        "ratio_to_lora": {
+            k: round(v / median["lora_bf16"], 3) for k, v in median.items() if "lora_bf16" in median
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    from josi._io import atomic_write_json
+
+    load_start = os.getloadavg()
+
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SETTINGS}
+    for _ in range(args.rounds):
+        for name, overrides in SETTINGS.items():
+            runs[name].append(measure(args.data, overrides, args.steps))
+            print(name, runs[name][-1], flush=True)
+            # Written after every run, so a stopped benchmark keeps what it measured.
+            atomic_write_json(args.out, summary(runs, args, load_start))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
