@@ -47,7 +47,8 @@ def _build(root: Path) -> dict[str, Any]:
     peft = pytest.importorskip("peft")
     from josi.training._sft import load_tokenizer
 
-    profile = load_profile("nano")
+    # nano as a LoRA profile, whatever its default: the LoRA's own path is what is checked here.
+    profile = load_profile("nano", ["sft.full_finetune=false", "export.adapter_gguf=true"])
     base = ensure_base_checkpoint(profile)
     torch.manual_seed(0)
     model = transformers.AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)

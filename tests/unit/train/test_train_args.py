@@ -36,7 +36,8 @@ def test_each_stage_reads_its_own_section(tmp_path: Path) -> None:
     sft = trainer_args(profile, profile.sft, tmp_path, run_name="sft", on_gpu=False)
     dpo = trainer_args(profile, profile.dpo, tmp_path, run_name="dpo", on_gpu=False)
     assert [dpo[key] for key in _OWN] == [5e-7, 9, 768, 35, 35, 1, 7, 0, True]
-    assert [sft[key] for key in _OWN] == [4e-4, 268, 768, 67, 67, 3, 5, 0, False]
+    assert [sft[key] for key in _OWN] == [getattr(profile.sft, key) for key in _OWN]
+    assert [dpo[key] for key in _OWN] != [sft[key] for key in _OWN]
 
 
 def test_the_shared_arguments_exist_in_both_trl_configs(tmp_path: Path) -> None:

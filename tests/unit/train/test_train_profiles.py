@@ -185,7 +185,8 @@ def test_full_finetuning_refuses_what_needs_a_lora(needs_a_lora: str) -> None:
     off = ["export.adapter_gguf=false", "dpo.enabled=false", "model.qlora_on_cuda=false"]
     kept = [item for item in off if item.split("=")[0] != needs_a_lora.split("=")[0]]
     full = load_profile("nano", ["sft.full_finetune=true", *off])
-    assert full.training_hash() != load_profile("nano", off).training_hash()
+    lora = load_profile("nano", ["sft.full_finetune=false", *off])
+    assert full.training_hash() != lora.training_hash()
     with pytest.raises(ConfigError, match=r"sft\.full_finetune"):
         load_profile("nano", ["sft.full_finetune=true", *kept, needs_a_lora])
 
