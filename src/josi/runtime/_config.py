@@ -18,8 +18,8 @@ MODES: tuple[str, ...] = ("interpreter", "coach")
 PROMPT_STYLES: tuple[str, ...] = ("full", "compact")
 DEFAULT_PROMPT_STYLE = "full"
 DEFAULT_CONFIDENCE_SOURCE = "self"
-# KV cache storage types, as llama.cpp's ggml type ids.
-KV_CACHE_TYPES = {"f16": 1, "q8_0": 8}
+# KV cache storage types, by llama.cpp's ggml type name (GGML_TYPE_F16, GGML_TYPE_Q8_0).
+KV_CACHE_TYPES: tuple[str, ...] = ("f16", "q8_0")
 
 
 def manifest_path(gguf: str | os.PathLike[str]) -> Path:

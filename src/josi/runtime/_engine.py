@@ -22,7 +22,7 @@ from typing import Any
 from josi._errors import ContractError, GrammarError, ModelFileError
 from josi._gguf import GgufInfo, inspect_gguf
 from josi._lazy import require
-from josi.runtime._config import KV_CACHE_TYPES, DryPenalty, RuntimeConfig
+from josi.runtime._config import DryPenalty, RuntimeConfig
 from josi.runtime._jump import GrammarProbe, whole_chars
 
 # One snapshot per (mode, system prompt); a few spare for persona or style variants.
@@ -220,6 +220,7 @@ class Engine:
     def __init__(self, config: RuntimeConfig) -> None:
         self.info: GgufInfo = inspect_gguf(config.gguf)
         self._llama_cpp = require("llama_cpp")
+        kv_type = getattr(self._llama_cpp, f"GGML_TYPE_{config.kv_cache_type.upper()}")
         kwargs: dict[str, Any] = {
             "model_path": str(config.gguf),
             "n_ctx": config.n_ctx,
@@ -228,8 +229,8 @@ class Engine:
             "seed": config.seed,
             "n_gpu_layers": config.n_gpu_layers,
             "flash_attn": config.flash_attn,
-            "type_k": KV_CACHE_TYPES[config.kv_cache_type],
-            "type_v": KV_CACHE_TYPES[config.kv_cache_type],
+            "type_k": kv_type,
+            "type_v": kv_type,
             "verbose": False,
         }
         if config.n_threads is not None:

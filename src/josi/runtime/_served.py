@@ -254,6 +254,11 @@ class ServedEngine:
                 "jump_forward drives llama.cpp's decode loop in this process; "
                 "a served model decodes on the server, so turn it off with --endpoint"
             )
+        if config.flash_attn or config.kv_cache_type != "f16":
+            raise ConfigError(
+                "flash_attn and kv_cache_type are set where the model is loaded; "
+                "a served model takes them from its server's own options"
+            )
 
     # --- tokens ---------------------------------------------------------------------------
 

@@ -241,6 +241,8 @@ def test_features_that_need_logits_are_refused_in_one_line(stub):
         _runtime(stub.url, score_actions=True)
     with pytest.raises(ConfigError, match="jump_forward"):
         _runtime(stub.url, jump_forward=True)
+    with pytest.raises(ConfigError, match="flash_attn and kv_cache_type"):
+        _runtime(stub.url, flash_attn=True, kv_cache_type="q8_0")
     runtime = _runtime(stub.url)
     with pytest.raises(ConfigError, match="scoring continuations needs the model's raw logits"):
         runtime.engine.score_continuations([1], [2], ["a", "b"])
