@@ -27,6 +27,8 @@ TINY = [
     # Plain per-token loss, so the loss curve of a few steps is comparable between batches;
     # the weighted loss has its own test below.
     "sft.decision_weight=1",
+    # These tests train a LoRA, whatever the profile's default.
+    "sft.full_finetune=false",
 ]
 
 
