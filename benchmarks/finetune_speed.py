@@ -19,10 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+# A full fine-tune has no LoRA to export, so the profile refuses the adapter GGUF with it; the
+# export knob does not touch training.
+FULL = ["sft.full_finetune=true", "export.adapter_gguf=false"]
 SETTINGS = {
     "lora_bf16": [],
-    "full_bf16_autocast": ["sft.full_finetune=true"],
-    "full_float32": ["sft.full_finetune=true", "model.dtype=float32"],
+    "full_bf16_autocast": FULL,
+    "full_float32": [*FULL, "model.dtype=float32"],
 }
 
 
