@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _heldout as heldout
+from benchmarks import _kernels
 
 SKIPPED_FIELDS = ("action", "free_text", "confidence")
 VIEWS = ("model", "served")
@@ -126,30 +127,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--against", type=Path, help="a second GGUF measured on the same rows in the same run"
     )
-    parser.add_argument(
-        "--flash-attn", action="store_true", help="--gguf with llama.cpp's flash attention"
-    )
-    parser.add_argument(
-        "--kv-cache-type",
-        default="f16",
-        help="--gguf's KV cache storage type (q8_0 needs --flash-attn); --against keeps the "
-        "shipped settings",
-    )
+    _kernels.add_arguments(parser, "--gguf (--against keeps the shipped settings)")
     args = parser.parse_args(argv)
 
     from josi._io import atomic_write_json, sha256_file
 
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
+    kernels = _kernels.settings(parser, args, gguf)
     rows = heldout.split_rows(data_dir, "interpreter.test.jsonl", args.rows)
     models = [gguf] + ([args.against] if args.against else [])
     started = time.perf_counter()
     scored = []
     for path in models:
-        engine = (
-            {"flash_attn": args.flash_attn, "kv_cache_type": args.kv_cache_type}
-            if path == gguf
-            else {}
-        )
+        engine = kernels if path == gguf else {}
         scored.append(_measure(path, rows, args.threads, **engine))
         print(f"{path.name}: {len(rows)} requests", file=sys.stderr)
     results: dict[str, Any] = {
@@ -167,11 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "path": str(path),
                 "sha256": sha256_file(path),
-                **(
-                    {"flash_attn": args.flash_attn, "kv_cache_type": args.kv_cache_type}
-                    if path == gguf
-                    else {"flash_attn": False, "kv_cache_type": "f16"}
-                ),
+                **(kernels if path == gguf else _kernels.shipped()),
                 "summary": summarize(rows, per_row),
             }
             for path, per_row in zip(models, scored, strict=False)

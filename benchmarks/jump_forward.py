@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import _kernels
 from benchmarks._machine import machine
 from benchmarks.run import _pct, _summary
 
@@ -316,16 +317,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="also measure jump-forward with at most this many positions per decode (repeatable)",
     )
-    parser.add_argument("--flash-attn", action="store_true", help="llama.cpp's flash attention")
     parser.add_argument(
         "--baseline",
         type=Path,
         help="also decode plainly with this GGUF and the shipped llama.cpp settings, in the "
         "same rotation (e.g. the shipped quant, when --gguf is a requantized one)",
     )
-    parser.add_argument(
-        "--kv-cache-type", default="f16", help="KV cache storage type (q8_0 needs --flash-attn)"
-    )
+    _kernels.add_arguments(parser, "--gguf")
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.rows):
         parser.error("--rows takes a batch size of 1 or more (the plain 'on' setting is one batch)")
@@ -345,8 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     config = dataclasses.replace(
         eval_runtime_config(gguf, n_threads=args.threads),
-        flash_attn=args.flash_attn,
-        kv_cache_type=args.kv_cache_type,
+        **_kernels.settings(parser, args, gguf),
     )
     runtime = JosiRuntime(config)
     baseline = (

@@ -3,6 +3,7 @@
 from josi._gguf import GgufInfo, inspect_gguf
 from josi.runtime._config import (
     CONFIDENCE_SOURCES,
+    KV_CACHE_TYPES,
     MODES,
     PROMPT_STYLES,
     DryPenalty,
@@ -35,6 +36,7 @@ from josi.runtime._served import (
 
 __all__ = [
     "CONFIDENCE_SOURCES",
+    "KV_CACHE_TYPES",
     "MODES",
     "PROMPT_STYLES",
     "SCRIPTED_COACH_REPLY",

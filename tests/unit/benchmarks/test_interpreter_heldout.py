@@ -120,9 +120,6 @@ def test_held_out_in_reports_the_shared_rows_beside_the_whole_split(
         return [_scored("explain", action) for _ in rows]
 
     monkeypatch.setattr(heldout, "measure", measure)
-    monkeypatch.setattr(
-        "josi.runtime.RuntimeConfig", lambda gguf, **_: type("C", (), {"gguf": gguf})
-    )
     out = tmp_path / "out.json"
     assert (
         main(
