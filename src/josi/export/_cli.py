@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     @export.command("gguf")
     def gguf(
         adapter: Path = typer.Option(
-            ..., "--adapter", help="LoRA adapter directory (from `josi train`)."
+            ..., "--adapter", help="LoRA adapter or full checkpoint directory (from `josi train`)."
         ),
         out: Path = typer.Option(..., "--out", help="Directory for the GGUF files and manifests."),
         profile: str = typer.Option("nano", "--profile"),
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
             None, "--dataset-hash", help="Defaults to the run record's data hash."
         ),
     ) -> None:
-        """Export a trained adapter; prints each artifact path."""
+        """Export a trained adapter or full checkpoint; prints each artifact path."""
         from josi.export import export as run_export
         from josi.training import load_profile
 

@@ -111,7 +111,6 @@ def merge_adapter(
         return target
     torch = require("torch")
     transformers = require("transformers")
-    peft = require("peft")
     base = ensure_base_checkpoint(profile)
     full = is_full_checkpoint(adapter_dir)
     model = transformers.AutoModelForCausalLM.from_pretrained(
@@ -123,7 +122,7 @@ def merge_adapter(
     merged = (
         model
         if full
-        else peft.PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+        else require("peft").PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
     )
     tokenizer_src = adapter_dir if (adapter_dir / "tokenizer_config.json").is_file() else base
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(tokenizer_src))
