@@ -45,11 +45,17 @@ def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
         memory=row["context"].get("memory"),
         gatc_result=row["context"].get("gatc_result"),
     )
+    by_name = {c.name: c for c in checks}
     return {
         "raw_loop_free": repetition(call.raw).passed,
         "loop_free": repetition(call.text).passed,
         "coach_checks_pass": all_passed(checks),
         "failed_checks": [c.name for c in checks if not c.passed],
+        # The two means the quality and grounding gates hold as absolute bars.
+        "warmth": by_name["warmth"].value,
+        "references_result": (
+            by_name["grounding_use"].passed if row["context"].get("gatc_result") else None
+        ),
         "tokens": call.stats.completion_tokens,
         "hit_budget": call.stats.stopped == "max_tokens",
         "reply": call.text,
@@ -76,6 +82,17 @@ def summarize(
                 statistics.fmean(scored[i]["tokens"] for i in picked), 1
             )
             block[name]["hit_budget"] = sum(scored[i]["hit_budget"] for i in picked)
+            block[name]["warmth_mean"] = round(
+                statistics.fmean(scored[i]["warmth"] for i in picked), 3
+            )
+            with_result = [
+                scored[i]["references_result"]
+                for i in picked
+                if scored[i]["references_result"] is not None
+            ]
+            block[name]["reference_rate"] = (
+                round(statistics.fmean(with_result), 4) if with_result else None
+            )
         a, b = results[first], results[second]
         block["paired"] = {}
         for m in MEASURES:

@@ -7,13 +7,23 @@ import pytest
 from benchmarks.coach_decoding import summarize
 
 
-def _scored(raw: bool, final: bool, checks: bool, tokens: int = 40, hit: bool = False) -> dict:
+def _scored(
+    raw: bool,
+    final: bool,
+    checks: bool,
+    tokens: int = 40,
+    hit: bool = False,
+    warmth: float = 3.0,
+    references: bool | None = None,
+) -> dict:
     return {
         "raw_loop_free": raw,
         "loop_free": final,
         "coach_checks_pass": checks,
         "tokens": tokens,
         "hit_budget": hit,
+        "warmth": warmth,
+        "references_result": references,
     }
 
 
@@ -54,3 +64,16 @@ def test_summary_pairs_two_models_by_their_names():
     paired = summarize(rows, {"model": model, "against": against})["all"]["paired"]
     assert paired["coach_checks_pass"]["model_only"] == 1
     assert paired["coach_checks_pass"]["against_only"] == 0
+
+
+def test_summary_averages_warmth_over_every_reply_and_references_over_replies_with_a_result():
+    rows = [{"lang": "en"}, {"lang": "en"}, {"lang": "nl"}]
+    model = [
+        _scored(True, True, True, warmth=5.0, references=True),
+        _scored(True, True, True, warmth=3.0, references=False),
+        _scored(True, True, True, warmth=4.0),
+    ]
+    summary = summarize(rows, {"model": model, "against": model})
+    assert summary["all"]["model"]["warmth_mean"] == 4.0
+    assert summary["all"]["model"]["reference_rate"] == 0.5
+    assert summary["nl"]["model"]["reference_rate"] is None
