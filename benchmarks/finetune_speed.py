@@ -21,9 +21,11 @@ from typing import Any
 
 # A full fine-tune has no LoRA to export, so the profile refuses the adapter GGUF with it; the
 # export knob does not touch training.
+# Each setting names its kind, so the comparison holds whichever one nano's profile trains.
 FULL = ["sft.full_finetune=true", "export.adapter_gguf=false"]
+LORA = ["sft.full_finetune=false", "export.adapter_gguf=true"]
 SETTINGS = {
-    "lora_bf16": [],
+    "lora_bf16": LORA,
     "full_bf16_autocast": FULL,
     "full_float32": [*FULL, "model.dtype=float32"],
 }
