@@ -24,7 +24,9 @@ from josi.training import load_profile, profile_names
 THINK_OFF_GENERATION = "<|im_start|>assistant\n<think>\n\n</think>\n\n"
 # A few optimizer steps on a slice of the dataset: enough to run every training code path.
 TRAIN_OVERRIDES = (
-    "sft.full_finetune=false",  # the chain merges a LoRA, whatever the profile's default
+    # The chain merges a LoRA and converts it to an adapter GGUF, whatever the profile's default.
+    "sft.full_finetune=false",
+    "export.adapter_gguf=true",
     "model.dtype=float32",
     "sft.max_steps=3",
     "sft.batch_size=2",
