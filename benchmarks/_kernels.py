@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser, subject: str) -> None:
     )
     parser.add_argument(
         "--kv-cache-type",
-        default="f16",
+        default=shipped()["kv_cache_type"],
         choices=KV_CACHE_TYPES,
         help=f"{subject}'s KV cache storage type (q8_0 needs --flash-attn)",
     )
