@@ -157,13 +157,20 @@ def mix_rows(
 
 def _spread(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:
     """``limit`` rows, taken round-robin over categories in a seeded order (original order kept)."""
-    by_category: dict[str, list[int]] = {}
-    for index, row in enumerate(rows):
-        by_category.setdefault(str(row.get("category", "")), []).append(index)
+    keys = [str(row.get("category", "")) for row in rows]
+    return [rows[index] for index in _round_robin(keys, limit, seed)]
+
+
+def _round_robin(keys: list[str], limit: int, seed: int) -> list[int]:
+    """``limit`` indices taken one per key in turn (each key's indices in a seeded order),
+    so every key gets an equal share until it runs out; returned in their original order."""
+    by_key: dict[str, list[int]] = {}
+    for index, key in enumerate(keys):
+        by_key.setdefault(key, []).append(index)
     rng = random.Random(seed)
     queues = []
-    for key in sorted(by_category):
-        indices = list(by_category[key])
+    for key in sorted(by_key):
+        indices = list(by_key[key])
         rng.shuffle(indices)
         queues.append(indices)
     picked: list[int] = []
@@ -171,7 +178,50 @@ def _spread(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str,
         for queue in queues:
             if queue and len(picked) < limit:
                 picked.append(queue.pop())
-    return [rows[index] for index in sorted(picked)]
+    return sorted(picked)
+
+
+def stratum(row: dict[str, Any]) -> str:
+    """What a balanced step budget spreads a row's mode over: the language and what the row
+    teaches (the interpreter's action, the coach's reply category)."""
+    mode = str(row.get("mode", ""))
+    expected = row.get("expected")
+    if mode == "interpreter" and isinstance(expected, dict) and expected.get("action"):
+        label = str(expected["action"])
+    else:
+        label = str(row.get("category", ""))
+    return f"{mode}:{row.get('lang', '')}:{label}"
+
+
+def balanced_budget(rows: list[dict[str, Any]], reach: int, seed: int) -> list[int]:
+    """Indices of the ``reach`` rows a step budget trains on, balanced within each mode.
+
+    A CPU step budget reaches a fifth of the training split, and a random fifth inherits the
+    split's skew: a third of the interpreter rows ask for a workout, two thirds of the coach
+    rows are English. Here each mode keeps its share of the budget (the mode mix is
+    ``interpreter_share``'s knob), and inside a mode the rows are taken round-robin over
+    its strata (language x action, language x reply category), so a rare action or the
+    Dutch replies get as many rows as the common ones until they run out. Returned in the
+    original order; every row is kept when the budget reaches them all.
+    """
+    if reach >= len(rows):
+        return list(range(len(rows)))
+    by_mode: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_mode.setdefault(str(row.get("mode", "")), []).append(index)
+    modes = sorted(by_mode)
+    # Largest remainder, so the quotas add up to the reach exactly.
+    exact = {mode: reach * len(by_mode[mode]) / len(rows) for mode in modes}
+    quota = {mode: int(exact[mode]) for mode in modes}
+    by_remainder = sorted(modes, key=lambda mode: (quota[mode] - exact[mode], mode))
+    for mode in by_remainder[: reach - sum(quota.values())]:
+        quota[mode] += 1
+    picked: list[int] = []
+    for mode in modes:
+        members = by_mode[mode]
+        chosen = _round_robin([stratum(rows[i]) for i in members], quota[mode], seed)
+        picked.extend(members[i] for i in chosen)
+    return sorted(picked)
 
 
 def bucket_order(

@@ -27,6 +27,7 @@ DTYPES = ("float32", "bfloat16", "float16")
 MODES = ("joint", "interpreter", "coach", "both")
 PROMPT_STYLES = ("full", "compact")
 SAMPLINGS = ("random", "group_by_length", "length_buckets")
+BUDGET_ROWS = ("natural", "balanced")
 # Where a served request's confidence comes from (josi.runtime.RuntimeConfig.confidence_source):
 # the number the model wrote, or the probability of the action it chose.
 CONFIDENCE_SOURCES = ("self", "action_probability")
@@ -87,6 +88,7 @@ class SftSection:
     interpreter_share: float = 0.0
     decision_weight: float = 1.0
     full_finetune: bool = False
+    budget_rows: str = "natural"
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,15 @@ def _validate(profile: Profile) -> None:
             "sft.interpreter_share must be in (0, 1), or 0 for the dataset's own mix",
         ),
         (profile.sft.sampling in SAMPLINGS, f"sft.sampling must be one of {SAMPLINGS}"),
+        (
+            profile.sft.budget_rows in BUDGET_ROWS,
+            f"sft.budget_rows must be one of {BUDGET_ROWS}",
+        ),
+        (
+            profile.sft.budget_rows == "natural" or profile.sft.max_steps > 0,
+            "sft.budget_rows = 'balanced' chooses the rows a step budget reaches: "
+            "set sft.max_steps",
+        ),
         (
             profile.sft.decision_weight >= 1.0,
             "sft.decision_weight must be >= 1 (1 weights every token alike)",

@@ -32,6 +32,7 @@ from josi._io import atomic_write_json
 from josi._lazy import require
 from josi.training._base import ensure_base_checkpoint
 from josi.training._data import (
+    balanced_budget,
     bucket_order,
     data_hash,
     load_rows,
@@ -146,18 +147,18 @@ def prepare_examples(
     profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], int]:
     """Render rows and drop those whose full conversation exceeds ``sft.max_length``."""
-    kept, _lengths, _modes, dropped = _render(profile, tokenizer, rows)
+    kept, _lengths, _rows, dropped = _render(profile, tokenizer, rows)
     return kept, dropped
 
 
 def _render(
     profile: Profile, tokenizer: Any, rows: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[int], list[str], int]:
-    """Kept examples with their token lengths and modes, and the number dropped."""
+) -> tuple[list[dict[str, Any]], list[int], list[dict[str, Any]], int]:
+    """Kept examples with their token lengths and source rows, and the number dropped."""
     kwargs = template_kwargs(profile)
     kept: list[dict[str, Any]] = []
     lengths: list[int] = []
-    modes: list[str] = []
+    sources: list[dict[str, Any]] = []
     dropped = 0
     for row in rows:
         example = to_example(row, style=profile.prompt_style, chat_template_kwargs=kwargs)
@@ -171,8 +172,14 @@ def _render(
             continue
         kept.append(example)
         lengths.append(len(ids))
-        modes.append(str(row.get("mode", "")))
-    return kept, lengths, modes, dropped
+        sources.append(row)
+    return kept, lengths, sources, dropped
+
+
+def budget_reach(sft: SftSection) -> int:
+    """Rows the step budget trains on: steps x rows per optimizer update on every process."""
+    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    return sft.max_steps * sft.batch_size * sft.grad_accum * world
 
 
 def _training_order(
@@ -180,8 +187,14 @@ def _training_order(
 ) -> tuple[list[dict[str, Any]], dict[str, int], int]:
     """Training examples (pre-ordered into length buckets when ``sft.sampling`` asks for it),
     the count of kept examples per mode, and the number dropped."""
-    examples, lengths, modes, dropped = _render(profile, tokenizer, rows)
-    by_mode = dict(Counter(modes))
+    examples, lengths, sources, dropped = _render(profile, tokenizer, rows)
+    if profile.sft.budget_rows == "balanced":
+        # Chosen after the length filter, so the budget is spent on rows it can train on.
+        keep = balanced_budget(sources, budget_reach(profile.sft), profile.sft.seed)
+        examples = [examples[index] for index in keep]
+        lengths = [lengths[index] for index in keep]
+        sources = [sources[index] for index in keep]
+    by_mode = dict(Counter(str(row.get("mode", "")) for row in sources))
     if profile.sft.sampling != "length_buckets" or profile.sft.packing:
         return examples, by_mode, dropped
     # Rows are bucketed by system prompt: the mode, and for the coach also the persona.
