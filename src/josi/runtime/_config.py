@@ -20,6 +20,8 @@ DEFAULT_PROMPT_STYLE = "full"
 DEFAULT_CONFIDENCE_SOURCE = "self"
 # KV cache storage types, by llama.cpp's ggml type name (GGML_TYPE_F16, GGML_TYPE_Q8_0).
 KV_CACHE_TYPES: tuple[str, ...] = ("f16", "q8_0")
+# llama.cpp's own default, the only one that runs without flash attention.
+DEFAULT_KV_CACHE_TYPE = KV_CACHE_TYPES[0]
 
 
 def manifest_path(gguf: str | os.PathLike[str]) -> Path:
@@ -152,7 +154,7 @@ class RuntimeConfig:
     # cache needs flash attention). With q8_0 the CPU kernel attends one query row at a time at
     # any batch size, where f16 switches to tiled GEMM for batches (docs/architecture.md).
     flash_attn: bool = False
-    kv_cache_type: str = "f16"
+    kv_cache_type: str = DEFAULT_KV_CACHE_TYPE
     # Check the GGUF against the manifest beside it (size, sha256) before loading; a
     # success is cached by file size and mtime, so the hash is paid once per file.
     verify: bool = True
@@ -234,7 +236,7 @@ class RuntimeConfig:
             problems.append(
                 f"kv_cache_type {self.kv_cache_type!r} is not one of {list(KV_CACHE_TYPES)}"
             )
-        elif self.kv_cache_type != "f16" and not self.flash_attn:
+        elif self.kv_cache_type != DEFAULT_KV_CACHE_TYPE and not self.flash_attn:
             problems.append(f"kv_cache_type {self.kv_cache_type!r} needs flash_attn")
         if problems:
             raise ConfigError("invalid runtime config: " + "; ".join(problems))

@@ -44,7 +44,12 @@ from josi._errors import (
     ModelFileError,
 )
 from josi._lazy import require
-from josi.runtime._config import DryPenalty, RuntimeConfig, ServedFeatureWarning
+from josi.runtime._config import (
+    DEFAULT_KV_CACHE_TYPE,
+    DryPenalty,
+    RuntimeConfig,
+    ServedFeatureWarning,
+)
 from josi.runtime._engine import ContinuationScores, Generation, compile_grammar, token_text
 from josi.runtime._engine import grammar_accepts as _grammar_accepts
 
@@ -254,7 +259,7 @@ class ServedEngine:
                 "jump_forward drives llama.cpp's decode loop in this process; "
                 "a served model decodes on the server, so turn it off with --endpoint"
             )
-        if config.flash_attn or config.kv_cache_type != "f16":
+        if config.flash_attn or config.kv_cache_type != DEFAULT_KV_CACHE_TYPE:
             raise ConfigError(
                 "flash_attn and kv_cache_type are set where the model is loaded; "
                 "a served model takes them from its server's own options"
