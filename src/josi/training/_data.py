@@ -193,15 +193,18 @@ def stratum(row: dict[str, Any]) -> str:
     return f"{mode}:{row.get('lang', '')}:{label}"
 
 
-def balanced_budget(rows: list[dict[str, Any]], reach: int, seed: int) -> list[int]:
-    """Indices of the ``reach`` rows a step budget trains on, balanced within each mode.
+def balanced_budget(
+    rows: list[dict[str, Any]], reach: int, seed: int, balanced_modes: tuple[str, ...]
+) -> list[int]:
+    """Indices of the ``reach`` rows a step budget trains on, balanced in ``balanced_modes``.
 
     A CPU step budget reaches a fifth of the training split, and a random fifth inherits the
     split's skew: a third of the interpreter rows ask for a workout, two thirds of the coach
     rows are English. Here each mode keeps its share of the budget (the mode mix is
-    ``interpreter_share``'s knob), and inside a mode the rows are taken round-robin over
-    its strata (language x action, language x reply category), so a rare action or the
-    Dutch replies get as many rows as the common ones until they run out. Returned in the
+    ``interpreter_share``'s knob). In a balanced mode the rows are taken round-robin over its
+    strata (language x action, language x reply category), so a rare action or the Dutch
+    replies get as many rows as the common ones until they run out; any other mode gets a
+    seeded random draw, as if the budget had stopped in a shuffled split. Returned in the
     original order; every row is kept when the budget reaches them all.
     """
     if reach >= len(rows):
@@ -219,8 +222,11 @@ def balanced_budget(rows: list[dict[str, Any]], reach: int, seed: int) -> list[i
     picked: list[int] = []
     for mode in modes:
         members = by_mode[mode]
-        chosen = _round_robin([stratum(rows[i]) for i in members], quota[mode], seed)
-        picked.extend(members[i] for i in chosen)
+        if mode in balanced_modes:
+            keys = [stratum(rows[index]) for index in members]
+        else:
+            keys = [mode] * len(members)
+        picked.extend(members[i] for i in _round_robin(keys, quota[mode], seed))
     return sorted(picked)
 
 

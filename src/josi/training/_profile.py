@@ -27,7 +27,6 @@ DTYPES = ("float32", "bfloat16", "float16")
 MODES = ("joint", "interpreter", "coach", "both")
 PROMPT_STYLES = ("full", "compact")
 SAMPLINGS = ("random", "group_by_length", "length_buckets")
-BUDGET_ROWS = ("natural", "balanced")
 # Where a served request's confidence comes from (josi.runtime.RuntimeConfig.confidence_source):
 # the number the model wrote, or the probability of the action it chose.
 CONFIDENCE_SOURCES = ("self", "action_probability")
@@ -88,7 +87,7 @@ class SftSection:
     interpreter_share: float = 0.0
     decision_weight: float = 1.0
     full_finetune: bool = False
-    budget_rows: str = "natural"
+    balanced_modes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,13 +383,12 @@ def _validate(profile: Profile) -> None:
         ),
         (profile.sft.sampling in SAMPLINGS, f"sft.sampling must be one of {SAMPLINGS}"),
         (
-            profile.sft.budget_rows in BUDGET_ROWS,
-            f"sft.budget_rows must be one of {BUDGET_ROWS}",
+            set(profile.sft.balanced_modes) <= {"interpreter", "coach"},
+            "sft.balanced_modes takes interpreter and/or coach",
         ),
         (
-            profile.sft.budget_rows == "natural" or profile.sft.max_steps > 0,
-            "sft.budget_rows = 'balanced' chooses the rows a step budget reaches: "
-            "set sft.max_steps",
+            not profile.sft.balanced_modes or profile.sft.max_steps > 0,
+            "sft.balanced_modes chooses the rows a step budget reaches: set sft.max_steps",
         ),
         (
             profile.sft.decision_weight >= 1.0,

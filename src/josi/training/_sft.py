@@ -188,9 +188,11 @@ def _training_order(
     """Training examples (pre-ordered into length buckets when ``sft.sampling`` asks for it),
     the count of kept examples per mode, and the number dropped."""
     examples, lengths, sources, dropped = _render(profile, tokenizer, rows)
-    if profile.sft.budget_rows == "balanced":
+    if profile.sft.balanced_modes:
         # Chosen after the length filter, so the budget is spent on rows it can train on.
-        keep = balanced_budget(sources, budget_reach(profile.sft), profile.sft.seed)
+        keep = balanced_budget(
+            sources, budget_reach(profile.sft), profile.sft.seed, profile.sft.balanced_modes
+        )
         examples = [examples[index] for index in keep]
         lengths = [lengths[index] for index in keep]
         sources = [sources[index] for index in keep]
