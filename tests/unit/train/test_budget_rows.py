@@ -91,8 +91,8 @@ def test_a_mode_left_out_gets_a_random_draw_of_its_share() -> None:
     assert strata["interpreter:en:create_workout"] > 3 * strata["interpreter:nl:clarify"]
 
 
-def test_nano_trains_on_the_natural_mix_unless_asked() -> None:
-    assert load_profile("nano").sft.balanced_modes == ()
+def test_the_balanced_modes_are_set_per_run() -> None:
+    assert load_profile("nano", ["sft.balanced_modes=[]"]).sft.balanced_modes == ()
     profile = load_profile("nano", ["sft.balanced_modes=coach"])
     assert profile.sft.balanced_modes == ("coach",)
 
