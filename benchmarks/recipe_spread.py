@@ -118,17 +118,24 @@ def compare(arms: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         lang: sorted(i for i in ids if langs[i] == lang) for lang in sorted(set(langs.values()))
     }
 
-    def rate(run: dict[str, Any], score: str, subset: list[str]) -> float:
-        return sum(run["outcomes"][i][score] for i in subset) / len(subset)
-
+    # Each run's rate per score and subset, computed once for the spreads and the pairs.
+    rates = {
+        name: {
+            score: {
+                subset: [
+                    sum(run["outcomes"][i][score] for i in rows) / len(rows) for run in members
+                ]
+                for subset, rows in subsets.items()
+            }
+            for score in scores
+        }
+        for name, members in arms.items()
+    }
     report: dict[str, Any] = {"kind": kinds.pop(), "rows": len(ids), "arms": {}, "pairs": []}
     for name, members in arms.items():
         block: dict[str, Any] = {"runs": len(members)}
         for score in scores:
-            block[score] = {
-                subset: _spread([rate(run, score, rows) for run in members])
-                for subset, rows in subsets.items()
-            }
+            block[score] = {subset: _spread(rates[name][score][subset]) for subset in subsets}
             block[score]["between_runs"] = [
                 {
                     "runs": [a, b],
@@ -141,9 +148,8 @@ def compare(arms: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         pair: dict[str, Any] = {"arms": [first, second]}
         for score in scores:
             pair[score] = {}
-            for subset, rows in subsets.items():
-                a = [rate(run, score, rows) for run in arms[first]]
-                b = [rate(run, score, rows) for run in arms[second]]
+            for subset in subsets:
+                a, b = rates[first][score][subset], rates[second][score][subset]
                 pair[score][subset] = {
                     "difference": round(statistics.fmean(a) - statistics.fmean(b), 4),
                     "permutation_p": round(permutation_p(a, b), 4),

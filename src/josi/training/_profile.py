@@ -22,6 +22,7 @@ from typing import Any
 from josi._errors import ConfigError
 from josi._io import read_text
 from josi._resources import resource_dir
+from josi.training._data import DATA_MODES
 
 DTYPES = ("float32", "bfloat16", "float16")
 MODES = ("joint", "interpreter", "coach", "both")
@@ -383,8 +384,8 @@ def _validate(profile: Profile) -> None:
         ),
         (profile.sft.sampling in SAMPLINGS, f"sft.sampling must be one of {SAMPLINGS}"),
         (
-            set(profile.sft.balanced_modes) <= {"interpreter", "coach"},
-            "sft.balanced_modes takes interpreter and/or coach",
+            set(profile.sft.balanced_modes) <= set(DATA_MODES),
+            f"sft.balanced_modes takes a subset of {DATA_MODES}",
         ),
         (
             not profile.sft.balanced_modes or profile.sft.max_steps > 0,

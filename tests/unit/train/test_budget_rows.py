@@ -100,7 +100,10 @@ def test_the_balanced_modes_are_set_per_run() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["sft.balanced_modes=chat"], "sft.balanced_modes takes interpreter and/or coach"),
+        (
+            ["sft.balanced_modes=chat"],
+            r"sft.balanced_modes takes a subset of \('interpreter', 'coach'\)",
+        ),
         (["sft.balanced_modes=coach", "sft.max_steps=-1"], "set sft.max_steps"),
     ],
     ids=["unknown-mode", "no-step-budget"],
