@@ -2,7 +2,7 @@
 
 from josi.data._build import BuildConfig, build_dataset, write_dataset
 from josi.data._load import load_split
-from josi.data._stats import compute_stats, dataset_hash, format_stats
+from josi.data._stats import compute_stats, dataset_hash, format_stats, recorded_hash
 
 __all__ = [
     "BuildConfig",
@@ -11,5 +11,6 @@ __all__ = [
     "dataset_hash",
     "format_stats",
     "load_split",
+    "recorded_hash",
     "write_dataset",
 ]

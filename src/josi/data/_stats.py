@@ -37,6 +37,18 @@ def dataset_hash(directory: str | Path) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+def recorded_hash(directory: str | Path) -> str | None:
+    """The dataset hash the build wrote (the `dataset` line of dataset.sha256), if there is one."""
+    path = Path(directory) / HASH_FILE
+    if not path.is_file():
+        return None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        if name == "dataset":
+            return digest
+    return None
+
+
 def write_hash_file(directory: str | Path) -> str:
     digest = dataset_hash(directory)
     lines = [f"{sha256_file(p)}  {p.name}" for p in data_files(directory)]

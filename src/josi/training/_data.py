@@ -40,12 +40,12 @@ def load_rows(data_dir: Path, modes: tuple[str, ...], split: str) -> list[dict[s
 
 
 def data_hash(data_dir: Path, files: list[Path]) -> str:
-    """The generator's dataset.sha256 when present, else a hash over the files used."""
-    stamp = Path(data_dir) / "dataset.sha256"
-    if stamp.is_file():
-        token = stamp.read_text(encoding="utf-8").split()
-        if token:
-            return token[0]
+    """The dataset hash the generator recorded when present, else a hash over the files used."""
+    from josi.data import recorded_hash
+
+    recorded = recorded_hash(data_dir)
+    if recorded:
+        return recorded
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(f"{path.name}:{sha256_file(path)}\n".encode())

@@ -15,7 +15,14 @@ from josi.contracts import (
     key_order,
     request_errors,
 )
-from josi.data import BuildConfig, compute_stats, dataset_hash, load_split, write_dataset
+from josi.data import (
+    BuildConfig,
+    compute_stats,
+    dataset_hash,
+    load_split,
+    recorded_hash,
+    write_dataset,
+)
 from josi.data._hygiene import row_key
 from josi.data._messages import visible_text
 from josi.lang import detect_language
@@ -48,6 +55,13 @@ def test_same_seed_gives_identical_bytes(small_dataset: Path, tmp_path: Path) ->
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (small_dataset / name).read_bytes(), name
     assert dataset_hash(tmp_path) == dataset_hash(small_dataset)
+
+
+def test_runs_record_the_dataset_hash_not_a_file_hash(small_dataset: Path) -> None:
+    from josi.training._data import data_hash
+
+    assert recorded_hash(small_dataset) == dataset_hash(small_dataset)
+    assert data_hash(small_dataset, []) == dataset_hash(small_dataset)
 
 
 def test_other_seed_gives_other_data(small_dataset: Path, tmp_path: Path) -> None:
