@@ -11,11 +11,11 @@ from typing import Any
 
 from josi._errors import ContractError
 from josi._io import atomic_write_text, read_jsonl, sha256_file
+from josi._stamp import DATASET_LINE, HASH_FILE
 
 SFT_MODES = ("interpreter", "coach")
 SPLITS = ("train", "val", "test")
 PREF_SPLITS = ("train", "val")
-HASH_FILE = "dataset.sha256"
 
 
 def data_files(directory: str | Path) -> list[Path]:
@@ -37,22 +37,12 @@ def dataset_hash(directory: str | Path) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def recorded_hash(directory: str | Path) -> str | None:
-    """The dataset hash the build wrote (the `dataset` line of dataset.sha256), if there is one."""
-    path = Path(directory) / HASH_FILE
-    if not path.is_file():
-        return None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        if name == "dataset":
-            return digest
-    return None
-
-
 def write_hash_file(directory: str | Path) -> str:
     digest = dataset_hash(directory)
     lines = [f"{sha256_file(p)}  {p.name}" for p in data_files(directory)]
-    atomic_write_text(Path(directory) / HASH_FILE, "\n".join([*lines, f"{digest}  dataset"]) + "\n")
+    atomic_write_text(
+        Path(directory) / HASH_FILE, "\n".join([*lines, f"{digest}  {DATASET_LINE}"]) + "\n"
+    )
     return digest
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from josi._errors import ConfigError, ContractError
 from josi._io import read_jsonl, sha256_file
+from josi._stamp import recorded_hash
 
 DATA_MODES = ("interpreter", "coach")
 
@@ -41,8 +42,6 @@ def load_rows(data_dir: Path, modes: tuple[str, ...], split: str) -> list[dict[s
 
 def data_hash(data_dir: Path, files: list[Path]) -> str:
     """The dataset hash the generator recorded when present, else a hash over the files used."""
-    from josi.data import recorded_hash
-
     recorded = recorded_hash(data_dir)
     if recorded:
         return recorded

@@ -1,0 +1,22 @@
+"""The dataset's hash file: written by ``josi.data`` when it builds a dataset, read by training
+to record what a run was trained on. Here, outside both, so training does not import the
+generator (and with it the scorers) and a new scorer never invalidates a training run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HASH_FILE = "dataset.sha256"
+DATASET_LINE = "dataset"
+
+
+def recorded_hash(directory: str | Path) -> str | None:
+    """The dataset hash the build wrote (the `dataset` line of its hash file), if there is one."""
+    path = Path(directory) / HASH_FILE
+    if not path.is_file():
+        return None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        if name == DATASET_LINE:
+            return digest
+    return None
