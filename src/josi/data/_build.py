@@ -73,6 +73,9 @@ class BuildConfig:
     near_duplicate_threshold: float = 0.9
     max_same_message: int = 6
     noise_share: float = 0.25
+    # Share of the coach's questions about today's session (coach.ENGINE_RESULT_CATEGORIES)
+    # that carry an engine result and name it.
+    engine_result_share: float = 0.5
     preference_pairs_per_category: int = 90
     interpreter_quotas: dict[str, int] = field(default_factory=lambda: dict(INTERPRETER_QUOTAS))
     coach_quotas: dict[str, int] = field(default_factory=lambda: dict(COACH_QUOTAS))
@@ -157,9 +160,18 @@ def _coach_rows(config: BuildConfig) -> tuple[list[dict[str, Any]], int]:
     rejected = 0
     for kind, quota in config.coach_quotas.items():
         rng = random.Random(f"{config.seed}:coach:{kind}")
+        # A separate stream, so the share of rows with a result never changes the scenarios.
+        result_rng = random.Random(f"{config.seed}:engine_result:{kind}")
         for i in range(config.count(quota)):
             lang = _lang(rng, config.dutch_share)
-            row = coach.coach_row(rng, _scenario(kind, rng, lang, i))
+            scenario = _scenario(kind, rng, lang, i)
+            roll, result_seed = result_rng.random(), result_rng.getrandbits(64)
+            if (
+                scenario.category in coach.ENGINE_RESULT_CATEGORIES
+                and roll < config.engine_result_share
+            ):
+                scenario = coach.attach_engine_result(random.Random(result_seed), scenario)
+            row = coach.coach_row(rng, scenario)
             if row is None:
                 rejected += 1
                 continue

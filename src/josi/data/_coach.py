@@ -9,6 +9,7 @@ from typing import Any
 
 from josi.data._contexts import canonical_level
 from josi.data._interpreter import (
+    _profile_sport,
     ask_grounded,
     ask_memory,
     ask_phase,
@@ -21,7 +22,7 @@ from josi.data._interpreter import (
 )
 from josi.data._messages import build_row_messages, visible_text
 from josi.data._templates import templates
-from josi.data._world import confidence, level_word, target, zone_words
+from josi.data._world import confidence, level_word, make_gatc_result, target, zone_words
 from josi.knowledge import limits, personas, phases, readiness, zones
 from josi.scorers import coach_checks, failures
 
@@ -68,9 +69,37 @@ def _zone_sentences(zone: str, lang: str, rng: random.Random) -> dict[str, str]:
 
 
 def _session_lead(rng: random.Random, ctx: dict[str, Any], lang: str) -> str:
+    gatc = ctx.get("gatc_result")
+    if gatc:
+        # The engine's workout is what the athlete gets: name it, not the planned session.
+        return _engine_lead(rng, gatc, lang)
     return rng.choice(templates("coach")["session"][lang]["lead"]).format(
         **_session_slots(ctx, lang)
     )
+
+
+def _engine_lead(rng: random.Random, gatc: dict[str, Any], lang: str) -> str:
+    return rng.choice(templates("coach")["grounded"][lang]["lead"]).format(
+        summary=gatc["workout_summary"]
+    )
+
+
+def _engine_reasons(rng: random.Random, gatc: dict[str, Any], lang: str) -> list[str]:
+    """The engine's reasons as sentences, in a random order; its zone cap last, when it has one."""
+    pools = templates("coach")["grounded"][lang]
+    bullets = list(gatc["rationale_bullets"])
+    rng.shuffle(bullets)
+    sentences = []
+    for bullet in bullets:
+        if ":" in bullet:
+            sentences.append(_cap(bullet) + ".")
+        else:
+            low = bullet[0].lower() + bullet[1:]
+            sentences.append(rng.choice(pools["bullet"]).format(bullet=low, Bullet=_cap(bullet)))
+    if gatc.get("safety_caps_applied"):
+        cap = gatc["safety_caps_applied"].split()[1]
+        sentences.append(rng.choice(pools["cap"]).format(cap=cap))
+    return sentences
 
 
 def first_reply(rng: random.Random, ctx: dict[str, Any], lang: str) -> str:
@@ -251,22 +280,12 @@ def grounded(rng: random.Random, lang: str, level: str) -> Scenario:
     gatc = ctx["gatc_result"]
 
     def build(r: random.Random):
-        pools = templates("coach")["grounded"][lang]
-        core = [r.choice(pools["lead"]).format(summary=gatc["workout_summary"])]
-        bullets = list(gatc["rationale_bullets"])
-        r.shuffle(bullets)
-        sentences = []
-        for bullet in bullets:
-            if ":" in bullet:
-                sentences.append(_cap(bullet) + ".")
-            else:
-                low = bullet[0].lower() + bullet[1:]
-                sentences.append(r.choice(pools["bullet"]).format(bullet=low, Bullet=_cap(bullet)))
-        core.append(sentences[0])
-        optional = sentences[1:]
+        core = [_engine_lead(r, gatc, lang)]
+        reasons = _engine_reasons(r, gatc, lang)
+        core.append(reasons[0])
+        optional = reasons[1:]
         if gatc.get("safety_caps_applied"):
-            cap = gatc["safety_caps_applied"].split()[1]
-            core.append(r.choice(pools["cap"]).format(cap=cap))
+            core.append(optional.pop())
         zone = ctx["planned_session"]["target_zone"]
         optional.append(_zone_sentences(zone, lang, r)["feel"])
         return core, optional, {}
@@ -281,6 +300,38 @@ def grounded(rng: random.Random, lang: str, level: str) -> Scenario:
         build,
         ["gatc_result", f"level_{level}"],
     )
+
+
+# Coach questions about today's session. In the app the engine has just run for these turns,
+# so its result can sit in their context as well; the grounded_explain family alone would teach
+# the model to name the result after a few phrasings rather than whenever it is there.
+ENGINE_RESULT_CATEGORIES = (
+    "explain_session",
+    "explain_easy",
+    "explain_readiness",
+    "followup_why_not_harder",
+)
+
+
+def attach_engine_result(rng: random.Random, s: Scenario) -> Scenario:
+    """Put an engine result into the scenario's context; its reply names the result's workout
+    and gives the result's first reason, around the scenario's own explanation."""
+    if s.category not in ENGINE_RESULT_CATEGORIES:
+        raise ValueError(f"{s.category!r} is not a question about today's session")
+    gatc = make_gatc_result(rng, s.ctx, s.lang, _profile_sport(s.ctx) or "run")
+    s.ctx["gatc_result"] = gatc
+    inner = s.builder
+
+    def build(r: random.Random):
+        core, optional, options = inner(r)
+        if not any(gatc["workout_summary"] in sentence for sentence in core):
+            core = [_engine_lead(r, gatc, s.lang), *core]
+        reasons = _engine_reasons(r, gatc, s.lang)
+        return [*core, reasons[0]], [*optional, *reasons[1:]], options
+
+    s.builder = build
+    s.tags = [*s.tags, "gatc_result"]
+    return s
 
 
 def memory_tips(rng: random.Random, lang: str) -> Scenario:

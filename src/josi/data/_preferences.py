@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from josi.data._coach import ENGINE_RESULT_CATEGORIES
 from josi.data._messages import visible_text
 from josi.data._templates import templates
 from josi.knowledge import phases, readiness, zones
@@ -174,7 +175,7 @@ def _reject(
 
 
 _SOURCES = {
-    "generic_when_grounded": ("grounded_explain",),
+    "generic_when_grounded": ("grounded_explain", *ENGINE_RESULT_CATEGORIES),
     "robotic_memory": ("memory_use",),
 }
 

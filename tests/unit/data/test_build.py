@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import random
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,9 @@ from josi.data import (
     recorded_hash,
     write_dataset,
 )
+from josi.data import _coach as coach_scenarios
+from josi.data._build import _coach_rows
+from josi.data._coach import ENGINE_RESULT_CATEGORIES
 from josi.data._hygiene import row_key
 from josi.data._messages import visible_text
 from josi.lang import detect_language
@@ -272,3 +277,39 @@ def test_load_split_rejects_bad_input(tmp_path: Path) -> None:
         load_split(tmp_path, "coach", "train")
     with pytest.raises(ContractError):
         dataset_hash(tmp_path)
+
+
+def test_engine_results_reach_every_question_about_today(small_dataset: Path) -> None:
+    coach = rows(small_dataset, "coach")
+    for category in ENGINE_RESULT_CATEGORIES:
+        carrying = [
+            r for r in coach if r["category"] == category and r["context"].get("gatc_result")
+        ]
+        plain = [
+            r for r in coach if r["category"] == category and not r["context"].get("gatc_result")
+        ]
+        assert carrying and plain, category
+        for row in carrying:
+            assert "gatc_result" in row["tags"], row["id"]
+            # Naming the workout, not just sharing two words with the result.
+            assert row["context"]["gatc_result"]["workout_summary"] in row["completion"], row["id"]
+            assert "GATC RESULT:" in row["messages"][-1]["content"], row["id"]
+
+
+def test_held_out_results_come_with_other_questions(small_dataset: Path) -> None:
+    held_out = [
+        r for r in load_split(small_dataset, "coach", "test") if r["context"].get("gatc_result")
+    ]
+    assert {r["category"] for r in held_out} - {"grounded_explain"}
+
+
+def test_without_a_share_only_grounded_questions_carry_results() -> None:
+    built, _ = _coach_rows(replace(SMALL, engine_result_share=0.0))
+    carrying = {r["category"] for r in built if r["context"].get("gatc_result")}
+    assert carrying == {"grounded_explain"}
+
+
+def test_a_result_is_attached_only_to_questions_about_today() -> None:
+    scenario = coach_scenarios.zone_question(random.Random(0), "en", "Z2")
+    with pytest.raises(ValueError, match="zone_question"):
+        coach_scenarios.attach_engine_result(random.Random(0), scenario)
