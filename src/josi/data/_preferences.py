@@ -6,7 +6,6 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from josi.data._coach import ENGINE_RESULT_CATEGORIES
 from josi.data._messages import visible_text
 from josi.data._templates import templates
 from josi.knowledge import phases, readiness, zones
@@ -174,9 +173,11 @@ def _reject(
     raise ValueError(f"unknown preference category {category!r}")
 
 
-_SOURCES = {
-    "generic_when_grounded": ("grounded_explain", *ENGINE_RESULT_CATEGORIES),
-    "robotic_memory": ("memory_use",),
+# Rows a category's rejected reply can be made from; the others take any coach row.
+_SOURCES: dict[str, Callable[[dict[str, Any]], bool]] = {
+    # Every row whose context holds an engine result, whatever its question.
+    "generic_when_grounded": lambda row: bool(row["context"].get("gatc_result")),
+    "robotic_memory": lambda row: row["category"] == "memory_use",
 }
 
 
@@ -186,7 +187,7 @@ def make_pairs(
     pairs: list[dict[str, Any]] = []
     for category in CATEGORIES:
         wanted = _SOURCES.get(category)
-        pool = [r for r in coach_rows if wanted is None or r["category"] in wanted]
+        pool = [r for r in coach_rows if wanted is None or wanted(r)]
         if category == "deflection":
             pool = [r for r in pool if not r.get("_red_flag")]
         order = list(range(len(pool)))
