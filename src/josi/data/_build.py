@@ -160,18 +160,22 @@ def _coach_rows(config: BuildConfig) -> tuple[list[dict[str, Any]], int]:
     rejected = 0
     for kind, quota in config.coach_quotas.items():
         rng = random.Random(f"{config.seed}:coach:{kind}")
-        # A separate stream, so the share of rows with a result never changes the scenarios.
+        # A separate stream for the rows that carry an engine result: their plain reply is still
+        # composed first and set aside, so every other row, and so the split, is exactly what a
+        # build without the share makes.
         result_rng = random.Random(f"{config.seed}:engine_result:{kind}")
         for i in range(config.count(quota)):
             lang = _lang(rng, config.dutch_share)
             scenario = _scenario(kind, rng, lang, i)
+            row = coach.coach_row(rng, scenario)
             roll, result_seed = result_rng.random(), result_rng.getrandbits(64)
             if (
-                scenario.category in coach.ENGINE_RESULT_CATEGORIES
+                row is not None
+                and scenario.category in coach.ENGINE_RESULT_CATEGORIES
                 and roll < config.engine_result_share
             ):
-                scenario = coach.attach_engine_result(random.Random(result_seed), scenario)
-            row = coach.coach_row(rng, scenario)
+                own = random.Random(result_seed)
+                row = coach.coach_row(own, coach.attach_engine_result(own, scenario))
             if row is None:
                 rejected += 1
                 continue

@@ -303,10 +303,21 @@ def test_held_out_results_come_with_other_questions(small_dataset: Path) -> None
     assert {r["category"] for r in held_out} - {"grounded_explain"}
 
 
-def test_without_a_share_only_grounded_questions_carry_results() -> None:
-    built, _ = _coach_rows(replace(SMALL, engine_result_share=0.0))
-    carrying = {r["category"] for r in built if r["context"].get("gatc_result")}
-    assert carrying == {"grounded_explain"}
+def test_results_change_only_the_rows_that_carry_them() -> None:
+    without, _ = _coach_rows(replace(SMALL, engine_result_share=0.0))
+    assert {r["category"] for r in without if r["context"].get("gatc_result")} == {
+        "grounded_explain"
+    }
+    with_results, _ = _coach_rows(SMALL)
+    assert len(with_results) == len(without)
+    changed = 0
+    for plain, row in zip(without, with_results, strict=True):
+        assert (row["group"], row["user"]) == (plain["group"], plain["user"])
+        if "gatc_result" in row["tags"] and row["category"] != "grounded_explain":
+            changed += 1
+        else:
+            assert row == plain, row["group"]
+    assert changed
 
 
 def test_a_result_is_attached_only_to_questions_about_today() -> None:
