@@ -200,3 +200,11 @@ def test_a_non_utf8_manifest_names_the_file_and_byte(tmp_path, capsys, reader):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"{manifest}: not valid UTF-8 at byte {offset}" in err and "Traceback" not in err
+
+
+def test_an_engine_result_share_above_one_is_refused(tmp_path, capsys):
+    """``josi data build --engine-result-share 1.5`` would build a dataset nobody asked for."""
+    out = tmp_path / "out"
+    assert main(["data", "build", "--out", str(out), "--engine-result-share", "1.5"]) == 2
+    assert "--engine-result-share must be in [0, 1]" in capsys.readouterr().err
+    assert not out.exists()

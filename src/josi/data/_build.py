@@ -74,8 +74,8 @@ class BuildConfig:
     max_same_message: int = 6
     noise_share: float = 0.25
     # Share of the coach's questions about today's session (coach.ENGINE_RESULT_CATEGORIES)
-    # that carry an engine result and name it.
-    engine_result_share: float = 0.5
+    # that carry an engine result and name it; 0 leaves them as they were.
+    engine_result_share: float = 0.0
     preference_pairs_per_category: int = 90
     interpreter_quotas: dict[str, int] = field(default_factory=lambda: dict(INTERPRETER_QUOTAS))
     coach_quotas: dict[str, int] = field(default_factory=lambda: dict(COACH_QUOTAS))

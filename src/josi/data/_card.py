@@ -9,9 +9,16 @@ from josi._io import atomic_write_text
 from josi.data._stats import format_stats
 
 
-def _share(config: dict[str, Any]) -> str:
-    share = config.get("engine_result_share")
-    return f"{share:.0%}" if isinstance(share, (int, float)) else "a share"
+def _engine_results(config: dict[str, Any]) -> str:
+    share = config.get("engine_result_share") or 0
+    if not share:
+        return "Results sit in the `grounded_explain` rows only (`engine_result_share` = 0)."
+    return (
+        f"Results sit in the `grounded_explain` rows and in {share:.0%} of the other questions "
+        "about today's session\n  (explain_session, explain_easy, explain_readiness, "
+        "followup_why_not_harder; tag `gatc_result`),\n  so naming the result follows from "
+        "the context, not from a few phrasings."
+    )
 
 
 def render_card(stats: dict[str, Any]) -> str:
@@ -63,11 +70,7 @@ the coach tells the athlete to
   stop and see a doctor (referral is not counted as deflection there).
 - The coach uses only numbers visible in its prompt (context block, memory, engine result, message).
 - An engine result in the context is what the athlete gets: the coach names its workout and a
-  reason from it. Results sit in the `grounded_explain` rows and in \
-{_share(config)} of the other questions
-  about today's session (explain_session, explain_easy, explain_readiness, \
-followup_why_not_harder;
-  tag `gatc_result`), so naming it follows from the context, not from a few phrasings.
+  reason from it. {_engine_results(config)}
 
 ## Hygiene
 - Every coach reply passed `josi.scorers.coach_checks` (warmth per persona, brevity, \

@@ -19,6 +19,11 @@ def register(app: typer.Typer) -> None:
         scale: float = typer.Option(
             1.0, "--scale", help="Multiply every quota (e.g. 0.05 for a quick build)."
         ),
+        engine_result_share: float = typer.Option(
+            0.0,
+            "--engine-result-share",
+            help="Share of the coach's questions about today that carry an engine result.",
+        ),
     ) -> None:
         """Generate interpreter, coach and preference data (deterministic for a seed)."""
         import time
@@ -28,8 +33,11 @@ def register(app: typer.Typer) -> None:
 
         if scale <= 0:
             raise typer.BadParameter("--scale must be positive")
+        if not 0.0 <= engine_result_share <= 1.0:
+            raise typer.BadParameter("--engine-result-share must be in [0, 1]")
         started = time.perf_counter()
-        stats = write_dataset(out, BuildConfig(seed=seed, scale=scale))
+        config = BuildConfig(seed=seed, scale=scale, engine_result_share=engine_result_share)
+        stats = write_dataset(out, config)
         typer.echo(format_stats(stats))
         typer.echo(f"wrote {out} in {time.perf_counter() - started:.1f}s")
 

@@ -225,7 +225,7 @@ def _data_stage(profile, root: Path, log) -> Path:
         return out
     log(f"[data] building into {out}")
     started = time.monotonic()
-    write_dataset(out, BuildConfig(seed=seed))
+    write_dataset(out, BuildConfig(seed=seed, engine_result_share=profile.data.engine_result_share))
     _finish(out, {"stage": "data", "key": key, "seconds": round(time.monotonic() - started, 1)})
     return out
 

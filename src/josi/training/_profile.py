@@ -94,6 +94,7 @@ class SftSection:
 @dataclass(frozen=True)
 class DataSection:
     seed: int = 0
+    engine_result_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,10 @@ def _validate(profile: Profile) -> None:
             "export.merge_dtype must be 16 or 32 bit",
         ),
         (profile.sft.mode in MODES, f"sft.mode must be one of {MODES}"),
+        (
+            0.0 <= profile.data.engine_result_share <= 1.0,
+            "data.engine_result_share must be in [0, 1]",
+        ),
         (profile.lora.r > 0 and profile.lora.alpha > 0, "lora.r and lora.alpha must be positive"),
         (0.0 <= profile.lora.dropout < 1.0, "lora.dropout must be in [0, 1)"),
         (

@@ -8,7 +8,7 @@ from josi.data import BuildConfig, write_dataset
 
 # Small enough to build in about a second, large enough that every category,
 # zone, readiness level, persona and language appears.
-SMALL = BuildConfig(seed=7, scale=0.12)
+SMALL = BuildConfig(seed=7, scale=0.12, engine_result_share=0.5)
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,7 @@ def test_overrides_are_typed(override: str, path: tuple[str, ...], expected: obj
         "sft.max_length=999999",
         "novalue",
         "a.b.c=1",
+        "data.engine_result_share=1.5",
     ],
     ids=[
         "unknown-key",
@@ -115,6 +116,7 @@ def test_overrides_are_typed(override: str, path: tuple[str, ...], expected: obj
         "longer-than-context",
         "no-equals",
         "too-deep",
+        "share-above-one",
     ],
 )
 def test_bad_overrides_raise_config_error(override: str) -> None:
