@@ -8,6 +8,12 @@ from pathlib import Path
 
 HASH_FILE = "dataset.sha256"
 DATASET_LINE = "dataset"
+_SEPARATOR = "  "  # sha256sum's: `sha256sum -c` reads the file lines
+
+
+def hash_line(digest: str, name: str) -> str:
+    """One line of the hash file: a file's (or, named DATASET_LINE, the dataset's) sha256."""
+    return f"{digest}{_SEPARATOR}{name}"
 
 
 def recorded_hash(directory: str | Path) -> str | None:
@@ -16,7 +22,7 @@ def recorded_hash(directory: str | Path) -> str | None:
     if not path.is_file():
         return None
     for line in path.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
+        digest, _, name = line.partition(_SEPARATOR)
         if name == DATASET_LINE:
             return digest
     return None

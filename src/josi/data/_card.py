@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from josi._io import atomic_write_text
+from josi.data._coach import ENGINE_RESULT_CATEGORIES
 from josi.data._stats import format_stats
 
 
@@ -15,9 +16,8 @@ def _engine_results(config: dict[str, Any]) -> str:
         return "Results sit in the `grounded_explain` rows only (`engine_result_share` = 0)."
     return (
         f"Results sit in the `grounded_explain` rows and in {share:.0%} of the other questions "
-        "about today's session\n  (explain_session, explain_easy, explain_readiness, "
-        "followup_why_not_harder; tag `gatc_result`),\n  so naming the result follows from "
-        "the context, not from a few phrasings."
+        f"about today's session\n  ({', '.join(ENGINE_RESULT_CATEGORIES)}; tag `gatc_result`),"
+        "\n  so naming the result follows from the context, not from a few phrasings."
     )
 
 

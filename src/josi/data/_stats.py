@@ -11,7 +11,7 @@ from typing import Any
 
 from josi._errors import ContractError
 from josi._io import atomic_write_text, read_jsonl, sha256_file
-from josi._stamp import DATASET_LINE, HASH_FILE
+from josi._stamp import DATASET_LINE, HASH_FILE, hash_line
 
 SFT_MODES = ("interpreter", "coach")
 SPLITS = ("train", "val", "test")
@@ -31,17 +31,24 @@ def data_files(directory: str | Path) -> list[Path]:
     return [base / n for n in names]
 
 
-def dataset_hash(directory: str | Path) -> str:
-    """sha256 over the names and sha256 of every JSONL file, in a fixed order."""
-    lines = [f"{sha256_file(p)}  {p.name}" for p in data_files(directory)]
+def _file_lines(directory: str | Path) -> list[str]:
+    return [hash_line(sha256_file(p), p.name) for p in data_files(directory)]
+
+
+def _digest(lines: list[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+def dataset_hash(directory: str | Path) -> str:
+    """sha256 over the names and sha256 of every JSONL file, in a fixed order."""
+    return _digest(_file_lines(directory))
+
+
 def write_hash_file(directory: str | Path) -> str:
-    digest = dataset_hash(directory)
-    lines = [f"{sha256_file(p)}  {p.name}" for p in data_files(directory)]
+    lines = _file_lines(directory)
+    digest = _digest(lines)
     atomic_write_text(
-        Path(directory) / HASH_FILE, "\n".join([*lines, f"{digest}  {DATASET_LINE}"]) + "\n"
+        Path(directory) / HASH_FILE, "\n".join([*lines, hash_line(digest, DATASET_LINE)]) + "\n"
     )
     return digest
 
