@@ -1,10 +1,13 @@
 """Deterministic corrections applied to a parsed GATCRequest before routing.
 
 Order: free_text is the athlete's message; red flags are detected (they win
-later in the router); time available comes from the message when it names
-one; the sport named in the message wins; a workout with no sport anywhere
-(message, profile, memory) becomes a clarify question in the athlete's
-language. Every change is listed in ``PostResult.changes``.
+later in the router); a message that asks for the plan to be changed or names an
+unrealistic goal (``detect_coach_intent``) never reaches the engine: an engine
+action becomes a question for the coach, where code answers it (contract I6,
+pushback); time available comes from the message when it names one; the sport
+named in the message wins; a workout with no sport anywhere (message, profile,
+memory) becomes a clarify question in the athlete's language. Every change is
+listed in ``PostResult.changes``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from josi.contracts import canonical_request, key_order, verbatim_free_text
 from josi.lang import detect_language
+from josi.postprocess._intents import detect_coach_intent
 from josi.postprocess._redflags import detect_red_flags, red_flag_reply
 from josi.postprocess._sport import find_sports, normalize_sport
 from josi.postprocess._time import extract_minutes
@@ -77,6 +81,16 @@ def postprocess(
 
     flags = detect_red_flags(message)
 
+    intent = detect_coach_intent(message)
+    if intent is not None and action in engine_actions():
+        # A 135M interpreter routes "make today harder" to a replan or a new workout often
+        # enough that the engine would change the plan on request; the coach step declines it
+        # from code instead (josi.routing.coach_contract_reply).
+        out = _coach_question(out)
+        changes.append(f"action: {action} -> answer_question ({intent.intent}: {intent.rule})")
+        action = out["action"]
+        allowed = set(key_order(action))
+
     minutes = extract_minutes(message)
     if (
         "time_available_min" in allowed
@@ -125,6 +139,24 @@ def postprocess(
     out = canonical_request(out)
     safe = red_flag_reply(lang) if flags else None
     return PostResult(out, tuple(changes), flags, safe)
+
+
+def engine_actions() -> tuple[str, ...]:
+    """The actions the dispatch table sends to the engine."""
+    from josi.contracts import load_tool_dispatch
+
+    actions = load_tool_dispatch()["actions"]
+    return tuple(name for name, spec in actions.items() if spec["engine_call"])
+
+
+def _coach_question(request: Mapping[str, Any]) -> dict[str, Any]:
+    # No confidence: the model's figure was for the action it chose, and the router executes a
+    # request without one (tool_dispatch.json, confidence_gate.missing_confidence).
+    return {
+        "action": "answer_question",
+        "free_text": request["free_text"],
+        "question": request["free_text"],
+    }
 
 
 def _named_sport(message: str, current: str | None, profile_sport: str | None) -> str | None:

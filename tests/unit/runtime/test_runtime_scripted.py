@@ -114,9 +114,31 @@ def test_the_coach_model_writes_the_reply_when_code_replies_are_off():
     assert turn.reply_source == "coach" and turn.reply.startswith(SCRIPTED_COACH_REPLY)
 
 
-def test_a_plan_change_routed_to_the_engine_is_served_by_the_engine():
+@pytest.mark.parametrize(
+    ("message", "action", "fields"),
+    [
+        (
+            "Can you make today's session harder? I feel great",
+            "replan",
+            {"replan_type": "reduce_intensity"},
+        ),
+        ("Zet meer zone 5 in mijn week", "create_workout", {"sport": "run"}),
+        ("I want to lose 12 kg in six weeks before my race", "create_workout", {"sport": "run"}),
+    ],
+)
+def test_a_plan_change_the_interpreter_routes_to_the_engine_never_reaches_it(
+    message: str, action: str, fields: dict
+):
     ctx = _explain_context()
-    message = "Can you make today's session harder? I feel great"
-    runtime = _scripted(message, "replan", replan_type="reduce_intensity")
+    runtime = _scripted(message, action, **fields)
     turn = runtime.turn(ctx, message)
-    assert turn.reply_source != "contract" and turn.route.engine_call
+    assert turn.route.engine_call is None and turn.request["action"] == "answer_question"
+    assert turn.reply_source == "contract" and runtime.engine.calls == ["interpreter"]
+    assert any(change.startswith(f"action: {action} -> answer_question") for change in turn.changes)
+
+
+def test_a_swap_of_two_days_stays_a_replan():
+    ctx = _explain_context()
+    message = "switch today with friday pls"
+    turn = _scripted(message, "replan", replan_type="swap_days").turn(ctx, message)
+    assert turn.request["action"] == "replan" and turn.route.engine_call == "replan"
