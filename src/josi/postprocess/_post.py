@@ -81,8 +81,9 @@ def postprocess(
 
     flags = detect_red_flags(message)
 
-    intent = detect_coach_intent(message)
-    if intent is not None and action in engine_actions():
+    # Engine actions only: a coach-bound message meets the same lexicon in the coach step.
+    intent = detect_coach_intent(message) if action in engine_actions() else None
+    if intent is not None:
         # A 135M interpreter routes "make today harder" to a replan or a new workout often
         # enough that the engine would change the plan on request; the coach step declines it
         # from code instead (josi.routing.coach_contract_reply).
