@@ -1,6 +1,13 @@
-"""Deterministic corrections after parsing: red flags, time, sport, clarify; coach intents."""
+"""Deterministic corrections after parsing: red flags, time, sport, clarify; coach and request
+intents."""
 
-from josi.postprocess._intents import INTENTS, IntentHit, detect_coach_intent
+from josi.postprocess._intents import (
+    INTENTS,
+    IntentHit,
+    RequestHit,
+    detect_coach_intent,
+    detect_request_intent,
+)
 from josi.postprocess._post import CLARIFY_SPORT, PostResult, message_language, postprocess
 from josi.postprocess._redflags import (
     FAMILIES,
@@ -21,8 +28,10 @@ __all__ = [
     "SPORTS",
     "IntentHit",
     "PostResult",
+    "RequestHit",
     "detect_coach_intent",
     "detect_red_flags",
+    "detect_request_intent",
     "extract_minutes",
     "find_sports",
     "message_language",

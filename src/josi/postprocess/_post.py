@@ -4,10 +4,13 @@ Order: free_text is the athlete's message; red flags are detected (they win
 later in the router); a message that asks for the plan to be changed or names an
 unrealistic goal (``detect_coach_intent``) never reaches the engine: an engine
 action becomes a question for the coach, where code answers it (contract I6,
-pushback); time available comes from the message when it names one; the sport
-named in the message wins; a workout with no sport anywhere (message, profile,
-memory) becomes a clarify question in the athlete's language. Every change is
-listed in ``PostResult.changes``.
+pushback); otherwise a message that asks for nothing in particular becomes a
+clarify question for the intent, and a replan named in plain words
+(``detect_request_intent``) that the interpreter wrote as a new workout or a
+clarify question becomes that replan; time available comes from the message
+when it names one; the sport named in the message wins; a workout with no sport
+anywhere (message, profile, memory) becomes a clarify question in the athlete's
+language. Every change is listed in ``PostResult.changes``.
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ from typing import Any
 
 from josi.contracts import canonical_request, key_order, verbatim_free_text
 from josi.lang import detect_language
-from josi.postprocess._intents import detect_coach_intent
+from josi.postprocess._intents import detect_coach_intent, detect_request_intent
 from josi.postprocess._redflags import detect_red_flags, red_flag_reply
 from josi.postprocess._sport import find_sports, normalize_sport
 from josi.postprocess._time import extract_minutes
 
 _MIN_MINUTES, _MAX_MINUTES = 5, 600
+# What the interpreter writes for a replan it misses: a new workout (the engine would add a
+# session the athlete just said they cannot do) or a question back. Questions for the coach
+# keep their action: "can I train with a cold?" asks, it does not replan.
+_REPLAN_MISREAD_AS = ("create_workout", "clarify")
 _TERMINAL = (".", "?", "!", "…", '?"', "?”")
 
 CLARIFY_SPORT = {
@@ -81,18 +88,35 @@ def postprocess(
 
     flags = detect_red_flags(message)
 
-    # Engine actions only: a coach-bound message meets the same lexicon in the coach step.
-    intent = detect_coach_intent(message) if action in engine_actions() else None
+    # Engine actions, and the actions a replan below may replace: a coach-bound message meets
+    # the same lexicon in the coach step.
+    reaches_engine = action in engine_actions() or action in _REPLAN_MISREAD_AS
+    intent = detect_coach_intent(message) if reaches_engine else None
     if intent is not None:
         # A 135M interpreter routes "make today harder" to a replan or a new workout often
         # enough that the engine would change the plan on request; the coach step declines it
         # from code instead (josi.routing.coach_contract_reply).
         out = _coach_question(out)
         changes.append(f"action: {action} -> answer_question ({intent.intent}: {intent.rule})")
-        action = out["action"]
-        allowed = set(key_order(action))
 
     minutes = extract_minutes(message)
+    asked = detect_request_intent(message) if intent is None else None
+    if asked is not None and asked.intent == "vague":
+        if out["action"] != "clarify" or out.get("missing") != ["intent"]:
+            # "help", "hi", "geen idee": whatever a 135M interpreter guesses is a guess.
+            out = _clarify_intent(out, lang)
+            changes.append(f"action: {action} -> clarify (vague: {asked.rule})")
+    elif (
+        asked is not None
+        and asked.replan_type is not None
+        and action in _REPLAN_MISREAD_AS
+        and not (asked.yields_to_minutes and minutes is not None)
+    ):
+        out = _replan(out, asked.replan_type)
+        changes.append(f"action: {action} -> replan {asked.replan_type} (request: {asked.rule})")
+    action = out["action"]
+    allowed = set(key_order(action))
+
     if (
         "time_available_min" in allowed
         and minutes is not None
@@ -158,6 +182,27 @@ def _coach_question(request: Mapping[str, Any]) -> dict[str, Any]:
         "free_text": request["free_text"],
         "question": request["free_text"],
     }
+
+
+def _clarify_intent(request: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    from josi.contracts import load_tool_dispatch
+
+    return {
+        "action": "clarify",
+        "free_text": request["free_text"],
+        "missing": ["intent"],
+        "clarify_message": load_tool_dispatch()["messages"]["clarify_fallback"][lang],
+    }
+
+
+def _replan(request: Mapping[str, Any], replan_type: str) -> dict[str, Any]:
+    # What the athlete said about themselves carries over. A time the model wrote for the
+    # workout it had in mind does not (the message's own time is read after this), and the
+    # confidence is dropped for the reason _coach_question gives.
+    keep = {"free_text", "sport", "goal", "fatigue_hint", "constraints"}
+    out: dict[str, Any] = {"action": "replan", "replan_type": replan_type}
+    out.update({key: value for key, value in request.items() if key in keep})
+    return out
 
 
 def _named_sport(message: str, current: str | None, profile_sport: str | None) -> str | None:

@@ -72,6 +72,12 @@ def _turn(i: dict[str, Any]) -> Any:
     }
 
 
+def _request_intent(i: dict[str, Any]) -> Any:
+    """A vague message or a replan in plain words (or null), as the post-processor reads it."""
+    hit = postprocess.detect_request_intent(i["text"])
+    return None if hit is None else dataclasses.asdict(hit)
+
+
 def _coach_contract_reply(i: dict[str, Any]) -> Any:
     """The coach step's fixed reply (or null: the model answers) for a coach-bound message."""
     reply = routing.coach_contract_reply(i["message"], {"tier": i["tier"]}, i["lang"])
@@ -118,6 +124,7 @@ FUNCTIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "postprocess.extract_minutes": lambda i: postprocess.extract_minutes(i["text"]),
     "postprocess.normalize_sport": lambda i: postprocess.normalize_sport(i["text"]),
     "postprocess.detect_red_flags": lambda i: list(postprocess.detect_red_flags(i["text"])),
+    "postprocess.detect_request_intent": _request_intent,
     "routing.route": _route,
     "routing.cap_zone": lambda i: routing.cap_zone(i["zone"], i["level"]),
     "routing.coach_contract_reply": _coach_contract_reply,

@@ -1,0 +1,115 @@
+"""Request intents that code reads from the message: a vague message, a replan in plain words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from josi._errors import ConfigError
+from josi._io import read_jsonl
+from josi.postprocess import detect_request_intent, postprocess
+from josi.postprocess._intents import _request_lexicon
+
+CASES = read_jsonl(Path(__file__).with_name("request_intent_cases.jsonl"))
+REPLAN_TYPES = ("skip_today", "reschedule", "swap_days", "reduce_intensity", "goal_change")
+CTX = {"tier": "coach", "language": "en", "profile_summary": {"sport": "running"}}
+
+
+def _read(text: str) -> str | None:
+    hit = detect_request_intent(text)
+    if hit is None:
+        return None
+    return hit.intent if hit.intent == "vague" else hit.replan_type
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_message_intent(case: dict) -> None:
+    assert _read(case["text"]) == case["intent"], detect_request_intent(case["text"])
+
+
+def test_case_table_covers_every_kind_in_both_languages_and_negatives() -> None:
+    for lang in ("en", "nl"):
+        for kind in ("vague", *REPLAN_TYPES, "illness", "travel"):
+            assert any(c["lang"] == lang and c["intent"] == kind for c in CASES), (lang, kind)
+        assert sum(c["lang"] == lang and c["intent"] is None for c in CASES) >= 4, lang
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, 42])
+def test_no_text_has_no_intent(text: object) -> None:
+    assert detect_request_intent(text) is None  # type: ignore[arg-type]
+
+
+def test_every_replan_rule_names_a_replan_type_of_the_schema() -> None:
+    from josi.contracts import load_schema
+
+    known = set(load_schema("gatc_request.schema.json")["$defs"]["replan_type"]["enum"])
+    assert {entry.replan_type for entry in _request_lexicon().replan} <= known
+
+
+def _served(action: str, text: str, **fields: object) -> dict:
+    request = {"action": action, "free_text": text, "confidence": 0.9, **fields}
+    return postprocess(request, user_message=text, ctx=CTX).request
+
+
+def test_a_vague_message_becomes_a_clarify_question_for_the_intent() -> None:
+    for action, fields in (("create_workout", {"sport": "run"}), ("explain", {"question": "hi"})):
+        served = _served(action, "hi", **fields)
+        assert served["action"] == "clarify" and served["missing"] == ["intent"]
+        assert "confidence" not in served and served["clarify_message"].endswith("?")
+
+
+def test_a_replan_written_as_a_workout_becomes_that_replan_without_a_confidence() -> None:
+    served = _served("create_workout", "I'm sick, fever since this morning", sport="run")
+    assert served == {
+        "action": "replan",
+        "free_text": "I'm sick, fever since this morning",
+        "replan_type": "illness",
+        "sport": "run",
+    }
+
+
+def test_a_replan_written_as_a_clarify_question_becomes_that_replan() -> None:
+    served = _served(
+        "clarify", "ik sla vandaag over", missing=["sport"], clarify_message="Welke sport?"
+    )
+    assert served["action"] == "replan" and served["replan_type"] == "skip_today"
+
+
+def test_named_minutes_keep_a_workout_while_travelling() -> None:
+    text = "travelling next week, 20 min hotel workout please"
+    assert _read(text) == "travel"
+    assert _served("create_workout", text, sport="strength")["action"] == "create_workout"
+
+
+def test_a_question_for_the_coach_keeps_its_action() -> None:
+    text = "I have a cold, should I still train?"
+    assert _read(text) == "illness"
+    assert _served("answer_question", text, question=text)["action"] == "answer_question"
+
+
+def test_a_plan_change_written_as_a_clarify_question_is_declined_not_replanned() -> None:
+    text = "make today harder, swap it for intervals"
+    served = _served("clarify", text, missing=["intent"], clarify_message="What do you mean?")
+    assert served["action"] == "answer_question"
+
+
+def test_a_lexicon_rule_with_an_unknown_replan_type_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from josi.postprocess import _intents
+
+    def broken(_package: str, _file: str) -> dict:
+        return {
+            "vague": [{"id": "v", "match": ["^hi$"]}],
+            "replan": [{"id": "r", "match": ["skip"], "replan_type": "nap"}],
+        }
+
+    _intents._request_lexicon.cache_clear()
+    monkeypatch.setattr(_intents, "read_lexicon", broken)
+    try:
+        with pytest.raises(ConfigError, match=r"request_intents\.toml: replan #1 \(r\) needs a"):
+            _intents._request_lexicon()
+    finally:
+        monkeypatch.undo()
+        _intents._request_lexicon.cache_clear()
