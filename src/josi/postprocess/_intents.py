@@ -14,8 +14,10 @@ the replan (``josi.postprocess.postprocess``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from josi._errors import ConfigError
 from josi.postprocess._rules import (
@@ -51,93 +53,71 @@ class RequestHit:
 
 @dataclass(frozen=True)
 class _Lexicon:
-    rules: dict[str, tuple[Rule, ...]]
+    rules: dict[str, tuple[Rule, ...]]  # per kind, in precedence order
+    raw: dict[str, Mapping[str, Any]]  # each rule's TOML table by id, for its extra keys
     negation: Negation
     mask: re.Pattern[str] | None
+
+    def first_hit(self, kind: str, text: str) -> Rule | None:
+        """The first rule of ``kind`` that ``text`` matches outside a negated clause."""
+        forms = [blank(self.mask, form) for form in normalised_forms(text)]
+        for rule in self.rules[kind]:
+            if any(rule_hit(self.negation, rule, form) for form in forms):
+                return rule
+        return None
+
+
+def _read(file: str, kinds: tuple[str, ...]) -> _Lexicon:
+    data = read_lexicon("josi.postprocess", file)
+    patterns = Patterns(file, data.get("macros", {}))
+    rules: dict[str, tuple[Rule, ...]] = {}
+    raw_by_id: dict[str, Mapping[str, Any]] = {}
+    for kind in kinds:
+        raw = data.get(kind)
+        if not isinstance(raw, list) or not raw:
+            raise ConfigError(f"{file}: needs at least one [[{kind}]] rule")
+        rules[kind] = tuple(
+            patterns.rule(r, f"{kind} #{i + 1} ({r.get('id', '?')})") for i, r in enumerate(raw)
+        )
+        raw_by_id.update((r["id"], r) for r in raw)
+    phrases = (data.get("mask") or {}).get("phrases") or []
+    return _Lexicon(
+        rules=rules,
+        raw=raw_by_id,
+        negation=patterns.negation(data.get("negation") or {}),
+        mask=patterns.mask(phrases, "mask.phrases"),
+    )
 
 
 @cache
 def _lexicon() -> _Lexicon:
-    data = read_lexicon("josi.postprocess", LEXICON_FILE)
-    patterns = Patterns(LEXICON_FILE, data.get("macros", {}))
-    rules: dict[str, tuple[Rule, ...]] = {}
-    for intent in INTENTS:
-        raw = data.get(intent)
-        if not isinstance(raw, list) or not raw:
-            raise ConfigError(f"{LEXICON_FILE}: needs at least one [[{intent}]] rule")
-        rules[intent] = tuple(
-            patterns.rule(r, f"{intent} #{i + 1} ({r.get('id', '?')})") for i, r in enumerate(raw)
-        )
-    phrases = (data.get("mask") or {}).get("phrases") or []
-    return _Lexicon(
-        rules=rules,
-        negation=patterns.negation(data.get("negation") or {}),
-        mask=patterns.mask(phrases, "mask.phrases"),
-    )
+    return _read(LEXICON_FILE, INTENTS)
 
 
 def detect_coach_intent(text: str) -> IntentHit | None:
     """The first intent of INTENTS that ``text`` expresses, with the rule that matched."""
     if not isinstance(text, str) or not text.strip():
         return None
-    lex = _lexicon()
-    forms = [blank(lex.mask, form) for form in normalised_forms(text)]
     for intent in INTENTS:
-        for rule in lex.rules[intent]:
-            if any(rule_hit(lex.negation, rule, form) for form in forms):
-                return IntentHit(intent, rule.id)
+        rule = _lexicon().first_hit(intent, text)
+        if rule is not None:
+            return IntentHit(intent, rule.id)
     return None
 
 
-@dataclass(frozen=True)
-class _RequestRule:
-    rule: Rule
-    replan_type: str | None
-    yields_to_minutes: bool
-
-
-@dataclass(frozen=True)
-class _RequestLexicon:
-    vague: tuple[Rule, ...]
-    replan: tuple[_RequestRule, ...]
-    negation: Negation
-    mask: re.Pattern[str] | None
-
-
 @cache
-def _request_lexicon() -> _RequestLexicon:
+def _request_lexicon() -> _Lexicon:
     from josi.contracts import load_schema
 
-    data = read_lexicon("josi.postprocess", REQUEST_LEXICON_FILE)
-    patterns = Patterns(REQUEST_LEXICON_FILE, data.get("macros", {}))
-    for kind in ("vague", "replan"):
-        if not isinstance(data.get(kind), list) or not data[kind]:
-            raise ConfigError(f"{REQUEST_LEXICON_FILE}: needs at least one [[{kind}]] rule")
-    vague = tuple(
-        patterns.rule(r, f"vague #{i + 1} ({r.get('id', '?')})")
-        for i, r in enumerate(data["vague"])
-    )
+    lex = _read(REQUEST_LEXICON_FILE, ("vague", "replan"))
     known = set(load_schema("gatc_request.schema.json")["$defs"]["replan_type"]["enum"])
-    replan: list[_RequestRule] = []
-    for i, raw in enumerate(data["replan"]):
-        where = f"replan #{i + 1} ({raw.get('id', '?')})"
-        if raw.get("replan_type") not in known:
-            raise ConfigError(
-                f"{REQUEST_LEXICON_FILE}: {where} needs a replan_type, one of {sorted(known)}"
-            )
-        yields = raw.get("yields_to_minutes", False)
-        if not isinstance(yields, bool):
-            raise ConfigError(
-                f"{REQUEST_LEXICON_FILE}: {where}.yields_to_minutes must be a boolean"
-            )
-        replan.append(_RequestRule(patterns.rule(raw, where), raw["replan_type"], yields))
-    phrases = (data.get("mask") or {}).get("phrases") or []
-    return _RequestLexicon(
-        vague=vague,
-        replan=tuple(replan),
-        negation=patterns.negation(data.get("negation") or {}),
-        mask=patterns.mask(phrases, "mask.phrases"),
-    )
+    for i, rule in enumerate(lex.rules["replan"]):
+        where = f"{REQUEST_LEXICON_FILE}: replan #{i + 1} ({rule.id})"
+        if lex.raw[rule.id].get("replan_type") not in known:
+            raise ConfigError(f"{where} needs a replan_type, one of {sorted(known)}")
+        if not isinstance(lex.raw[rule.id].get("yields_to_minutes", False), bool):
+            raise ConfigError(f"{where}.yields_to_minutes must be a boolean")
+    return lex
 
 
 def detect_request_intent(text: str) -> RequestHit | None:
@@ -145,11 +125,11 @@ def detect_request_intent(text: str) -> RequestHit | None:
     if not isinstance(text, str) or not text.strip():
         return None
     lex = _request_lexicon()
-    forms = [blank(lex.mask, form) for form in normalised_forms(text)]
-    for rule in lex.vague:
-        if any(rule_hit(lex.negation, rule, form) for form in forms):
-            return RequestHit("vague", rule.id)
-    for entry in lex.replan:
-        if any(rule_hit(lex.negation, entry.rule, form) for form in forms):
-            return RequestHit("replan", entry.rule.id, entry.replan_type, entry.yields_to_minutes)
-    return None
+    vague = lex.first_hit("vague", text)
+    if vague is not None:
+        return RequestHit("vague", vague.id)
+    replan = lex.first_hit("replan", text)
+    if replan is None:
+        return None
+    raw = lex.raw[replan.id]
+    return RequestHit("replan", replan.id, raw["replan_type"], raw.get("yields_to_minutes", False))

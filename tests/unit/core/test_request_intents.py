@@ -44,7 +44,8 @@ def test_every_replan_rule_names_a_replan_type_of_the_schema() -> None:
     from josi.contracts import load_schema
 
     known = set(load_schema("gatc_request.schema.json")["$defs"]["replan_type"]["enum"])
-    assert {entry.replan_type for entry in _request_lexicon().replan} <= known
+    lex = _request_lexicon()
+    assert {lex.raw[rule.id]["replan_type"] for rule in lex.rules["replan"]} <= known
 
 
 def _served(action: str, text: str, **fields: object) -> dict:
@@ -103,6 +104,7 @@ def test_a_lexicon_rule_with_an_unknown_replan_type_is_a_clear_error(
         return {
             "vague": [{"id": "v", "match": ["^hi$"]}],
             "replan": [{"id": "r", "match": ["skip"], "replan_type": "nap"}],
+            "negation": {"before": "^never$", "after": "^never$", "clause_break": ","},
         }
 
     _intents._request_lexicon.cache_clear()
