@@ -5,10 +5,11 @@ Coach intents (``coach_intents.toml``): a request to change the plan, an unreali
 it cannot judge, so, as for red flags, code detects them and the coach step answers with a
 fixed reply instead of the model (``josi.routing.coach_contract_reply``).
 
-Request intents (``request_intents.toml``): a message that asks for nothing in particular, and
-a replan named in plain words (skip today, move a session, ill, travelling). The post-processor
-turns the first into a clarify question and an engine request the interpreter got wrong into
-the replan (``josi.postprocess.postprocess``).
+Request intents (``request_intents.toml``): a message that asks for nothing in particular, a
+replan named in plain words (skip today, move a session, ill, travelling), and a change to the
+week that does not say which. The post-processor turns the first into a clarify question for
+the intent, an engine request the interpreter got wrong into the replan, and the last into a
+clarify question for the replan type (``josi.postprocess.postprocess``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ REQUEST_LEXICON_FILE = "request_intents.toml"
 # In precedence order: a goal that is both a plan change and unrealistic ("double my volume
 # this week") gets the pushback, which says why as well as that the plan stays.
 INTENTS = ("unrealistic_goal", "plan_change")
+# In precedence order: a message made only of "help" and "hi" asks for nothing; a named change
+# ("move today to friday") outranks an unnamed one ("can we move things around").
+REQUEST_INTENTS = ("vague", "replan", "unclear_replan")
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class IntentHit:
 
 @dataclass(frozen=True)
 class RequestHit:
-    intent: str  # "vague" or "replan"
+    intent: str  # one of REQUEST_INTENTS
     rule: str  # the lexicon rule that matched, for the record
     replan_type: str | None = None  # for a replan: the GATCRequest replan_type
     yields_to_minutes: bool = False  # a replan rule that stands down when minutes are named
@@ -109,7 +113,7 @@ def detect_coach_intent(text: str) -> IntentHit | None:
 def _request_lexicon() -> _Lexicon:
     from josi.contracts import load_schema
 
-    lex = _read(REQUEST_LEXICON_FILE, ("vague", "replan"))
+    lex = _read(REQUEST_LEXICON_FILE, REQUEST_INTENTS)
     known = set(load_schema("gatc_request.schema.json")["$defs"]["replan_type"]["enum"])
     for i, rule in enumerate(lex.rules["replan"]):
         where = f"{REQUEST_LEXICON_FILE}: replan #{i + 1} ({rule.id})"
@@ -121,15 +125,16 @@ def _request_lexicon() -> _Lexicon:
 
 
 def detect_request_intent(text: str) -> RequestHit | None:
-    """A vague message, or else the first replan rule ``text`` matches; None for neither."""
+    """The first of REQUEST_INTENTS that ``text`` expresses, with the rule that matched."""
     if not isinstance(text, str) or not text.strip():
         return None
     lex = _request_lexicon()
-    vague = lex.first_hit("vague", text)
-    if vague is not None:
-        return RequestHit("vague", vague.id)
-    replan = lex.first_hit("replan", text)
-    if replan is None:
-        return None
-    raw = lex.raw[replan.id]
-    return RequestHit("replan", replan.id, raw["replan_type"], raw.get("yields_to_minutes", False))
+    for intent in REQUEST_INTENTS:
+        rule = lex.first_hit(intent, text)
+        if rule is None:
+            continue
+        raw = lex.raw[rule.id]
+        return RequestHit(
+            intent, rule.id, raw.get("replan_type"), raw.get("yields_to_minutes", False)
+        )
+    return None

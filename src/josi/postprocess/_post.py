@@ -5,9 +5,10 @@ later in the router); a message that asks for the plan to be changed or names an
 unrealistic goal (``detect_coach_intent``) never reaches the engine: an engine
 action becomes a question for the coach, where code answers it (contract I6,
 pushback); otherwise a message that asks for nothing in particular becomes a
-clarify question for the intent, and a replan named in plain words
+clarify question for the intent, a replan named in plain words
 (``detect_request_intent``) that the interpreter wrote as a new workout or a
-clarify question becomes that replan; time available comes from the message
+clarify question becomes that replan, and a change to the week that does not
+say which becomes a clarify question for the replan type; time available comes from the message
 when it names one; the sport named in the message wins; a workout with no sport
 anywhere (message, profile, memory) becomes a clarify question in the athlete's
 language. Every change is listed in ``PostResult.changes``.
@@ -104,7 +105,7 @@ def postprocess(
     if asked is not None and asked.intent == "vague":
         if out["action"] != "clarify" or out.get("missing") != ["intent"]:
             # "help", "hi", "geen idee": whatever a 135M interpreter guesses is a guess.
-            out = _clarify_intent(out, lang)
+            out = _clarify(out, "intent", "clarify_fallback", lang)
             changes.append(f"action: {action} -> clarify (vague: {asked.rule})")
     elif (
         asked is not None
@@ -114,6 +115,16 @@ def postprocess(
     ):
         out = _replan(out, asked.replan_type)
         changes.append(f"action: {action} -> replan {asked.replan_type} (request: {asked.rule})")
+    elif (
+        asked is not None
+        and asked.intent == "unclear_replan"
+        and action in (*_REPLAN_MISREAD_AS, "replan")
+        and out.get("missing") != ["replan_type"]
+    ):
+        # "can we adjust things": any replan type the interpreter picks is a guess the engine
+        # would act on; asking costs the athlete one short answer.
+        out = _clarify(out, "replan_type", "clarify_replan_type", lang)
+        changes.append(f"action: {action} -> clarify (unclear replan: {asked.rule})")
     action = out["action"]
     allowed = set(key_order(action))
 
@@ -184,14 +195,14 @@ def _coach_question(request: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _clarify_intent(request: Mapping[str, Any], lang: str) -> dict[str, Any]:
+def _clarify(request: Mapping[str, Any], missing: str, message: str, lang: str) -> dict[str, Any]:
     from josi.contracts import load_tool_dispatch
 
     return {
         "action": "clarify",
         "free_text": request["free_text"],
-        "missing": ["intent"],
-        "clarify_message": load_tool_dispatch()["messages"]["clarify_fallback"][lang],
+        "missing": [missing],
+        "clarify_message": load_tool_dispatch()["messages"][message][lang],
     }
 
 

@@ -20,7 +20,7 @@ def _read(text: str) -> str | None:
     hit = detect_request_intent(text)
     if hit is None:
         return None
-    return hit.intent if hit.intent == "vague" else hit.replan_type
+    return hit.replan_type or hit.intent
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -30,7 +30,7 @@ def test_message_intent(case: dict) -> None:
 
 def test_case_table_covers_every_kind_in_both_languages_and_negatives() -> None:
     for lang in ("en", "nl"):
-        for kind in ("vague", *REPLAN_TYPES, "illness", "travel"):
+        for kind in ("vague", "unclear_replan", *REPLAN_TYPES, "illness", "travel"):
             assert any(c["lang"] == lang and c["intent"] == kind for c in CASES), (lang, kind)
         assert sum(c["lang"] == lang and c["intent"] is None for c in CASES) >= 4, lang
 
@@ -77,6 +77,13 @@ def test_a_replan_written_as_a_clarify_question_becomes_that_replan() -> None:
     assert served["action"] == "replan" and served["replan_type"] == "skip_today"
 
 
+def test_an_unnamed_change_becomes_a_clarify_question_for_the_replan_type() -> None:
+    for action in ("replan", "create_workout"):
+        served = _served(action, "can we adjust things this week?", replan_type="skip_today")
+        assert served["action"] == "clarify" and served["missing"] == ["replan_type"]
+        assert "skip" in served["clarify_message"] and "confidence" not in served
+
+
 def test_named_minutes_keep_a_workout_while_travelling() -> None:
     text = "travelling next week, 20 min hotel workout please"
     assert _read(text) == "travel"
@@ -104,6 +111,7 @@ def test_a_lexicon_rule_with_an_unknown_replan_type_is_a_clear_error(
         return {
             "vague": [{"id": "v", "match": ["^hi$"]}],
             "replan": [{"id": "r", "match": ["skip"], "replan_type": "nap"}],
+            "unclear_replan": [{"id": "u", "match": ["adjust things"]}],
             "negation": {"before": "^never$", "after": "^never$", "clause_break": ","},
         }
 
