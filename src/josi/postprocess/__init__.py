@@ -8,7 +8,13 @@ from josi.postprocess._intents import (
     detect_coach_intent,
     detect_request_intent,
 )
-from josi.postprocess._post import CLARIFY_SPORT, PostResult, message_language, postprocess
+from josi.postprocess._post import (
+    CLARIFY_REPLAN_TYPE,
+    CLARIFY_SPORT,
+    PostResult,
+    message_language,
+    postprocess,
+)
 from josi.postprocess._redflags import (
     FAMILIES,
     SAFE_REPLY,
@@ -21,6 +27,7 @@ from josi.postprocess._sport import SPORTS, find_sports, normalize_sport
 from josi.postprocess._time import extract_minutes
 
 __all__ = [
+    "CLARIFY_REPLAN_TYPE",
     "CLARIFY_SPORT",
     "FAMILIES",
     "INTENTS",

@@ -38,6 +38,10 @@ CLARIFY_SPORT = {
     "en": "Which sport would you like to train today?",
     "nl": "Welke sport wil je vandaag trainen?",
 }
+CLARIFY_REPLAN_TYPE = {
+    "en": "What would you like to change: skip today, move a session or make it easier?",
+    "nl": "Wat wil je aanpassen: vandaag overslaan, een training verplaatsen of het lichter maken?",
+}
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ def postprocess(
     if asked is not None and asked.intent == "vague":
         if out["action"] != "clarify" or out.get("missing") != ["intent"]:
             # "help", "hi", "geen idee": whatever a 135M interpreter guesses is a guess.
-            out = _clarify(out, "intent", "clarify_fallback", lang)
+            out = _clarify(out, "intent", _dispatch_message("clarify_fallback", lang))
             changes.append(f"action: {action} -> clarify (vague: {asked.rule})")
     elif (
         asked is not None
@@ -123,7 +127,7 @@ def postprocess(
     ):
         # "can we adjust things": any replan type the interpreter picks is a guess the engine
         # would act on; asking costs the athlete one short answer.
-        out = _clarify(out, "replan_type", "clarify_replan_type", lang)
+        out = _clarify(out, "replan_type", CLARIFY_REPLAN_TYPE[lang])
         changes.append(f"action: {action} -> clarify (unclear replan: {asked.rule})")
     action = out["action"]
     allowed = set(key_order(action))
@@ -166,9 +170,7 @@ def postprocess(
             missing = out.get("missing") or []
             replacement = CLARIFY_SPORT[lang] if "sport" in missing else None
             if replacement is None:
-                from josi.contracts import load_tool_dispatch
-
-                replacement = load_tool_dispatch()["messages"]["clarify_fallback"][lang]
+                replacement = _dispatch_message("clarify_fallback", lang)
             out["clarify_message"] = replacement
             changes.append("clarify_message: replaced an unfinished question")
 
@@ -195,15 +197,19 @@ def _coach_question(request: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _clarify(request: Mapping[str, Any], missing: str, message: str, lang: str) -> dict[str, Any]:
-    from josi.contracts import load_tool_dispatch
-
+def _clarify(request: Mapping[str, Any], missing: str, message: str) -> dict[str, Any]:
     return {
         "action": "clarify",
         "free_text": request["free_text"],
         "missing": [missing],
-        "clarify_message": load_tool_dispatch()["messages"][message][lang],
+        "clarify_message": message,
     }
+
+
+def _dispatch_message(key: str, lang: str) -> str:
+    from josi.contracts import load_tool_dispatch
+
+    return load_tool_dispatch()["messages"][key][lang]
 
 
 def _replan(request: Mapping[str, Any], replan_type: str) -> dict[str, Any]:
