@@ -4,14 +4,15 @@ Order: free_text is the athlete's message; red flags are detected (they win
 later in the router); a message that asks for the plan to be changed or names an
 unrealistic goal (``detect_coach_intent``) never reaches the engine: an engine
 action becomes a question for the coach, where code answers it (contract I6,
-pushback); otherwise a message that asks for nothing in particular becomes a
-clarify question for the intent, a replan named in plain words
-(``detect_request_intent``) that the interpreter wrote as a new workout or a
-clarify question becomes that replan, and a change to the week that does not
-say which becomes a clarify question for the replan type; time available comes from the message
-when it names one; the sport named in the message wins; a workout with no sport
-anywhere (message, profile, memory) becomes a clarify question in the athlete's
-language. Every change is listed in ``PostResult.changes``.
+pushback). Otherwise the message's request intent (``detect_request_intent``)
+is read: a message that asks for nothing in particular becomes a clarify
+question for the intent; a replan named in plain words that the interpreter
+wrote as a new workout or a clarify question becomes that replan; a change to
+the week that does not say which becomes a clarify question for the replan
+type. Then time available comes from the message when it names one; the sport
+named in the message wins; a workout with no sport anywhere (message, profile,
+memory) becomes a clarify question in the athlete's language. Every change is
+listed in ``PostResult.changes``.
 """
 
 from __future__ import annotations
