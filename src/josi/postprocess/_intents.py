@@ -57,37 +57,41 @@ class RequestHit:
 
 @dataclass(frozen=True)
 class _Lexicon:
-    rules: dict[str, tuple[Rule, ...]]  # per kind, in precedence order
-    raw: dict[str, Mapping[str, Any]]  # each rule's TOML table by id, for its extra keys
+    # Kinds in precedence order, each with its rules in order and every rule's TOML table
+    # (for the rule's extra keys).
+    rules: dict[str, tuple[tuple[Rule, Mapping[str, Any]], ...]]
     negation: Negation
     mask: re.Pattern[str] | None
 
-    def first_hit(self, kind: str, text: str) -> Rule | None:
-        """The first rule of ``kind`` that ``text`` matches outside a negated clause."""
+    def first_hit(self, text: str) -> tuple[str, Rule, Mapping[str, Any]] | None:
+        """The first kind, in the lexicon's order, and its first rule that ``text`` matches
+        outside a negated clause; None for no text or no match."""
+        if not isinstance(text, str) or not text.strip():
+            return None
+        # Normalised once per message, for every kind.
         forms = [blank(self.mask, form) for form in normalised_forms(text)]
-        for rule in self.rules[kind]:
-            if any(rule_hit(self.negation, rule, form) for form in forms):
-                return rule
+        for kind, entries in self.rules.items():
+            for rule, table in entries:
+                if any(rule_hit(self.negation, rule, form) for form in forms):
+                    return kind, rule, table
         return None
 
 
 def _read(file: str, kinds: tuple[str, ...]) -> _Lexicon:
     data = read_lexicon("josi.postprocess", file)
     patterns = Patterns(file, data.get("macros", {}))
-    rules: dict[str, tuple[Rule, ...]] = {}
-    raw_by_id: dict[str, Mapping[str, Any]] = {}
+    rules: dict[str, tuple[tuple[Rule, Mapping[str, Any]], ...]] = {}
     for kind in kinds:
         raw = data.get(kind)
         if not isinstance(raw, list) or not raw:
             raise ConfigError(f"{file}: needs at least one [[{kind}]] rule")
         rules[kind] = tuple(
-            patterns.rule(r, f"{kind} #{i + 1} ({r.get('id', '?')})") for i, r in enumerate(raw)
+            (patterns.rule(r, f"{kind} #{i + 1} ({r.get('id', '?')})"), r)
+            for i, r in enumerate(raw)
         )
-        raw_by_id.update((r["id"], r) for r in raw)
     phrases = (data.get("mask") or {}).get("phrases") or []
     return _Lexicon(
         rules=rules,
-        raw=raw_by_id,
         negation=patterns.negation(data.get("negation") or {}),
         mask=patterns.mask(phrases, "mask.phrases"),
     )
@@ -100,13 +104,8 @@ def _lexicon() -> _Lexicon:
 
 def detect_coach_intent(text: str) -> IntentHit | None:
     """The first intent of INTENTS that ``text`` expresses, with the rule that matched."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    for intent in INTENTS:
-        rule = _lexicon().first_hit(intent, text)
-        if rule is not None:
-            return IntentHit(intent, rule.id)
-    return None
+    hit = _lexicon().first_hit(text)
+    return None if hit is None else IntentHit(hit[0], hit[1].id)
 
 
 @cache
@@ -115,26 +114,21 @@ def _request_lexicon() -> _Lexicon:
 
     lex = _read(REQUEST_LEXICON_FILE, REQUEST_INTENTS)
     known = set(load_schema("gatc_request.schema.json")["$defs"]["replan_type"]["enum"])
-    for i, rule in enumerate(lex.rules["replan"]):
+    for i, (rule, table) in enumerate(lex.rules["replan"]):
         where = f"{REQUEST_LEXICON_FILE}: replan #{i + 1} ({rule.id})"
-        if lex.raw[rule.id].get("replan_type") not in known:
+        if table.get("replan_type") not in known:
             raise ConfigError(f"{where} needs a replan_type, one of {sorted(known)}")
-        if not isinstance(lex.raw[rule.id].get("yields_to_minutes", False), bool):
+        if not isinstance(table.get("yields_to_minutes", False), bool):
             raise ConfigError(f"{where}.yields_to_minutes must be a boolean")
     return lex
 
 
 def detect_request_intent(text: str) -> RequestHit | None:
     """The first of REQUEST_INTENTS that ``text`` expresses, with the rule that matched."""
-    if not isinstance(text, str) or not text.strip():
+    hit = _request_lexicon().first_hit(text)
+    if hit is None:
         return None
-    lex = _request_lexicon()
-    for intent in REQUEST_INTENTS:
-        rule = lex.first_hit(intent, text)
-        if rule is None:
-            continue
-        raw = lex.raw[rule.id]
-        return RequestHit(
-            intent, rule.id, raw.get("replan_type"), raw.get("yields_to_minutes", False)
-        )
-    return None
+    intent, rule, table = hit
+    return RequestHit(
+        intent, rule.id, table.get("replan_type"), table.get("yields_to_minutes", False)
+    )

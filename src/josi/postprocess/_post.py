@@ -123,7 +123,7 @@ def postprocess(
     elif (
         asked is not None
         and asked.intent == "unclear_replan"
-        and action in (*_REPLAN_MISREAD_AS, "replan")
+        and reaches_engine
         and out.get("missing") != ["replan_type"]
     ):
         # "can we adjust things": any replan type the interpreter picks is a guess the engine
