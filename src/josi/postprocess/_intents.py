@@ -6,10 +6,12 @@ it cannot judge, so, as for red flags, code detects them and the coach step answ
 fixed reply instead of the model (``josi.routing.coach_contract_reply``).
 
 Request intents (``request_intents.toml``): a message that asks for nothing in particular, a
-replan named in plain words (skip today, move a session, ill, travelling), and a change to the
-week that does not say which. The post-processor turns the first into a clarify question for
-the intent, an engine request the interpreter got wrong into the replan, and the last into a
-clarify question for the replan type (``josi.postprocess.postprocess``).
+replan named in plain words (skip today, move a session, ill, travelling), a change to the
+week that does not say which, a question about what the engine decided, and a question about
+training in general. The post-processor turns the first into a clarify question for the
+intent, an engine request the interpreter got wrong into the replan, the third into a clarify
+question for the replan type, and a question the interpreter routed wrongly into ``explain``
+or ``answer_question`` (``josi.postprocess.postprocess``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ REQUEST_LEXICON_FILE = "request_intents.toml"
 INTENTS = ("unrealistic_goal", "plan_change")
 # In precedence order: a message made only of "help" and "hi" asks for nothing; a named change
 # ("move today to friday") outranks an unnamed one ("can we move things around").
-REQUEST_INTENTS = ("vague", "replan", "unclear_replan")
+# A question about the plan or about training is read after every replan rule, whose own
+# `unless` keeps "why" out of them.
+REQUEST_INTENTS = ("vague", "replan", "unclear_replan", "explain", "question")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ is read: a message that asks for nothing in particular becomes a clarify
 question for the intent; a replan named in plain words that the interpreter
 wrote as a new workout or a clarify question becomes that replan; a change to
 the week that does not say which becomes a clarify question for the replan
-type. Then time available comes from the message when it names one; the sport
+type; a question about today's session or about training in general that the
+interpreter routed elsewhere becomes ``explain`` or ``answer_question``, unless
+the message names its minutes (or, for a general question, a sport). Then time available comes from the message when it names one; the sport
 named in the message wins; a workout with no sport anywhere (message, profile,
 memory) becomes a clarify question in the athlete's language. Every change is
 listed in ``PostResult.changes``.
@@ -33,6 +35,14 @@ _MIN_MINUTES, _MAX_MINUTES = 5, 600
 # session the athlete just said they cannot do) or a question back. Questions for the coach
 # keep their action: "can I train with a cold?" asks, it does not replan.
 _REPLAN_MISREAD_AS = ("create_workout", "clarify")
+# What the interpreter writes for a question it misses, per question kind: the action the
+# kind gives, and the actions it corrects. A replan the model wrote for "why is today so
+# easy?" stays (the replan rules and the coach lexicon read plan changes); "skipped monday,
+# does that matter" is a question the engine must not act on.
+_QUESTION_MISREAD_AS = {
+    "explain": ("explain", ("create_workout", "clarify", "answer_question")),
+    "question": ("answer_question", ("create_workout", "clarify", "replan", "explain")),
+}
 _TERMINAL = (".", "?", "!", "…", '?"', "?”")
 
 CLARIFY_SPORT = {
@@ -130,6 +140,17 @@ def postprocess(
         # would act on; asking costs the athlete one short answer.
         out = _clarify(out, "replan_type", CLARIFY_REPLAN_TYPE[lang])
         changes.append(f"action: {action} -> clarify (unclear replan: {asked.rule})")
+    elif (
+        asked is not None
+        and asked.intent in _QUESTION_MISREAD_AS
+        and action in _QUESTION_MISREAD_AS[asked.intent][1]
+        and minutes is None
+        and not (asked.intent == "question" and find_sports(message))
+    ):
+        # A session request names its minutes or its sport; a question about today does not.
+        given = _QUESTION_MISREAD_AS[asked.intent][0]
+        out = _coach_question(out, given)
+        changes.append(f"action: {action} -> {given} ({asked.intent}: {asked.rule})")
     action = out["action"]
     allowed = set(key_order(action))
 
@@ -188,14 +209,10 @@ def engine_actions() -> tuple[str, ...]:
     return tuple(name for name, spec in actions.items() if spec["engine_call"])
 
 
-def _coach_question(request: Mapping[str, Any]) -> dict[str, Any]:
+def _coach_question(request: Mapping[str, Any], action: str = "answer_question") -> dict[str, Any]:
     # No confidence: the model's figure was for the action it chose, and the router executes a
     # request without one (tool_dispatch.json, confidence_gate.missing_confidence).
-    return {
-        "action": "answer_question",
-        "free_text": request["free_text"],
-        "question": request["free_text"],
-    }
+    return {"action": action, "free_text": request["free_text"], "question": request["free_text"]}
 
 
 def _clarify(request: Mapping[str, Any], missing: str, message: str) -> dict[str, Any]:

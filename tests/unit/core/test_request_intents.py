@@ -1,4 +1,5 @@
-"""Request intents that code reads from the message: a vague message, a replan in plain words."""
+"""Request intents that code reads from the message: a vague message, a replan in plain words,
+a question about today or about training."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def test_message_intent(case: dict) -> None:
 
 def test_case_table_covers_every_kind_in_both_languages_and_negatives() -> None:
     for lang in ("en", "nl"):
-        for kind in ("vague", "unclear_replan", *REPLAN_TYPES, "illness", "travel"):
+        kinds = ("vague", "unclear_replan", *REPLAN_TYPES, "illness", "travel")
+        for kind in (*kinds, "explain", "question"):
             assert any(c["lang"] == lang and c["intent"] == kind for c in CASES), (lang, kind)
         assert sum(c["lang"] == lang and c["intent"] is None for c in CASES) >= 4, lang
 
@@ -102,6 +104,41 @@ def test_a_plan_change_written_as_a_clarify_question_is_declined_not_replanned()
     assert served["action"] == "answer_question"
 
 
+def test_a_question_about_today_written_as_a_workout_becomes_explain_without_a_confidence() -> None:
+    text = "Kun je de training van vandaag uitleggen?"
+    assert _served("create_workout", text, sport="run") == {
+        "action": "explain",
+        "free_text": text,
+        "question": text,
+    }
+
+
+def test_a_general_question_written_as_an_engine_request_becomes_a_question() -> None:
+    for action, fields in (
+        ("create_workout", {"sport": "run"}),
+        ("replan", {"replan_type": "skip_today"}),
+        ("explain", {"question": "x"}),
+    ):
+        served = _served(action, "missed a session yesterday, is that a problem?", **fields)
+        assert served["action"] == "answer_question", action
+
+
+def test_a_question_keeps_a_replan_the_model_wrote_when_it_is_about_today() -> None:
+    # Why today is easy is asked of the coach, but a replan the interpreter wrote for it is
+    # left to the replan and coach lexicons, which read plan changes.
+    text = "why is today so easy?"
+    assert _read(text) == "explain"
+    assert _served("replan", text, replan_type="reduce_intensity")["action"] == "replan"
+
+
+def test_a_session_request_that_names_minutes_or_a_sport_keeps_its_workout() -> None:
+    assert _served("create_workout", "30 min today, why z2?", sport="run")["action"] == (
+        "create_workout"
+    )
+    assert _read("z2 run?") == "question"
+    assert _served("create_workout", "z2 run?", sport="run")["action"] == "create_workout"
+
+
 def test_a_lexicon_rule_with_an_unknown_replan_type_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -112,6 +149,8 @@ def test_a_lexicon_rule_with_an_unknown_replan_type_is_a_clear_error(
             "vague": [{"id": "v", "match": ["^hi$"]}],
             "replan": [{"id": "r", "match": ["skip"], "replan_type": "nap"}],
             "unclear_replan": [{"id": "u", "match": ["adjust things"]}],
+            "explain": [{"id": "e", "match": ["why today"]}],
+            "question": [{"id": "q", "match": ["what is z2"]}],
             "negation": {"before": "^never$", "after": "^never$", "clause_break": ","},
         }
 
