@@ -11,10 +11,11 @@ wrote as a new workout or a clarify question becomes that replan; a change to
 the week that does not say which becomes a clarify question for the replan
 type; a question about today's session or about training in general that the
 interpreter routed elsewhere becomes ``explain`` or ``answer_question``, unless
-the message names its minutes (or, for a general question, a sport). Then time available comes from the message when it names one; the sport
-named in the message wins; a workout with no sport anywhere (message, profile,
-memory) becomes a clarify question in the athlete's language. Every change is
-listed in ``PostResult.changes``.
+the message names its minutes (or, for a general question, a sport). Then time
+available comes from the message when it names one; the sport named in the
+message wins; a workout with no sport anywhere (message, profile, memory)
+becomes a clarify question in the athlete's language. Every change is listed in
+``PostResult.changes``.
 """
 
 from __future__ import annotations
