@@ -3,8 +3,9 @@
 Red flags (``red_flags.toml``) and coach intents (``coach_intents.toml``) share one lexicon
 format, so a pattern means the same thing in both and the app port implements one matcher:
 ``[macros]`` expand ``<NAME>``, a space in a pattern is a run of whitespace and `` ?`` optional
-whitespace, patterns start at a word boundary, ``needs``/``unless`` look at the match's sentence,
-a negation in the match's clause cancels it, and ``[mask]`` phrases are blanked out first.
+whitespace, patterns start at a word boundary, ``needs``/``unless`` look at the match's sentence
+(its end mark included), a negation in the match's clause cancels it, and ``[mask]`` phrases
+are blanked out first.
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ def sentence(text: str, start: int, end: int) -> tuple[int, int]:
     for m in _SENTENCE_END.finditer(text, 0, start):
         left = m.end()
     right_match = _SENTENCE_END.search(text, end)
-    return left, right_match.start() if right_match else len(text)
+    # The end mark belongs to its sentence: `needs` can read a question by its "?".
+    return left, right_match.end() if right_match else len(text)
 
 
 def negated(negation: Negation, text: str, start: int, end: int, bounds: tuple[int, int]) -> bool:
