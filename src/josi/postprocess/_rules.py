@@ -27,6 +27,8 @@ _MACRO = re.compile(r"<([A-Z][A-Z_]*)>")
 _SENTENCE_END = re.compile(r"[!?\n]|(?<!\d)\.|\.(?!\d)")
 _APOSTROPHES = re.compile("['\u2019\u2018`\u00b4]")
 _ELLIPSIS = re.compile(r"\u2026|\.{2,}")
+# A letter typed three or more times in a row ("traaain", "maaaak", "plssss").
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,19 @@ def normalise(text: str, format_char_as: str = "") -> str:
     return _ELLIPSIS.sub(" - ", text)
 
 
-def normalised_forms(text: str) -> tuple[str, ...]:
-    """The message with format characters removed and, where that differs, read as spaces."""
-    return tuple(dict.fromkeys((normalise(text), normalise(text, format_char_as=" "))))
+def normalised_forms(text: str, *, stretched: bool = True) -> tuple[str, ...]:
+    """The message with format characters removed and, where that differs, read as spaces; and,
+    with ``stretched``, each of those with stretched letters cut to two and to one, where that
+    differs.
+
+    A stretched letter is emphasis, not spelling, and the word it stretches may hold that letter
+    twice ("maaaak" is "maak") or once ("traaain" is "train"), so both readings are matched.
+    """
+    forms = (normalise(text), normalise(text, format_char_as=" "))
+    if not stretched:
+        return tuple(dict.fromkeys(forms))
+    cut = [(f, _STRETCHED.sub(r"\1\1", f), _STRETCHED.sub(r"\1", f)) for f in forms]
+    return tuple(dict.fromkeys(form for group in cut for form in group))
 
 
 def sentence(text: str, start: int, end: int) -> tuple[int, int]:

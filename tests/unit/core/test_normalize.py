@@ -131,3 +131,17 @@ def test_format_characters_change_no_result(text: str, inserts: list[tuple[int, 
             assert set(detect(text)) <= set(detect(marked))
         else:
             assert detect(marked) == detect(text), name
+
+
+def test_stretched_letters_are_also_read_cut_to_two_and_to_one() -> None:
+    from josi.postprocess._rules import normalised_forms
+
+    assert normalised_forms("maaaak het zwaarder") == (
+        "maaaak het zwaarder",
+        "maak het zwaarder",
+        "mak het zwaarder",
+    )
+    # Doubled letters are spelling, not emphasis: nothing to cut, one form.
+    assert normalised_forms("need a week off") == ("need a week off",)
+    # Digits and punctuation are not letters ("1000", "!!!").
+    assert normalised_forms("5x1000m!!!") == ("5x1000m!!!",)
