@@ -26,19 +26,17 @@ LABELS = ("plan_change", "unrealistic_goal", "none")
 
 
 def read_messages(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"{path}:{n}: not JSON ({exc.msg})") from None
+    from josi._io import read_jsonl
+
+    try:
+        rows = read_jsonl(path)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(str(exc)) from None
+    for n, row in enumerate(rows, 1):
         if not isinstance(row, dict) or row.get("label") not in LABELS:
-            raise SystemExit(f"{path}:{n}: needs a label in {LABELS}")
+            raise SystemExit(f"{path}: message {n}: needs a label in {LABELS}")
         if not all(isinstance(row.get(k), str) for k in ("id", "lang", "message")):
-            raise SystemExit(f"{path}:{n}: needs string id, lang and message")
-        rows.append(row)
+            raise SystemExit(f"{path}: message {n}: needs string id, lang and message")
     if len({r["id"] for r in rows}) != len(rows):
         raise SystemExit(f"{path}: ids are not unique")
     return rows

@@ -40,7 +40,7 @@ def test_paired_counts_fixed_and_broken_per_label():
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("{not json", "not JSON"),
+        ("{not json", "not valid JSON"),
         ('{"id": "a", "lang": "en", "label": "maybe", "message": "x"}', "needs a label"),
         ('{"id": "a", "lang": "en", "label": "none"}', "needs string id, lang and message"),
     ],
