@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-_LAYER_DIRS = ("schema", "contract", "quality", "grounding", "memory", "confidence", "golden")
+from josi.evals import LAYERS
+
 _TESTS = Path(__file__).resolve().parent
 
 
@@ -18,5 +19,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             layer = Path(item.path).resolve().relative_to(_TESTS).parts[0]
         except ValueError:
             continue
-        if layer in _LAYER_DIRS:
+        if layer in LAYERS:
             item.add_marker(getattr(pytest.mark, layer))

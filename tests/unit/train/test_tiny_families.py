@@ -77,6 +77,17 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return subset
 
 
+@pytest.fixture(scope="module")
+def tokenizer_source() -> Path:
+    """The nano base, whose tokenizer every tiny family starts from, in the shared cache: it
+    is the same GGUF dequantized (about 40 s), so a private cache per family would only repeat
+    that work; what each family builds from it is still made in the test's own cache."""
+    pytest.importorskip("transformers")
+    from josi.training import ensure_base_checkpoint
+
+    return Path(ensure_base_checkpoint(load_profile("nano")))
+
+
 def _targets_exist(profile, model) -> None:
     names = [name for name, _ in model.named_modules()]
     if profile.lora.target_pattern:
@@ -95,7 +106,11 @@ def _rows(dataset: Path, mode: str) -> list[dict]:
 @pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(TINY_FAMILIES))
 def test_family_chain_data_sft_merge_convert_quantize_serve(
-    family: str, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    family: str,
+    dataset: Path,
+    tokenizer_source: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     transformers = pytest.importorskip("transformers")
     pytest.importorskip("llama_cpp")
@@ -108,7 +123,7 @@ def test_family_chain_data_sft_merge_convert_quantize_serve(
     # A private cache: every stage really runs instead of reusing another test's files.
     monkeypatch.setenv("JOSI_CACHE", str(tmp_path / "cache"))
     spec = TINY_FAMILIES[family]
-    base = build_tiny_checkpoint(family, tmp_path / "base")
+    base = build_tiny_checkpoint(family, tmp_path / "base", tokenizer_from=tokenizer_source)
     profile = load_profile(_representative(family), [f"model.base={base}", *TRAIN_OVERRIDES])
     assert profile.model.family == family
 
