@@ -57,6 +57,9 @@ class RequestHit:
     rule: str  # the lexicon rule that matched, for the record
     replan_type: str | None = None  # for a replan: the GATCRequest replan_type
     yields_to_minutes: bool = False  # a replan rule that stands down when minutes are named
+    # A question whose words say it is one whatever sport it names ("is it bad that I missed two
+    # runs?"); other questions stand down on a sport ("z2 ride?" may ask for a ride).
+    keeps_with_sport: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,10 @@ def _request_lexicon() -> _Lexicon:
             raise ConfigError(f"{where} needs a replan_type, one of {sorted(known)}")
         if not isinstance(table.get("yields_to_minutes", False), bool):
             raise ConfigError(f"{where}.yields_to_minutes must be a boolean")
+    for i, (rule, table) in enumerate(lex.rules["question"]):
+        if not isinstance(table.get("keeps_with_sport", False), bool):
+            where = f"{REQUEST_LEXICON_FILE}: question #{i + 1} ({rule.id})"
+            raise ConfigError(f"{where}.keeps_with_sport must be a boolean")
     return lex
 
 
@@ -134,5 +141,9 @@ def detect_request_intent(text: str) -> RequestHit | None:
         return None
     intent, rule, table = hit
     return RequestHit(
-        intent, rule.id, table.get("replan_type"), table.get("yields_to_minutes", False)
+        intent,
+        rule.id,
+        table.get("replan_type"),
+        table.get("yields_to_minutes", False),
+        table.get("keeps_with_sport", False),
     )

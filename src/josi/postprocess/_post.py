@@ -11,7 +11,8 @@ wrote as a new workout or a clarify question becomes that replan; a change to
 the week that does not say which becomes a clarify question for the replan
 type; a question about today's session or about training in general that the
 interpreter routed elsewhere becomes ``explain`` or ``answer_question``, unless
-the message names its minutes (or, for a general question, a sport). Then time
+the message names its minutes (or, for a general question, a sport, unless its
+words make it a question whatever the sport: ``keeps_with_sport``). Then time
 available comes from the message when it names one; the sport named in the
 message wins; a workout with no sport anywhere (message, profile, memory)
 becomes a clarify question in the athlete's language. Every change is listed in
@@ -146,7 +147,7 @@ def postprocess(
         and asked.intent in _QUESTION_MISREAD_AS
         and action in _QUESTION_MISREAD_AS[asked.intent][1]
         and minutes is None
-        and not (asked.intent == "question" and find_sports(message))
+        and not (asked.intent == "question" and not asked.keeps_with_sport and find_sports(message))
     ):
         # A session request names its minutes or its sport; a question about today does not.
         given = _QUESTION_MISREAD_AS[asked.intent][0]

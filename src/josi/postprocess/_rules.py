@@ -4,8 +4,8 @@ Red flags (``red_flags.toml``) and coach intents (``coach_intents.toml``) share 
 format, so a pattern means the same thing in both and the app port implements one matcher:
 ``[macros]`` expand ``<NAME>``, a space in a pattern is a run of whitespace and `` ?`` optional
 whitespace, patterns start at a word boundary, ``needs``/``unless`` look at the match's sentence
-(its end mark included), a negation in the match's clause cancels it, and ``[mask]`` phrases
-are blanked out first.
+(its end mark included) and ``message_needs``/``message_unless`` at the whole message, a
+negation in the match's clause cancels it, and ``[mask]`` phrases are blanked out first.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class Rule:
     needs: re.Pattern[str] | None
     unless: re.Pattern[str] | None
     message_needs: re.Pattern[str] | None = None  # searched in the whole message, not the sentence
+    message_unless: re.Pattern[str] | None = None  # likewise: a hit anywhere cancels the rule
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,11 @@ class Patterns:
             message_needs=(
                 self.compile(raw["message_needs"], f"{where}.message_needs")
                 if "message_needs" in raw
+                else None
+            ),
+            message_unless=(
+                self.compile(raw["message_unless"], f"{where}.message_unless")
+                if "message_unless" in raw
                 else None
             ),
         )
@@ -162,6 +168,8 @@ def negated(negation: Negation, text: str, start: int, end: int, bounds: tuple[i
 def rule_hit(negation: Negation, rule: Rule, text: str) -> bool:
     """Whether ``rule`` matches the normalised ``text`` outside a negated clause."""
     if rule.message_needs is not None and not rule.message_needs.search(text):
+        return False
+    if rule.message_unless is not None and rule.message_unless.search(text):
         return False
     for m in rule.match.finditer(text):
         lo, hi = bounds = sentence(text, m.start(), m.end())

@@ -249,9 +249,10 @@ def _is_delay(text: str, match: re.Match[str]) -> bool:
     return False
 
 
-# A duration in the same clause as one of these is a past session or a result, not time available.
+# A duration in the same clause as one of these is a past session, a result or a night's sleep,
+# not time available.
 _PAST_OR_RESULT = re.compile(
-    r"\b(?:yesterday|last\s+(?:night|week|weekend|time|month|year|session|run|ride)|ago|"
+    r"\b(?:sleep|slept|sleeping|slaap|slapen|geslapen|nachtrust|yesterday|last\s+(?:night|week|weekend|time|month|year|session|run|ride)|ago|"
     r"ran(?!\s+(?:late|out|short))|rode|did|finished|completed|raced|clocked|swam|walked|cycled|biked|"
     r"pr|pb|personal\s+(?:best|record)|record|finish(?:ing)?\s+time|average|"
     r"gisteren|eergisteren|vorige|afgelopen|geleden|liep|fietste|deed|reed|zwom|"
@@ -262,7 +263,8 @@ _CLAUSE_END = re.compile(r"[.!?;,]|\b(?:but|maar|now|nu|today|vandaag)\b", re.IG
 
 
 def _is_past_or_result(text: str, match: re.Match[str]) -> bool:
-    """True for "ran 10k yesterday in 50 minutes", "PR is 22 min", "gisteren 1 uur gefietst"."""
+    """True for "ran 10k yesterday in 50 minutes", "PR is 22 min", "gisteren 1 uur gefietst",
+    "running on 4 hours sleep"."""
     start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, match.start())), default=0)
     end = _CLAUSE_END.search(text, match.end())
     rest_of_clause = (
