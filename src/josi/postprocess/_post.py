@@ -71,6 +71,14 @@ def message_language(user_message: str, ctx: Mapping[str, Any] | None) -> str:
     return detect_language(user_message, default=default if default in ("en", "nl") else "en")
 
 
+def _planned_minutes(ctx: Mapping[str, Any] | None) -> int | None:
+    """The planned session's length: a question that names it ("is it just 60 min z2 today?")
+    describes today's session, where other minutes offer time for a new one."""
+    session = (ctx or {}).get("planned_session") if isinstance(ctx, Mapping) else None
+    minutes = session.get("target_duration_min") if isinstance(session, Mapping) else None
+    return minutes if isinstance(minutes, int) else None
+
+
 def known_sports(ctx: Mapping[str, Any] | None) -> tuple[str | None, tuple[str, ...]]:
     """(profile sport, sports in memory facts), normalized to the enum."""
     ctx = ctx or {}
@@ -146,7 +154,7 @@ def postprocess(
         asked is not None
         and asked.intent in _QUESTION_MISREAD_AS
         and action in _QUESTION_MISREAD_AS[asked.intent][1]
-        and minutes is None
+        and (minutes is None or (asked.intent == "explain" and minutes == _planned_minutes(ctx)))
         and not (asked.intent == "question" and not asked.keeps_with_sport and find_sports(message))
     ):
         # A session request names its minutes or its sport; a question about today does not.

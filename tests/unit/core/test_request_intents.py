@@ -139,6 +139,31 @@ def test_a_session_request_that_names_minutes_or_a_sport_keeps_its_workout() -> 
     assert _served("create_workout", "z2 run?", sport="run")["action"] == "create_workout"
 
 
+def test_a_question_naming_the_planned_sessions_minutes_is_about_that_session() -> None:
+    text = "zit er vandaag nog een cooling down in, of is het gewoon 60 min z2?"
+    planned = {"planned_session": {"intent": "Z2", "target_duration_min": 60}}
+    served = postprocess(
+        {"action": "create_workout", "free_text": text, "sport": "run", "time_available_min": 60},
+        user_message=text,
+        ctx={**CTX, **planned},
+    ).request
+    assert served["action"] == "explain"
+    # Other minutes offer time for a new session: the workout stays.
+    other = text.replace("60 min", "45 min")
+    served = postprocess(
+        {"action": "create_workout", "free_text": other, "sport": "run"},
+        user_message=other,
+        ctx={**CTX, **planned},
+    ).request
+    assert served["action"] == "create_workout" and served["time_available_min"] == 45
+
+
+def test_a_general_question_naming_a_sport_is_still_a_question() -> None:
+    text = "is it bad that I missed two runs last week?"
+    assert _served("replan", text, replan_type="skip_today")["action"] == "answer_question"
+    assert _served("create_workout", "z2 run?", sport="run")["action"] == "create_workout"
+
+
 def test_a_lexicon_rule_with_an_unknown_replan_type_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
