@@ -115,6 +115,10 @@ def detect_coach_intent(text: str) -> IntentHit | None:
     return None if hit is None else IntentHit(hit[0], hit[1].id)
 
 
+# The boolean rule keys of the request lexicon, by the kind that reads them (RequestHit).
+_REQUEST_FLAGS = {"replan": "yields_to_minutes", "question": "keeps_with_sport"}
+
+
 @cache
 def _request_lexicon() -> _Lexicon:
     from josi.contracts import load_schema
@@ -122,15 +126,14 @@ def _request_lexicon() -> _Lexicon:
     lex = _read(REQUEST_LEXICON_FILE, REQUEST_INTENTS)
     known = set(load_schema("gatc_request.schema.json")["$defs"]["replan_type"]["enum"])
     for i, (rule, table) in enumerate(lex.rules["replan"]):
-        where = f"{REQUEST_LEXICON_FILE}: replan #{i + 1} ({rule.id})"
         if table.get("replan_type") not in known:
+            where = f"{REQUEST_LEXICON_FILE}: replan #{i + 1} ({rule.id})"
             raise ConfigError(f"{where} needs a replan_type, one of {sorted(known)}")
-        if not isinstance(table.get("yields_to_minutes", False), bool):
-            raise ConfigError(f"{where}.yields_to_minutes must be a boolean")
-    for i, (rule, table) in enumerate(lex.rules["question"]):
-        if not isinstance(table.get("keeps_with_sport", False), bool):
-            where = f"{REQUEST_LEXICON_FILE}: question #{i + 1} ({rule.id})"
-            raise ConfigError(f"{where}.keeps_with_sport must be a boolean")
+    for kind, flag in _REQUEST_FLAGS.items():
+        for i, (rule, table) in enumerate(lex.rules[kind]):
+            if not isinstance(table.get(flag, False), bool):
+                where = f"{REQUEST_LEXICON_FILE}: {kind} #{i + 1} ({rule.id})"
+                raise ConfigError(f"{where}.{flag} must be a boolean")
     return lex
 
 

@@ -74,7 +74,7 @@ def message_language(user_message: str, ctx: Mapping[str, Any] | None) -> str:
 def _planned_minutes(ctx: Mapping[str, Any] | None) -> int | None:
     """The planned session's length: a question that names it ("is it just 60 min z2 today?")
     describes today's session, where other minutes offer time for a new one."""
-    session = (ctx or {}).get("planned_session") if isinstance(ctx, Mapping) else None
+    session = ctx.get("planned_session") if isinstance(ctx, Mapping) else None
     minutes = session.get("target_duration_min") if isinstance(session, Mapping) else None
     return minutes if isinstance(minutes, int) else None
 
