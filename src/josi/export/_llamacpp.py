@@ -56,6 +56,9 @@ def converter_dir(version: str | None = None) -> Path:
 
 
 def _download_sdist(version: str, into: Path) -> Path:
+    # Only this package is forced to its sdist: ``:all:`` would also build the sdist's build
+    # backend (scikit-build-core) and that backend's own build tools from source just to read
+    # the sdist's metadata, 73 s against 13 s for the same file with no pip cache.
     cmd = [
         sys.executable,
         "-m",
@@ -63,7 +66,7 @@ def _download_sdist(version: str, into: Path) -> Path:
         "download",
         "--no-deps",
         "--no-binary",
-        ":all:",
+        _PACKAGE,
         "--dest",
         str(into),
         f"{_PACKAGE}=={version}",
