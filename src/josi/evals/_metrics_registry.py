@@ -42,6 +42,17 @@ METRICS: dict[str, dict[str, Metric]] = {
         "field_accuracy": Metric(
             "higher", "mean share of expected fields predicted exactly", "field_accuracy", "mean"
         ),
+        "served_action_accuracy": Metric(
+            "higher",
+            "action the app acts on, after the post-processor, equals the expected action",
+            "served_action",
+        ),
+        "served_field_accuracy": Metric(
+            "higher",
+            "mean share of expected fields right in the request after the post-processor",
+            "served_field_accuracy",
+            "mean",
+        ),
     },
     "contract": {
         "pass_rate": Metric("higher", "contract cases passing every check", CASE),

@@ -71,6 +71,19 @@ def _score_request(record: CaseRecord, case: Case, predicted: dict[str, Any] | N
         record.collect(field_accuracy)
 
 
+def _score_served_request(record: CaseRecord, case: Case, request: dict[str, Any]) -> None:
+    """What the app acts on: the request after the post-processor, as ``JosiRuntime.turn``
+    serves it. Collected beside the model's own request, never judged per case, so the
+    layer's case outcomes (and the paired gate) stay the model's."""
+    from josi.postprocess import postprocess
+
+    served = postprocess(request, user_message=case.message, ctx=case.context).request
+    checks, field_accuracy = request_scores(case, served)
+    scores = [s for s in (*checks[:1], field_accuracy) if s is not None]
+    record.collect(*(dataclasses.replace(s, name=f"served_{s.name}") for s in scores))
+    record.facts["served_action"] = served.get("action")
+
+
 def _score_reply(record: CaseRecord, case: Case, text: str) -> None:
     collected, checks = reply_scores(case, text, record.context_text)
     record.collect(*collected)
@@ -95,6 +108,7 @@ def run_interpret(runtime: Any, case: Case) -> CaseRecord:
     valid = bool(call.parse.ok) and not record.violations
     record.expect(Score.binary("valid_json", valid, call.parse.reason or "parsed"))
     _score_request(record, case, call.request if valid else None)
+    _score_served_request(record, case, call.request)
     # As served: from the runtime's confidence source.
     confidence = call.request.get("confidence") if valid else None
     record.collect(

@@ -118,3 +118,19 @@ def test_checks_name_the_scores_they_read():
     }
     assert [s["name"] for s in doc["scores"]] == ["forbidden_words", "grounded_numbers", "warmth"]
     assert doc["scores"][1]["metadata"] == {"invented": ("173",)}
+
+
+def test_the_schema_layer_scores_the_served_request_beside_the_models_own():
+    # "Help" written as a question: the post-processor reads a vague ask and serves a clarify
+    # question, which the case expects; the case's outcome stays the model's.
+    case = next(c for c in load_cases("schema") if c.id == "schema-cl-nl-help")
+    written = {"action": "answer_question", "free_text": case.message, "question": case.message}
+    record = run_case(JosiRuntime.scripted(dumps_request(written)), case)
+    assert not record.scores["action"].passed and not record.passed
+    assert record.scores["served_action"].passed
+    assert record.facts["served_action"] == "clarify"
+    assert record.scores["served_field_accuracy"].value > record.scores["field_accuracy"].value
+    # A request the post-processor leaves alone is served as written.
+    record = run_case(JosiRuntime.scripted(dumps_request(case.request)), case)
+    assert record.scores["action"].passed and record.scores["served_action"].passed
+    assert record.scores["served_field_accuracy"].value == record.scores["field_accuracy"].value
