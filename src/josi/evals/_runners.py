@@ -77,9 +77,11 @@ def _score_served_request(record: CaseRecord, case: Case, request: dict[str, Any
     layer's case outcomes (and the paired gate) stay the model's."""
     from josi.postprocess import postprocess
 
+    if case.request is None:
+        return
     served = postprocess(request, user_message=case.message, ctx=case.context).request
     checks, field_accuracy = request_scores(case, served)
-    scores = [s for s in (*checks[:1], field_accuracy) if s is not None]
+    scores = [s for s in (*checks, field_accuracy) if s.name in ("action", "field_accuracy")]
     record.collect(*(dataclasses.replace(s, name=f"served_{s.name}") for s in scores))
     record.facts["served_action"] = served.get("action")
 
