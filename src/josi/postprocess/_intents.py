@@ -25,9 +25,9 @@ from typing import Any
 from josi._errors import ConfigError
 from josi.postprocess._rules import (
     Negation,
-    Patterns,
     Rule,
     blank,
+    lexicon_patterns,
     normalised_forms,
     read_lexicon,
     rule_hit,
@@ -86,7 +86,7 @@ class _Lexicon:
 
 def _read(file: str, kinds: tuple[str, ...]) -> _Lexicon:
     data = read_lexicon("josi.postprocess", file)
-    patterns = Patterns(file, data.get("macros", {}))
+    patterns = lexicon_patterns(file, data)
     rules: dict[str, tuple[tuple[Rule, Mapping[str, Any]], ...]] = {}
     for kind in kinds:
         raw = data.get(kind)

@@ -22,6 +22,7 @@ from josi.postprocess._rules import (
     Patterns,
     Rule,
     blank,
+    lexicon_patterns,
     negated,
     normalised_forms,
     read_lexicon,
@@ -85,7 +86,7 @@ def _expand(pattern: str, macros: Mapping[str, str]) -> str:
 @cache
 def _lexicon() -> _Lexicon:
     data = read_lexicon("josi.postprocess", LEXICON_FILE)
-    patterns = Patterns(LEXICON_FILE, data.get("macros", {}))
+    patterns = lexicon_patterns(LEXICON_FILE, data)
     entries: list[Rule] = []
     families: dict[str, str] = {}
     for i, flag in enumerate(data.get("flag", [])):

@@ -1,11 +1,13 @@
 """Phrase rules over a normalised message: the matcher behind every lexicon that code acts on.
 
-Red flags (``red_flags.toml``) and coach intents (``coach_intents.toml``) share one lexicon
-format, so a pattern means the same thing in both and the app port implements one matcher:
-``[macros]`` expand ``<NAME>``, a space in a pattern is a run of whitespace and `` ?`` optional
-whitespace, patterns start at a word boundary, ``needs``/``unless`` look at the match's sentence
-(its end mark included) and ``message_needs``/``message_unless`` at the whole message, a
-negation in the match's clause cancels it, and ``[mask]`` phrases are blanked out first.
+Red flags (``red_flags.toml``), coach intents (``coach_intents.toml``) and request intents
+(``request_intents.toml``) share one lexicon format, so a pattern means the same thing in each
+and the app port implements one matcher: ``<NAME>`` expands a macro, the lexicon's own
+``[macros]`` or those of ``macros.toml`` that every lexicon shares (a word list two lexicons need
+is written once), a space in a pattern is a run of whitespace and `` ?`` optional whitespace,
+patterns start at a word boundary, ``needs``/``unless`` look at the match's sentence (its end
+mark included) and ``message_needs``/``message_unless`` at the whole message, a negation in the
+match's clause cancels it, and ``[mask]`` phrases are blanked out first.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -118,12 +121,40 @@ class Patterns:
         return self.compile(phrases, where) if phrases else None
 
 
+# Macros every lexicon may use; a lexicon that defines one of these names itself is an error.
+SHARED_MACROS_FILE = "macros.toml"
+
+
 def read_lexicon(package: str, file: str) -> dict[str, Any]:
     """The TOML lexicon ``file`` shipped in ``package``; a broken file is a ConfigError."""
     try:
         return tomllib.loads(resources.files(package).joinpath(file).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read the lexicon {file}: {exc}") from exc
+
+
+@cache
+def _shared_macros() -> Mapping[str, str]:
+    macros = read_lexicon("josi.postprocess", SHARED_MACROS_FILE).get("macros")
+    if not isinstance(macros, dict) or not all(isinstance(v, str) for v in macros.values()):
+        raise ConfigError(f"{SHARED_MACROS_FILE}: needs a [macros] table of patterns")
+    return macros
+
+
+def lexicon_patterns(file: str, data: Mapping[str, Any]) -> Patterns:
+    """The pattern compiler for the lexicon ``file`` read as ``data``: its own ``[macros]`` and
+    the shared ones. A name defined in both is a ConfigError: each macro has one definition."""
+    own = data.get("macros", {})
+    if not isinstance(own, dict):
+        raise ConfigError(f"{file}: [macros] must be a table of patterns")
+    shared = _shared_macros()
+    twice = sorted(set(own) & set(shared))
+    if twice:
+        raise ConfigError(
+            f"{file}: macro <{twice[0]}> is already defined in {SHARED_MACROS_FILE}; "
+            "use that one or rename this one"
+        )
+    return Patterns(file, {**shared, **own})
 
 
 def normalise(text: str, format_char_as: str = "") -> str:

@@ -106,3 +106,12 @@ def test_an_unknown_macro_in_the_lexicon_is_a_clear_error() -> None:
 
     with pytest.raises(ConfigError, match="NOPE"):
         _expand("chest <NOPE>", {})
+
+
+def test_a_lexicon_macro_that_the_shared_file_defines_is_a_clear_error() -> None:
+    from josi._errors import ConfigError
+    from josi.postprocess._rules import lexicon_patterns
+
+    with pytest.raises(ConfigError, match=r"some\.toml: macro <W> is already defined"):
+        lexicon_patterns("some.toml", {"macros": {"W": "[a-z]+", "MINE": "x"}})
+    assert lexicon_patterns("some.toml", {"macros": {"MINE": "<W>"}}).expand("<MINE>") == "[\\w-]+"

@@ -9,7 +9,7 @@ import pytest
 
 from josi._errors import ConfigError
 from josi._io import read_jsonl
-from josi.postprocess import detect_request_intent, postprocess
+from josi.postprocess import detect_coach_intent, detect_request_intent, postprocess
 from josi.postprocess._intents import _request_lexicon
 
 CASES = read_jsonl(Path(__file__).with_name("request_intent_cases.jsonl"))
@@ -35,6 +35,15 @@ def test_case_table_covers_every_kind_in_both_languages_and_negatives() -> None:
         for kind in (*kinds, "explain", "question"):
             assert any(c["lang"] == lang and c["intent"] == kind for c in CASES), (lang, kind)
         assert sum(c["lang"] == lang and c["intent"] is None for c in CASES) >= 4, lang
+
+
+def test_what_the_request_lexicon_asks_about_is_never_declined_as_a_plan_change() -> None:
+    # One wording, two readers: a vague message or a change that does not say which gets a
+    # clarify question, so the coach-intent lexicon, read first, must leave it alone (both read
+    # the unnamed change from macros.toml's BARE_CHANGE).
+    asked = [c["text"] for c in CASES if c["intent"] in ("vague", "unclear_replan")]
+    assert len(asked) >= 30
+    assert [text for text in asked if detect_coach_intent(text) is not None] == []
 
 
 @pytest.mark.parametrize("text", ["", "   ", None, 42])
