@@ -59,11 +59,29 @@ def test_reason_distinguishes_repair_from_clean() -> None:
         ('x <think>never closed {"action": 1}', "x"),
         ("prefix</think>answer", "answer"),
         ("<think>a</think><think>b", ""),
+        ('<think>{"x": 1}</think>{"q": "</think><THINK>"}<think>z', '{"q": "</think><THINK>"}'),
+        ('Sure: {"a": "say \\"<think>\\" now"}', 'Sure: {"a": "say \\"<think>\\" now"}'),
+        ('"quoted" </think>{"a": 1}', '{"a": 1}'),
     ],
-    ids=["closed", "unclosed", "stray-close", "closed-then-unclosed"],
+    ids=[
+        "closed",
+        "unclosed",
+        "stray-close",
+        "closed-then-unclosed",
+        "tags-in-a-json-string-are-words",
+        "escaped-quote-in-a-json-string",
+        "quotes-outside-an-object",
+    ],
 )
 def test_strip_thinking(text: str, expected: str) -> None:
     assert strip_thinking(text) == expected
+
+
+def test_a_message_holding_think_tags_still_parses() -> None:
+    # free_text copies the athlete's message; tags in it are words, not reasoning.
+    request = {"action": "answer_question", "free_text": "</think> hi", "question": "<THINK>"}
+    result = parse_request(json.dumps(request), user_message="</think> hi")
+    assert result.ok and result.request == request
 
 
 def test_extract_skips_invalid_candidates() -> None:
