@@ -19,7 +19,6 @@ from functools import cache
 from josi._errors import ConfigError
 from josi.postprocess._rules import (
     Negation,
-    Patterns,
     Rule,
     blank,
     lexicon_patterns,
@@ -77,10 +76,6 @@ class _Lexicon:
     families: Mapping[str, str]
     mask: re.Pattern[str] | None
     negation: Negation
-
-
-def _expand(pattern: str, macros: Mapping[str, str]) -> str:
-    return Patterns(LEXICON_FILE, macros).expand(pattern)
 
 
 @cache

@@ -102,10 +102,11 @@ def test_non_text_input_has_no_flags() -> None:
 
 def test_an_unknown_macro_in_the_lexicon_is_a_clear_error() -> None:
     from josi._errors import ConfigError
-    from josi.postprocess._redflags import _expand
+    from josi.postprocess._redflags import LEXICON_FILE
+    from josi.postprocess._rules import lexicon_patterns
 
     with pytest.raises(ConfigError, match="NOPE"):
-        _expand("chest <NOPE>", {})
+        lexicon_patterns(LEXICON_FILE, {}).expand("chest <NOPE>")
 
 
 def test_a_lexicon_macro_that_the_shared_file_defines_is_a_clear_error() -> None:
