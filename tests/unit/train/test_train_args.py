@@ -48,3 +48,13 @@ def test_the_shared_arguments_exist_in_both_trl_configs(tmp_path: Path) -> None:
         assert shared - {field.name for field in dataclasses.fields(config)} == set(), (
             config.__name__
         )
+
+
+@pytest.mark.parametrize(("on_gpu", "want"), [(False, 1), (True, 4)], ids=["cpu", "gpu"])
+def test_validation_batches_are_unpadded_rows_on_cpu(
+    tmp_path: Path, on_gpu: bool, want: int
+) -> None:
+    profile = load_profile("nano", ["sft.batch_size=4"])
+    args = trainer_args(profile, profile.sft, tmp_path, run_name="sft", on_gpu=on_gpu)
+    assert args["per_device_train_batch_size"] == 4
+    assert args["per_device_eval_batch_size"] == want

@@ -1,0 +1,163 @@
+"""Seconds per training step and per validation pass: padded batches of 4 rows against
+unpadded single rows, side by side in one run.
+
+    python -m benchmarks.batch_shape_speed --data DIR --out benchmarks/results/NAME.json
+        [--steps 10] [--rounds 2]
+
+Training: a batch of 4 rows against 4 accumulated rows of 1. Both make the same optimizer steps
+over the same rows in the same order (the length buckets group rows by the rows per update), and
+an accumulated step's loss is normalised by the label tokens of the whole update, so they differ
+only in how the CPU runs the passes. Step times are read between step ends, so model loading,
+trainer setup and the final checkpoint save are not counted.
+
+Validation: the profile's fixed validation subset at eval batch 4 and at eval batch 1.
+
+Settings run in rotation, so machine load falls on each alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TRAIN = {
+    "batch4_accum1": ["sft.batch_size=4", "sft.grad_accum=1"],
+    "batch1_accum4": ["sft.batch_size=1", "sft.grad_accum=4"],
+}
+EVAL_BATCHES = (4, 1)
+
+
+def _profile(overrides: list[str], steps: int) -> Any:
+    from josi.training import load_profile
+
+    return load_profile(
+        "nano",
+        [
+            *overrides,
+            f"sft.max_steps={steps}",
+            f"sft.eval_steps={steps * 10}",
+            f"sft.save_steps={steps * 10}",
+            "sft.early_stopping_patience=0",
+        ],
+    )
+
+
+def train_steps(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
+    """Seconds of each optimizer step of one short run, and the tokens it trained on."""
+    import transformers
+
+    from josi.training._sft import build_sft_trainer
+
+    class StepClock(transformers.TrainerCallback):
+        def __init__(self) -> None:
+            self.marks: list[float] = []
+
+        def on_train_begin(self, *args: Any, **kwargs: Any) -> None:
+            self.marks.append(time.monotonic())
+
+        def on_step_end(self, *args: Any, **kwargs: Any) -> None:
+            self.marks.append(time.monotonic())
+
+    with tempfile.TemporaryDirectory() as scratch:
+        profile = _profile(overrides, steps)
+        trainer, _ = build_sft_trainer(profile, data, Path(scratch), mode="joint")
+        trainer.args.load_best_model_at_end = False
+        clock = StepClock()
+        trainer.add_callback(clock)
+        trainer.train()
+    seconds = [round(b - a, 2) for a, b in itertools.pairwise(clock.marks)]
+    tokens = int(trainer.state.num_input_tokens_seen or 0)
+    return {"step_seconds": seconds, "tokens": tokens, "tokens_per_second": tokens / sum(seconds)}
+
+
+def eval_seconds(data: Path, rounds: int) -> dict[str, list[dict[str, float]]]:
+    """One trainer, its validation subset evaluated at each batch size in rotation."""
+    from josi.training._sft import build_sft_trainer
+
+    runs: dict[str, list[dict[str, float]]] = {f"eval_batch{b}": [] for b in EVAL_BATCHES}
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer, _ = build_sft_trainer(_profile([], 1), data, Path(scratch), mode="joint")
+        for _ in range(rounds):
+            for batch in EVAL_BATCHES:
+                trainer.args.per_device_eval_batch_size = batch
+                started = time.monotonic()
+                metrics = trainer.evaluate()
+                runs[f"eval_batch{batch}"].append(
+                    {
+                        "seconds": round(time.monotonic() - started, 2),
+                        "eval_loss": metrics["eval_loss"],
+                    }
+                )
+                print(batch, runs[f"eval_batch{batch}"][-1], flush=True)
+    return runs
+
+
+def summary(
+    train: dict[str, list[dict[str, Any]]],
+    evals: dict[str, list[dict[str, float]]],
+    args: Any,
+    load_start: Any,
+) -> dict[str, Any]:
+    from benchmarks._machine import machine
+
+    train_median = {
+        name: statistics.median(r["tokens_per_second"] for r in results)
+        for name, results in train.items()
+        if results
+    }
+    eval_median = {
+        name: statistics.median(r["seconds"] for r in results)
+        for name, results in evals.items()
+        if results
+    }
+    return {
+        "machine": machine(load_start),
+        "steps_per_run": args.steps,
+        "rounds": args.rounds,
+        "train": train,
+        "train_median_tokens_per_second": {k: round(v, 1) for k, v in train_median.items()},
+        "train_ratio_to_batch4": {
+            k: round(v / train_median["batch4_accum1"], 3)
+            for k, v in train_median.items()
+            if "batch4_accum1" in train_median
+        },
+        "eval": evals,
+        "eval_median_seconds": eval_median,
+        "eval_speedup_of_batch1": (
+            round(eval_median["eval_batch4"] / eval_median["eval_batch1"], 3)
+            if len(eval_median) == len(EVAL_BATCHES)
+            else None
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    from josi._io import atomic_write_json
+
+    load_start = os.getloadavg()
+    train: dict[str, list[dict[str, Any]]] = {name: [] for name in TRAIN}
+    evals = eval_seconds(args.data, args.rounds + 1)
+    atomic_write_json(args.out, summary(train, evals, args, load_start))
+    for _ in range(args.rounds):
+        for name, overrides in TRAIN.items():
+            train[name].append(train_steps(args.data, overrides, args.steps))
+            print(name, train[name][-1], flush=True)
+            # Written after every run, so a stopped benchmark keeps what it measured.
+            atomic_write_json(args.out, summary(train, evals, args, load_start))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
