@@ -17,35 +17,25 @@ Settings run in rotation, so machine load falls on each alike.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.finetune_speed import (
+    median_by_setting,
+    run_header,
+    short_run_profile,
+    speed_args,
+)
 
 TRAIN = {
     "batch4_accum1": ["sft.batch_size=4", "sft.grad_accum=1"],
     "batch1_accum4": ["sft.batch_size=1", "sft.grad_accum=4"],
 }
 EVAL_BATCHES = (4, 1)
-
-
-def _profile(overrides: list[str], steps: int) -> Any:
-    from josi.training import load_profile
-
-    return load_profile(
-        "nano",
-        [
-            *overrides,
-            f"sft.max_steps={steps}",
-            f"sft.eval_steps={steps * 10}",
-            f"sft.save_steps={steps * 10}",
-            "sft.early_stopping_patience=0",
-        ],
-    )
 
 
 def train_steps(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
@@ -65,7 +55,7 @@ def train_steps(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
             self.marks.append(time.monotonic())
 
     with tempfile.TemporaryDirectory() as scratch:
-        profile = _profile(overrides, steps)
+        profile = short_run_profile(overrides, steps)
         trainer, _ = build_sft_trainer(profile, data, Path(scratch), mode="joint")
         trainer.args.load_best_model_at_end = False
         clock = StepClock()
@@ -82,7 +72,7 @@ def eval_seconds(data: Path, rounds: int) -> dict[str, list[dict[str, float]]]:
 
     runs: dict[str, list[dict[str, float]]] = {f"eval_batch{b}": [] for b in EVAL_BATCHES}
     with tempfile.TemporaryDirectory() as scratch:
-        trainer, _ = build_sft_trainer(_profile([], 1), data, Path(scratch), mode="joint")
+        trainer, _ = build_sft_trainer(short_run_profile([], 1), data, Path(scratch), mode="joint")
         for _ in range(rounds):
             for batch in EVAL_BATCHES:
                 trainer.args.per_device_eval_batch_size = batch
@@ -104,22 +94,10 @@ def summary(
     args: Any,
     load_start: Any,
 ) -> dict[str, Any]:
-    from benchmarks._machine import machine
-
-    train_median = {
-        name: statistics.median(r["tokens_per_second"] for r in results)
-        for name, results in train.items()
-        if results
-    }
-    eval_median = {
-        name: statistics.median(r["seconds"] for r in results)
-        for name, results in evals.items()
-        if results
-    }
+    train_median = median_by_setting(train, "tokens_per_second")
+    eval_median = median_by_setting(evals, "seconds")
     return {
-        "machine": machine(load_start),
-        "steps_per_run": args.steps,
-        "rounds": args.rounds,
+        **run_header(args, load_start),
         "train": train,
         "train_median_tokens_per_second": {k: round(v, 1) for k, v in train_median.items()},
         "train_ratio_to_batch4": {
@@ -138,12 +116,7 @@ def summary(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args(argv)
+    args = speed_args(__doc__, 10, argv)
     from josi._io import atomic_write_json
 
     load_start = os.getloadavg()

@@ -31,12 +31,11 @@ SETTINGS = {
 }
 
 
-def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
-    """One short training run: its tokens and the seconds trainer.train took."""
+def short_run_profile(overrides: list[str], steps: int) -> Any:
+    """nano with the overrides, trained for ``steps`` steps with no evaluation or checkpoint."""
     from josi.training import load_profile
-    from josi.training._sft import build_sft_trainer
 
-    profile = load_profile(
+    return load_profile(
         "nano",
         [
             *overrides,
@@ -46,6 +45,22 @@ def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
             "sft.early_stopping_patience=0",
         ],
     )
+
+
+def median_by_setting(runs: dict[str, list[dict[str, Any]]], field: str) -> dict[str, float]:
+    """Each setting's median of ``field`` over its runs (settings with no run left out)."""
+    return {
+        name: statistics.median(r[field] for r in results)
+        for name, results in runs.items()
+        if results
+    }
+
+
+def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
+    """One short training run: its tokens and the seconds trainer.train took."""
+    from josi.training._sft import build_sft_trainer
+
+    profile = short_run_profile(overrides, steps)
     with tempfile.TemporaryDirectory() as scratch:
         trainer, _ = build_sft_trainer(profile, data, Path(scratch), mode="joint")
         trainer.args.load_best_model_at_end = False
@@ -56,18 +71,17 @@ def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
     return {"tokens": tokens, "seconds": round(seconds, 2), "tokens_per_second": tokens / seconds}
 
 
-def summary(runs: dict[str, list[dict[str, Any]]], args: Any, load_start: Any) -> dict[str, Any]:
+def run_header(args: Any, load_start: Any) -> dict[str, Any]:
+    """The machine and the run lengths every speed benchmark's JSON starts with."""
     from benchmarks._machine import machine
 
-    median = {
-        name: statistics.median(r["tokens_per_second"] for r in results)
-        for name, results in runs.items()
-        if results
-    }
+    return {"machine": machine(load_start), "steps_per_run": args.steps, "rounds": args.rounds}
+
+
+def summary(runs: dict[str, list[dict[str, Any]]], args: Any, load_start: Any) -> dict[str, Any]:
+    median = median_by_setting(runs, "tokens_per_second")
     return {
-        "machine": machine(load_start),
-        "steps_per_run": args.steps,
-        "rounds": args.rounds,
+        **run_header(args, load_start),
         "runs": runs,
         "median_tokens_per_second": {k: round(v, 1) for k, v in median.items()},
         "ratio_to_lora": {
@@ -76,13 +90,18 @@ def summary(runs: dict[str, list[dict[str, Any]]], args: Any, load_start: Any) -
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def speed_args(doc: str, steps: int, argv: list[str] | None) -> argparse.Namespace:
+    """The command line the speed benchmarks share: data, output, steps per run, rounds."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=steps)
     parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = speed_args(__doc__, 8, argv)
     from josi._io import atomic_write_json
 
     load_start = os.getloadavg()

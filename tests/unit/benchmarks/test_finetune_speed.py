@@ -1,9 +1,10 @@
-"""The fine-tuning speed benchmark's settings are profiles the project accepts."""
+"""The fine-tuning speed benchmarks' settings are profiles the project accepts."""
 
 from __future__ import annotations
 
 import pytest
 
+from benchmarks.batch_shape_speed import TRAIN
 from benchmarks.finetune_speed import SETTINGS
 from josi.training import load_profile
 
@@ -12,3 +13,9 @@ from josi.training import load_profile
 def test_every_setting_is_a_valid_nano_profile(name):
     profile = load_profile("nano", SETTINGS[name])
     assert profile.sft.full_finetune == name.startswith("full")
+
+
+@pytest.mark.parametrize("name", sorted(TRAIN))
+def test_every_batch_shape_makes_updates_of_four_rows(name):
+    sft = load_profile("nano", TRAIN[name]).sft
+    assert sft.batch_size * sft.grad_accum == 4
