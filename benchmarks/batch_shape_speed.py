@@ -26,6 +26,7 @@ from typing import Any
 
 from benchmarks.finetune_speed import (
     median_by_setting,
+    ratios_to,
     run_header,
     short_run_profile,
     speed_args,
@@ -78,13 +79,12 @@ def eval_seconds(data: Path, rounds: int) -> dict[str, list[dict[str, float]]]:
                 trainer.args.per_device_eval_batch_size = batch
                 started = time.monotonic()
                 metrics = trainer.evaluate()
-                runs[f"eval_batch{batch}"].append(
-                    {
-                        "seconds": round(time.monotonic() - started, 2),
-                        "eval_loss": metrics["eval_loss"],
-                    }
-                )
-                print(batch, runs[f"eval_batch{batch}"][-1], flush=True)
+                run = {
+                    "seconds": round(time.monotonic() - started, 2),
+                    "eval_loss": metrics["eval_loss"],
+                }
+                runs[f"eval_batch{batch}"].append(run)
+                print(batch, run, flush=True)
     return runs
 
 
@@ -100,11 +100,7 @@ def summary(
         **run_header(args, load_start),
         "train": train,
         "train_median_tokens_per_second": {k: round(v, 1) for k, v in train_median.items()},
-        "train_ratio_to_batch4": {
-            k: round(v / train_median["batch4_accum1"], 3)
-            for k, v in train_median.items()
-            if "batch4_accum1" in train_median
-        },
+        "train_ratio_to_batch4": ratios_to(train_median, "batch4_accum1"),
         "eval": evals,
         "eval_median_seconds": eval_median,
         "eval_speedup_of_batch1": (

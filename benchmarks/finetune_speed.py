@@ -56,6 +56,13 @@ def median_by_setting(runs: dict[str, list[dict[str, Any]]], field: str) -> dict
     }
 
 
+def ratios_to(median: dict[str, float], reference: str) -> dict[str, float]:
+    """Each setting's median over the reference setting's (empty until the reference has run)."""
+    if reference not in median:
+        return {}
+    return {name: round(value / median[reference], 3) for name, value in median.items()}
+
+
 def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
     """One short training run: its tokens and the seconds trainer.train took."""
     from josi.training._sft import build_sft_trainer
@@ -84,9 +91,7 @@ def summary(runs: dict[str, list[dict[str, Any]]], args: Any, load_start: Any) -
         **run_header(args, load_start),
         "runs": runs,
         "median_tokens_per_second": {k: round(v, 1) for k, v in median.items()},
-        "ratio_to_lora": {
-            k: round(v / median["lora_bf16"], 3) for k, v in median.items() if "lora_bf16" in median
-        },
+        "ratio_to_lora": ratios_to(median, "lora_bf16"),
     }
 
 
