@@ -14,6 +14,7 @@ from josi._errors import JosiError
 _COMMAND_MODULES = (
     "josi.contracts._cli",
     "josi.data._cli",
+    "josi.postprocess._cli",
     "josi.training._cli",
     "josi.export._cli",
     "josi.runtime._cli",

@@ -7,6 +7,7 @@ from josi.postprocess._intents import (
     RequestHit,
     detect_coach_intent,
     detect_request_intent,
+    planned_minutes,
 )
 from josi.postprocess._post import (
     CLARIFY_REPLAN_TYPE,
@@ -24,7 +25,7 @@ from josi.postprocess._redflags import (
     red_flag_reply,
 )
 from josi.postprocess._sport import SPORTS, find_sports, normalize_sport
-from josi.postprocess._time import extract_minutes
+from josi.postprocess._time import durations, extract_minutes
 
 __all__ = [
     "CLARIFY_REPLAN_TYPE",
@@ -39,10 +40,12 @@ __all__ = [
     "detect_coach_intent",
     "detect_red_flags",
     "detect_request_intent",
+    "durations",
     "extract_minutes",
     "find_sports",
     "message_language",
     "normalize_sport",
+    "planned_minutes",
     "postprocess",
     "red_flag_family",
     "red_flag_ids",

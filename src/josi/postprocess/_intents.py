@@ -17,12 +17,13 @@ or ``answer_question`` (``josi.postprocess.postprocess``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from josi._errors import ConfigError
+from josi.postprocess._learned import plan_change_model
 from josi.postprocess._rules import (
     Negation,
     Rule,
@@ -32,6 +33,7 @@ from josi.postprocess._rules import (
     read_lexicon,
     rule_hit,
 )
+from josi.postprocess._time import SESSION_MINUTES, durations
 
 LEXICON_FILE = "coach_intents.toml"
 REQUEST_LEXICON_FILE = "request_intents.toml"
@@ -69,16 +71,23 @@ class _Lexicon:
     rules: dict[str, tuple[tuple[Rule, Mapping[str, Any]], ...]]
     negation: Negation
     mask: re.Pattern[str] | None
+    # The coach lexicon's [learned] unless: where the learned reading stands down.
+    learned_unless: re.Pattern[str] | None = None
 
-    def first_hit(self, text: str) -> tuple[str, Rule, Mapping[str, Any]] | None:
+    def first_hit(
+        self, text: str, *, holds: Callable[[Mapping[str, Any]], bool] | None = None
+    ) -> tuple[str, Rule, Mapping[str, Any]] | None:
         """The first kind, in the lexicon's order, and its first rule that ``text`` matches
-        outside a negated clause; None for no text or no match."""
+        outside a negated clause and whose table ``holds`` (every rule when None); None for no
+        text or no match."""
         if not isinstance(text, str) or not text.strip():
             return None
         # Normalised once per message, for every kind.
         forms = [blank(self.mask, form) for form in normalised_forms(text)]
         for kind, entries in self.rules.items():
             for rule, table in entries:
+                if holds is not None and not holds(table):
+                    continue
                 if any(rule_hit(self.negation, rule, form) for form in forms):
                     return kind, rule, table
         return None
@@ -97,22 +106,93 @@ def _read(file: str, kinds: tuple[str, ...]) -> _Lexicon:
             for i, r in enumerate(raw)
         )
     phrases = (data.get("mask") or {}).get("phrases") or []
+    learned = data.get("learned")
     return _Lexicon(
         rules=rules,
         negation=patterns.negation(data.get("negation") or {}),
         mask=patterns.mask(phrases, "mask.phrases"),
+        learned_unless=(
+            None
+            if learned is None
+            else patterns.compile(
+                learned.get("unless") if isinstance(learned, dict) else None,
+                "learned.unless",
+            )
+        ),
     )
+
+
+# A coach-lexicon rule with this key set reads a session asked to last some minutes ("make it
+# 75 minutes", "maak er 1u30 van"), which is a plan change only when that is longer than the
+# planned session: such a rule holds only where the message names more minutes than the plan.
+_LONGER_THAN_PLANNED = "longer_than_planned"
 
 
 @cache
 def _lexicon() -> _Lexicon:
-    return _read(LEXICON_FILE, INTENTS)
+    lex = _read(LEXICON_FILE, INTENTS)
+    for kind, entries in lex.rules.items():
+        for i, (rule, table) in enumerate(entries):
+            if not isinstance(table.get(_LONGER_THAN_PLANNED, False), bool):
+                where = f"{LEXICON_FILE}: {kind} #{i + 1} ({rule.id})"
+                raise ConfigError(f"{where}.{_LONGER_THAN_PLANNED} must be a boolean")
+    return lex
 
 
-def detect_coach_intent(text: str) -> IntentHit | None:
-    """The first intent of INTENTS that ``text`` expresses, with the rule that matched."""
-    hit = _lexicon().first_hit(text)
-    return None if hit is None else IntentHit(hit[0], hit[1].id)
+def planned_minutes(ctx: Mapping[str, Any] | None) -> int | None:
+    """The planned session's length in minutes, or None where the context plans none."""
+    session = ctx.get("planned_session") if isinstance(ctx, Mapping) else None
+    minutes = session.get("target_duration_min") if isinstance(session, Mapping) else None
+    return minutes if isinstance(minutes, int) and not isinstance(minutes, bool) else None
+
+
+def detect_coach_intent(
+    text: str, *, planned: int | None = None, learned: bool = False
+) -> IntentHit | None:
+    """The first intent of INTENTS that ``text`` expresses, with the rule that matched.
+
+    ``planned`` is the planned session's minutes (``planned_minutes``): a message that asks
+    for a session of more minutes than that asks for a longer one. Without it, no rule that
+    needs the comparison matches.
+
+    With ``learned``, a message no rule reads is a plan change where the learned model
+    (``plan_change_model.json``) reads one at its threshold, unless the request lexicon reads
+    the message or the coach lexicon's ``[learned] unless`` does: rule ``plan_change_model``.
+    """
+    low, high = SESSION_MINUTES
+    longer = planned is not None and any(
+        planned < minutes <= high for minutes in durations(text) if minutes >= low
+    )
+
+    def holds(table: Mapping[str, Any]) -> bool:
+        return longer or not table.get(_LONGER_THAN_PLANNED, False)
+
+    hit = _lexicon().first_hit(text, holds=holds)
+    if hit is not None:
+        return IntentHit(hit[0], hit[1].id)
+    if learned and learned_reads(text, plan_change_model().threshold):
+        return IntentHit("plan_change", LEARNED_RULE)
+    return None
+
+
+# The rule name a learned reading is recorded with.
+LEARNED_RULE = "plan_change_model"
+
+
+def learned_reads(
+    text: str, threshold: float, *, probability: Callable[[str], float] | None = None
+) -> bool:
+    """Whether the learned model reads ``text`` as a plan change at ``threshold``, where the
+    lexicons leave it to the model: what the engine serves, what the request lexicon reads as
+    a question or a replan."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    unless = _lexicon().learned_unless
+    if unless is not None and any(unless.search(form) for form in normalised_forms(text)):
+        return False
+    if detect_request_intent(text) is not None:
+        return False
+    return (probability or plan_change_model().probability)(text) >= threshold
 
 
 # The boolean rule keys of the request lexicon, by the kind that reads them (RequestHit).

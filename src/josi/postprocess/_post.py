@@ -27,12 +27,15 @@ from typing import Any
 
 from josi.contracts import canonical_request, key_order, verbatim_free_text
 from josi.lang import detect_language
-from josi.postprocess._intents import detect_coach_intent, detect_request_intent
+from josi.postprocess._intents import (
+    detect_coach_intent,
+    detect_request_intent,
+    planned_minutes,
+)
 from josi.postprocess._redflags import detect_red_flags, red_flag_reply
 from josi.postprocess._sport import find_sports, normalize_sport
-from josi.postprocess._time import extract_minutes
+from josi.postprocess._time import SESSION_MINUTES, extract_minutes
 
-_MIN_MINUTES, _MAX_MINUTES = 5, 600
 # What the interpreter writes for a replan it misses: a new workout (the engine would add a
 # session the athlete just said they cannot do) or a question back. Questions for the coach
 # keep their action: "can I train with a cold?" asks, it does not replan.
@@ -69,14 +72,6 @@ def message_language(user_message: str, ctx: Mapping[str, Any] | None) -> str:
     """The athlete's language: the message's, else the app language, else English."""
     default = (ctx or {}).get("language") or "en"
     return detect_language(user_message, default=default if default in ("en", "nl") else "en")
-
-
-def _planned_minutes(ctx: Mapping[str, Any] | None) -> int | None:
-    """The planned session's length: a question that names it ("is it just 60 min z2 today?")
-    describes today's session, where other minutes offer time for a new one."""
-    session = ctx.get("planned_session") if isinstance(ctx, Mapping) else None
-    minutes = session.get("target_duration_min") if isinstance(session, Mapping) else None
-    return minutes if isinstance(minutes, int) else None
 
 
 def known_sports(ctx: Mapping[str, Any] | None) -> tuple[str | None, tuple[str, ...]]:
@@ -117,7 +112,7 @@ def postprocess(
     # Engine actions, and the actions a replan below may replace: a coach-bound message meets
     # the same lexicon in the coach step.
     reaches_engine = action in engine_actions() or action in _REPLAN_MISREAD_AS
-    intent = detect_coach_intent(message) if reaches_engine else None
+    intent = detect_coach_intent(message, planned=planned_minutes(ctx)) if reaches_engine else None
     if intent is not None:
         # A 135M interpreter routes "make today harder" to a replan or a new workout often
         # enough that the engine would change the plan on request; the coach step declines it
@@ -154,7 +149,9 @@ def postprocess(
         asked is not None
         and asked.intent in _QUESTION_MISREAD_AS
         and action in _QUESTION_MISREAD_AS[asked.intent][1]
-        and (minutes is None or (asked.intent == "explain" and minutes == _planned_minutes(ctx)))
+        # A question that names the planned session's minutes ("is it just 60 min z2 today?")
+        # describes today's session, where other minutes offer time for a new one.
+        and (minutes is None or (asked.intent == "explain" and minutes == planned_minutes(ctx)))
         and not (asked.intent == "question" and not asked.keeps_with_sport and find_sports(message))
     ):
         # A session request names its minutes or its sport; a question about today does not.
@@ -167,7 +164,7 @@ def postprocess(
     if (
         "time_available_min" in allowed
         and minutes is not None
-        and _MIN_MINUTES <= minutes <= _MAX_MINUTES
+        and SESSION_MINUTES[0] <= minutes <= SESSION_MINUTES[1]
         and out.get("time_available_min") != minutes
     ):
         changes.append(

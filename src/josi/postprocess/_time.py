@@ -93,6 +93,9 @@ _B = r"(?<![\w.,:])"  # a number must not continue another number or word
 _E = r"(?![\w])"
 # A chat message names its time early; the cap keeps a pasted wall of text fast.
 _MAX_CHARS = 5000
+# The shortest and longest session a duration can ask for; outside it a number is something else
+# (a clock time read as hours, "om 20u").
+SESSION_MINUTES = (5, 600)
 # Units that make a bare number after the hours something other than minutes.
 _NOT_MINUTES = (
     r"km|k|mi|miles?|kilomet\w*|x|×|%|hours?|hrs?|uur|uren|keer|times|reps?|sets?|meters?|metres?|m|"
@@ -291,12 +294,16 @@ def _is_clock(text: str, match: re.Match[str], name: str) -> bool:
     return bool(_CLOCK_AFTER.match(after))
 
 
-def extract_minutes(text: str) -> int | None:
-    """Minutes of the first duration mentioned in ``text``, or None."""
+def durations(text: str) -> list[int]:
+    """Minutes of every duration mentioned in ``text``, in the order they appear.
+
+    Where two readings overlap, the one that starts first wins, and of two that start
+    together the longer: the reading ``extract_minutes`` gives for the first.
+    """
     if not isinstance(text, str) or not text:
-        return None
+        return []
     text = normalize_for_matching(text[:_MAX_CHARS]).replace("’", "'")
-    best: tuple[int, int, float] | None = None  # (start, -length, minutes)
+    found: list[tuple[int, int, float]] = []  # (start, end, minutes)
     for name, pattern in _COMPILED:
         for match in pattern.finditer(text):
             if (
@@ -308,10 +315,19 @@ def extract_minutes(text: str) -> int | None:
             value = _minutes(name, match)
             if value is None or value <= 0:
                 continue
-            key = (match.start(), -(match.end() - match.start()), value)
-            if best is None or key[:2] < best[:2]:
-                best = key
-            break
-    if best is None:
-        return None
-    return round(best[2])
+            found.append((match.start(), match.end(), value))
+    # A stable sort keeps the patterns' order between readings of the same span.
+    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+    out: list[int] = []
+    end = -1
+    for start, stop, value in found:
+        if start >= end:
+            out.append(round(value))
+            end = stop
+    return out
+
+
+def extract_minutes(text: str) -> int | None:
+    """Minutes of the first duration mentioned in ``text``, or None."""
+    found = durations(text)
+    return found[0] if found else None

@@ -4,7 +4,8 @@ When a message reaches the coach (explain or answer_question) and asks to change
 names a goal that cannot be reached safely in the time given, code answers with a fixed,
 localized reply from the dispatch table and the coach model does not run, as for red flags:
 the small default model neither declines plan changes nor pushes back reliably. Detection is
-the lexicon in ``josi.postprocess`` (``detect_coach_intent``).
+the lexicon in ``josi.postprocess`` (``detect_coach_intent``), backed for plan changes by the
+learned reading (``josi.postprocess._learned``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from josi.contracts import load_tool_dispatch
-from josi.postprocess import detect_coach_intent
+from josi.postprocess import detect_coach_intent, planned_minutes
 from josi.routing._route import message as app_message
 
 # The dispatch-table message each intent is answered with; plan changes are worded per tier,
@@ -34,7 +35,9 @@ class ContractReply:
 
 def coach_contract_reply(message: str, ctx: Mapping[str, Any], lang: str) -> ContractReply | None:
     """The fixed reply for a coach-bound ``message`` that code answers, or None (the model does)."""
-    hit = detect_coach_intent(message)
+    # The learned reading backs the lexicon here only: a false reading costs the fixed reply
+    # in place of the model's, where in the post-processor it would refuse an engine request.
+    hit = detect_coach_intent(message, planned=planned_minutes(ctx), learned=True)
     if hit is None:
         return None
     key = _MESSAGE_KEYS[hit.intent].format(tier=ctx.get("tier"))

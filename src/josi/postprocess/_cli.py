@@ -1,0 +1,54 @@
+"""``josi intents fit``: the learned plan-change reading, fitted from labelled messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+_TRAIN = Path("fixtures/intents/plan_change_train.jsonl")
+_VALIDATION = Path("fixtures/intents/plan_change_val.jsonl")
+
+
+def register(app: typer.Typer) -> None:
+    intents = typer.Typer(
+        help="The learned reading of plan changes that backs the coach lexicon.",
+        no_args_is_help=True,
+    )
+
+    @intents.command("fit")
+    def fit_cmd(
+        train: Path = typer.Option(_TRAIN, "--train", help="labelled messages to fit on"),
+        validation: Path = typer.Option(
+            _VALIDATION, "--validation", help="labelled messages that choose the threshold"
+        ),
+        out: Path = typer.Option(
+            None, "--out", help="where to write the model (default: the package's own file)"
+        ),
+        check: bool = typer.Option(
+            False, "--check", help="Write nothing; exit 1 if the package's model is stale."
+        ),
+    ) -> None:
+        """Fit plan_change_model.json from the labelled messages; same input, same bytes."""
+        import json
+
+        from josi._io import atomic_write_text
+        from josi.postprocess._learned import MODEL_FILE, fitted_model_text
+
+        text = fitted_model_text(train, validation)
+        packaged = Path(__file__).with_name(MODEL_FILE)
+        if check:
+            if packaged.read_text(encoding="utf-8") != text:
+                typer.echo(f"{packaged} is stale: run `josi intents fit`", err=True)
+                raise typer.Exit(1)
+            typer.echo(f"{packaged} is up to date")
+            return
+        target = out or packaged
+        atomic_write_text(target, text)
+        summary = json.loads(text)
+        typer.echo(
+            f"wrote {target}: {len(summary['weights'])} weights, threshold "
+            f"{summary['threshold']}, validation {summary['validation']}"
+        )
+
+    app.add_typer(intents, name="intents")

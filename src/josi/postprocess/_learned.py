@@ -1,0 +1,231 @@
+"""A learned reading of plan changes: logistic regression over the message's words and letters.
+
+The coach-intent lexicon (``coach_intents.toml``) reads the requests it has rules for and
+almost nothing else: on messages written apart from it, its recall stays near half, because
+athletes ask for more in more ways than rules can list. This model reads a message as a bag of
+words, word pairs and letter groups (typos and Dutch compounds share letter groups with the
+words they spell), so it carries what the labelled messages teach to phrasings no rule names.
+It backs the lexicon in the coach step only (``josi.postprocess.detect_coach_intent``): there a
+false reading costs the fixed I6 reply in place of the model's, where in the post-processor it
+would turn an engine request into a refusal.
+
+The weights are data (``plan_change_model.json``), fitted by ``josi intents fit`` from the
+labelled messages under ``fixtures/intents/``; inference is plain Python, so the app port
+reads the same file with the same features (conformance vectors: ``coach_contract_reply``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import random
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from josi._errors import ConfigError
+from josi.postprocess._rules import normalise
+
+MODEL_FILE = "plan_change_model.json"
+# What the features are; a model fitted with other features is refused, not misread.
+FEATURES = "words, word pairs, letter groups of 3-5 within <word>; normalised text"
+_WORD = re.compile(r"\w+")
+_GRAMS = (3, 4, 5)
+
+
+def features(text: str) -> frozenset[str]:
+    """The message's features: ``w:`` words, ``b:`` word pairs, ``c:`` letter groups of the
+    words with ``<`` and ``>`` marking their ends, all of the normalised text."""
+    words = _WORD.findall(normalise(text))
+    out = {f"w:{w}" for w in words}
+    out.update(f"b:{a} {b}" for a, b in itertools.pairwise(words))
+    for word in words:
+        marked = f"<{word}>"
+        for n in _GRAMS:
+            out.update(f"c:{marked[i : i + n]}" for i in range(len(marked) - n + 1))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class PlanChangeModel:
+    bias: float
+    weights: Mapping[str, float]
+    threshold: float  # the probability from which a message reads as a plan change
+
+    def probability(self, text: str) -> float:
+        if not isinstance(text, str) or not text.strip():
+            return 0.0
+        z = self.bias + sum(self.weights.get(f, 0.0) for f in features(text))
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+def model_from_json(data: Mapping[str, Any], where: str) -> PlanChangeModel:
+    if data.get("features") != FEATURES:
+        raise ConfigError(f"{where}: fitted with other features ({data.get('features')!r})")
+    try:
+        weights = {str(k): float(v) for k, v in data["weights"].items()}
+        model = PlanChangeModel(float(data["bias"]), weights, float(data["threshold"]))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{where}: needs bias, threshold and weights ({exc})") from exc
+    if not 0.0 < model.threshold < 1.0:
+        raise ConfigError(f"{where}: threshold must lie between 0 and 1")
+    return model
+
+
+@cache
+def plan_change_model() -> PlanChangeModel:
+    text = resources.files("josi.postprocess").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{MODEL_FILE}: not JSON ({exc})") from exc
+    return model_from_json(data, MODEL_FILE)
+
+
+# ---------------------------------------------------------------- fitting
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    plan_change: bool
+    weight: float = 1.0  # templated dataset messages count less than written ones
+
+
+def read_labelled(path: Path) -> list[Labelled]:
+    """Rows of ``{"text", "plan_change", "weight"?}``; a malformed row is a ConfigError."""
+    from josi._io import read_jsonl
+
+    rows = []
+    for i, row in enumerate(read_jsonl(path), start=1):
+        text, label, weight = row.get("text"), row.get("plan_change"), row.get("weight", 1.0)
+        if not isinstance(text, str) or not text.strip() or not isinstance(label, bool):
+            raise ConfigError(f"{path}:{i}: needs a text and a boolean plan_change")
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+            raise ConfigError(f"{path}:{i}: weight must be a positive number")
+        rows.append(Labelled(text, label, float(weight)))
+    if not any(r.plan_change for r in rows) or all(r.plan_change for r in rows):
+        raise ConfigError(f"{path}: needs plan changes and other messages")
+    return rows
+
+
+# The fitting recipe; each knob was chosen on the validation messages, never on the gate's.
+EPOCHS = 30  # passes over the rows; the validation recall is flat from about 20
+LEARNING_RATE = 0.2  # of the first pass, then times DECAY each pass
+DECAY = 0.9
+L2 = 1e-4  # weight decay on the features a row touches
+SEED = 0  # the order of the rows in each pass
+# Features whose weight ends this small are dropped from the file: they move no reading.
+PRUNE = 1e-4
+
+
+def fit(rows: Sequence[Labelled]) -> tuple[float, dict[str, float]]:
+    """Bias and weights of a logistic regression fitted by weighted SGD, deterministically."""
+    vocab: dict[str, int] = {}
+    encoded = []
+    for row in rows:
+        ids = [vocab.setdefault(f, len(vocab)) for f in sorted(features(row.text))]
+        encoded.append((ids, 1.0 if row.plan_change else 0.0, row.weight))
+    w = [0.0] * len(vocab)
+    bias, rate = 0.0, LEARNING_RATE
+    order = list(range(len(encoded)))
+    shuffle = random.Random(SEED).shuffle
+    for _ in range(EPOCHS):
+        shuffle(order)
+        for i in order:
+            ids, y, weight = encoded[i]
+            z = bias + sum(w[j] for j in ids)
+            p = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+            g = (p - y) * weight
+            for j in ids:
+                w[j] -= rate * (g + L2 * w[j])
+            bias -= rate * g
+        rate *= DECAY
+    names = sorted(vocab, key=vocab.__getitem__)
+    weights = {n: round(w[vocab[n]], 6) for n in names if abs(w[vocab[n]]) >= PRUNE}
+    return round(bias, 6), dict(sorted(weights.items()))
+
+
+# The validation messages choose the threshold: the lowest of these at which the learned reading
+# adds at most MAX_ADDED_FALSE_SHARE of the other messages to those the lexicon already reads as
+# plan changes. A false reading answers an ordinary message with a refusal.
+THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
+MAX_ADDED_FALSE_SHARE = 0.01
+
+
+def choose_threshold(
+    validation: Sequence[Labelled],
+    lexicon_reads: Callable[[str], bool],
+    learned_reads: Callable[[str, float], bool],
+) -> tuple[float, dict[str, float]]:
+    """The threshold and the coach step's validation figures at it (lexicon, then model)."""
+    pos = [r for r in validation if r.plan_change]
+    neg = [r for r in validation if not r.plan_change]
+    by_lexicon = {r.text: lexicon_reads(r.text) for r in validation}
+    for threshold in THRESHOLDS:
+        added = sum(not by_lexicon[r.text] and learned_reads(r.text, threshold) for r in neg)
+        if added / len(neg) <= MAX_ADDED_FALSE_SHARE:
+            hits = [by_lexicon[r.text] or learned_reads(r.text, threshold) for r in pos]
+            false = sum(by_lexicon[r.text] for r in neg) + added
+            return threshold, {
+                "recall": round(sum(hits) / len(pos), 4),
+                "recall_lexicon_alone": round(sum(by_lexicon[r.text] for r in pos) / len(pos), 4),
+                "false_share": round(false / len(neg), 4),
+            }
+    raise ConfigError(
+        f"no threshold in {THRESHOLDS} adds at most {MAX_ADDED_FALSE_SHARE} false readings"
+    )
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def model_json(
+    bias: float,
+    weights: Mapping[str, float],
+    threshold: float,
+    trained_on: Iterable[Path],
+    validation: Mapping[str, float],
+) -> dict[str, Any]:
+    return {
+        "features": FEATURES,
+        "trained_on": {p.name: file_sha256(p) for p in trained_on},
+        "validation": dict(validation),
+        "threshold": threshold,
+        "bias": bias,
+        "weights": dict(weights),
+    }
+
+
+def fitted_model_text(train: Path, validation: Path) -> str:
+    """The model file fitted from ``train`` with its threshold chosen on ``validation``."""
+    from josi.postprocess._intents import learned_reads
+
+    rows = read_labelled(train)
+    held = read_labelled(validation)
+    bias, weights = fit(rows)
+    candidate = PlanChangeModel(bias, weights, THRESHOLDS[0])
+
+    def by_model(text: str, threshold: float) -> bool:
+        return learned_reads(text, threshold, probability=candidate.probability)
+
+    threshold, figures = choose_threshold(held, _lexicon_reads(), by_model)
+    data = model_json(bias, weights, threshold, (train, validation), figures)
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def _lexicon_reads() -> Callable[[str], bool]:
+    from josi.postprocess._intents import detect_coach_intent
+
+    def reads(text: str) -> bool:
+        hit = detect_coach_intent(text)
+        return hit is not None and hit.intent == "plan_change"
+
+    return reads
