@@ -157,12 +157,10 @@ def detect_coach_intent(
 
     With ``learned``, a message no rule reads is a plan change where the learned model
     (``plan_change_model.json``) reads one at its threshold, unless the request lexicon reads
-    the message or the coach lexicon's ``[learned] unless`` does: rule ``plan_change_model``.
+    the message or the coach lexicon's ``[learned] unless`` does, or the message names minutes
+    that are not more than the planned session's: rule ``plan_change_model``.
     """
-    low, high = SESSION_MINUTES
-    longer = planned is not None and any(
-        planned < minutes <= high for minutes in durations(text) if minutes >= low
-    )
+    longer = _asks_longer(text, planned)
 
     def holds(table: Mapping[str, Any]) -> bool:
         return longer or not table.get(_LONGER_THAN_PLANNED, False)
@@ -170,7 +168,7 @@ def detect_coach_intent(
     hit = _lexicon().first_hit(text, holds=holds)
     if hit is not None:
         return IntentHit(hit[0], hit[1].id)
-    if learned and learned_reads(text, plan_change_model().threshold):
+    if learned and learned_reads(text, plan_change_model().threshold, planned=planned):
         return IntentHit("plan_change", LEARNED_RULE)
     return None
 
@@ -179,13 +177,30 @@ def detect_coach_intent(
 LEARNED_RULE = "plan_change_model"
 
 
+def _session_minutes(text: str) -> list[int]:
+    low, high = SESSION_MINUTES
+    return [minutes for minutes in durations(text) if low <= minutes <= high]
+
+
+def _asks_longer(text: str, planned: int | None) -> bool:
+    """Whether ``text`` names more minutes than the planned session's ``planned``."""
+    return planned is not None and any(m > planned for m in _session_minutes(text))
+
+
 def learned_reads(
-    text: str, threshold: float, *, probability: Callable[[str], float] | None = None
+    text: str,
+    threshold: float,
+    *,
+    planned: int | None = None,
+    probability: Callable[[str], float] | None = None,
 ) -> bool:
     """Whether the learned model reads ``text`` as a plan change at ``threshold``, where the
     lexicons leave it to the model: what the engine serves, what the request lexicon reads as
-    a question or a replan."""
+    a question or a replan, and minutes not more than the planned session's ``planned``."""
     if not isinstance(text, str) or not text.strip():
+        return False
+    # The model does not see the plan: minutes it cannot compare with it are not its call.
+    if _session_minutes(text) and not _asks_longer(text, planned):
         return False
     unless = _lexicon().learned_unless
     if unless is not None and any(unless.search(form) for form in normalised_forms(text)):

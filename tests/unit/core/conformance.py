@@ -79,8 +79,12 @@ def _request_intent(i: dict[str, Any]) -> Any:
 
 
 def _coach_contract_reply(i: dict[str, Any]) -> Any:
-    """The coach step's fixed reply (or null: the model answers) for a coach-bound message."""
-    reply = routing.coach_contract_reply(i["message"], {"tier": i["tier"]}, i["lang"])
+    """The coach step's fixed reply (or null: the model answers) for a coach-bound message;
+    ``planned_minutes``, where given, is the planned session's length in the context."""
+    ctx: dict[str, Any] = {"tier": i["tier"]}
+    if "planned_minutes" in i:
+        ctx["planned_session"] = {"target_duration_min": i["planned_minutes"]}
+    reply = routing.coach_contract_reply(i["message"], ctx, i["lang"])
     return None if reply is None else dataclasses.asdict(reply)
 
 

@@ -106,3 +106,57 @@ def test_every_fixed_reply_is_warm_enough_for_every_persona(key: str, lang: str)
     for persona in personas()["order"]:
         assert warmth(text, persona).passed, (persona, warmth(text, persona).reason)
     assert brevity(text).passed
+
+
+@pytest.mark.parametrize(
+    ("text", "planned", "intent"),
+    [
+        ("make it 75 minutes", 60, "plan_change"),
+        ("make it 75 minutes", 90, None),  # shorter than planned: the engine's
+        ("make it 75 minutes", None, None),  # nothing planned to be longer than
+        ("60 min is too short for me. id like at least 1h20", 60, "plan_change"),
+        ("maak er 80 min van", 60, "plan_change"),
+        ("kan die loop vandaag naar anderhalf uur?", 60, "plan_change"),
+        ("maak er maar een half uurtje van vandaag", 60, None),
+        ("I have 90 minutes today, give me a run", 60, None),  # time offered, not asked
+        ("zet je het om naar 20u?", 60, None),  # a clock time, not a session
+    ],
+)
+def test_a_session_asked_longer_than_planned_is_a_plan_change(
+    text: str, planned: int | None, intent: str | None
+) -> None:
+    hit = detect_coach_intent(text, planned=planned)
+    assert (hit.intent if hit else None) == intent, hit
+    if intent:
+        assert hit.rule == "longer_than_planned"
+
+
+def test_the_coach_step_reads_the_planned_minutes_from_the_context() -> None:
+    ctx = {"tier": "advisor", "planned_session": {"target_duration_min": 60}}
+    reply = coach_contract_reply("Could we make it 75 minutes today?", ctx, "en")
+    assert reply is not None and reply.rule == "longer_than_planned"
+    ctx["planned_session"]["target_duration_min"] = 90
+    assert coach_contract_reply("Could we make it 75 minutes today?", ctx, "en") is None
+
+
+def test_a_longer_than_planned_key_that_is_not_a_boolean_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from josi.postprocess import _intents
+
+    real = _intents._read
+
+    def broken(file: str, kinds: tuple[str, ...]):
+        lex = real(file, kinds)
+        rule, table = lex.rules["plan_change"][0]
+        rules = dict(lex.rules)
+        rules["plan_change"] = ((rule, {**table, "longer_than_planned": "yes"}),)
+        return _intents._Lexicon(rules, lex.negation, lex.mask, lex.learned_unless)
+
+    monkeypatch.setattr(_intents, "_read", broken)
+    _intents._lexicon.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="longer_than_planned must be a boolean"):
+            _intents._lexicon()
+    finally:
+        _intents._lexicon.cache_clear()

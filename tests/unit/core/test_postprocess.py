@@ -8,6 +8,7 @@ from josi.contracts import is_valid_request
 from josi.postprocess import (
     SAFE_REPLY,
     detect_red_flags,
+    durations,
     extract_minutes,
     normalize_sport,
     postprocess,
@@ -52,6 +53,23 @@ MINUTES = [
 @pytest.mark.parametrize(("text", "minutes"), MINUTES, ids=[m[0] or "empty" for m in MINUTES])
 def test_extract_minutes(text: str, minutes: int | None) -> None:
     assert extract_minutes(text) == minutes
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("60 min is too short for me. id like at least 1h20", [60, 80]),
+        ("90 min instead of 60 min", [90, 60]),
+        ("ran 2 hours yesterday, 45 min today", [45]),  # a past session is not asked for
+        ("4 x 5 min at threshold", []),  # interval reps are not a session's length
+        ("no minutes here", []),
+    ],
+)
+def test_durations_are_every_duration_in_order_and_the_first_is_extract_minutes(
+    text: str, found: list[int]
+) -> None:
+    assert durations(text) == found
+    assert extract_minutes(text) == (found[0] if found else None)
 
 
 @settings(max_examples=200, deadline=None)
