@@ -1,7 +1,8 @@
 r"""Coach-intent detection on labelled messages kept outside the repository.
 
     python -m benchmarks.coach_intent_messages --messages FILE.jsonl \
-        --out benchmarks/results/NAME.json [--paired-with EARLIER.json] [--show-misses]
+        --out benchmarks/results/NAME.json [--paired-with EARLIER.json] [--show-misses] \
+        [--planned-minutes N] [--coach-step]
 
 FILE.jsonl holds one message per line: ``{"id", "lang", "label", "message"}`` with ``label`` one
 of ``plan_change``, ``unrealistic_goal`` (josi.postprocess.INTENTS) or ``none``. Such a file is
@@ -11,6 +12,9 @@ and per-language counts with 95% Wilson intervals and each id's outcome, never a
 ``--paired-with`` compares against an earlier result on the same file (same sha256), for example
 the lexicon before a change, case by case with the exact McNemar test. ``--show-misses`` prints
 the misses to stderr: for a tuning file only, since reading a file's misses makes it one.
+``--planned-minutes`` reads every message against a planned session of that length (the
+lexicon's longer-than-planned rules need it); ``--coach-step`` reads as the coach step does,
+with the learned plan-change reading behind the lexicon (``routing.coach_contract_reply``).
 """
 
 from __future__ import annotations
@@ -42,13 +46,15 @@ def read_messages(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def detected(rows: list[dict[str, Any]]) -> dict[str, str]:
+def detected(
+    rows: list[dict[str, Any]], *, planned: int | None = None, coach_step: bool = False
+) -> dict[str, str]:
     """Each id's detected intent, or "none"."""
     from josi.postprocess import detect_coach_intent
 
     out = {}
     for r in rows:
-        hit = detect_coach_intent(r["message"])
+        hit = detect_coach_intent(r["message"], planned=planned, learned=coach_step)
         out[r["id"]] = hit.intent if hit is not None else "none"
     return out
 
@@ -100,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="JSON results file")
     parser.add_argument("--paired-with", type=Path, help="an earlier result on the same file")
     parser.add_argument("--show-misses", action="store_true", help="print misses to stderr")
+    parser.add_argument(
+        "--planned-minutes", type=int, help="the planned session's length for every message"
+    )
+    parser.add_argument(
+        "--coach-step", action="store_true", help="with the learned reading, as the coach step"
+    )
     args = parser.parse_args(argv)
 
     from josi._io import atomic_write_json, sha256_file
@@ -114,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         if earlier.get("messages", {}).get("sha256") != digest:
             raise SystemExit(f"{args.paired_with}: measured another messages file")
     started = time.perf_counter()
-    got = detected(rows)
+    got = detected(rows, planned=args.planned_minutes, coach_step=args.coach_step)
     results: dict[str, Any] = {
         "messages": {"file": args.messages.name, "sha256": digest, "rows": len(rows)},
+        "reading": {"planned_minutes": args.planned_minutes, "coach_step": args.coach_step},
         "detection": summary(rows, got),
         "outcomes": got,
         "wall_s": round(time.perf_counter() - started, 2),

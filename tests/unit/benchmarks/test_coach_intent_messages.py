@@ -78,3 +78,26 @@ def test_writes_no_message_and_refuses_another_files_result(tmp_path):
         )
     with pytest.raises(SystemExit, match="must not be the messages file"):
         main(["--messages", str(messages), "--out", str(messages)])
+
+
+def test_the_coach_step_reading_uses_the_plan_and_the_learned_model(tmp_path):
+    rows = [
+        {"id": "a", "lang": "en", "label": "plan_change", "message": "make it 75 minutes"},
+        {
+            "id": "b",
+            "lang": "en",
+            "label": "plan_change",
+            "message": "would love a few hill efforts thrown into todays ride",
+        },
+    ]
+    messages = tmp_path / "m.jsonl"
+    messages.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    plain, step = tmp_path / "plain.json", tmp_path / "step.json"
+    assert main(["--messages", str(messages), "--out", str(plain)]) == 0
+    args = ["--planned-minutes", "60", "--coach-step", "--paired-with", str(plain)]
+    assert main(["--messages", str(messages), "--out", str(step), *args]) == 0
+    before, after = (json.loads(p.read_text(encoding="utf-8")) for p in (plain, step))
+    assert before["outcomes"] == {"a": "none", "b": "none"}
+    assert after["outcomes"] == {"a": "plan_change", "b": "plan_change"}
+    assert after["reading"] == {"planned_minutes": 60, "coach_step": True}
+    assert after["paired"]["plan_change"]["fixed"] == 2
