@@ -32,18 +32,21 @@ def register(app: typer.Typer) -> None:
         """Fit plan_change_model.json from the labelled messages; same input, same bytes."""
         import json
 
+        from josi._errors import ConfigError
         from josi._io import atomic_write_text
         from josi.postprocess._learned import MODEL_FILE, fitted_model_text
 
-        text = fitted_model_text(train, validation)
         packaged = Path(__file__).with_name(MODEL_FILE)
+        target = out or packaged
+        if target.resolve() in (train.resolve(), validation.resolve()):
+            raise ConfigError(f"--out {target} is an input of the fit: write the model elsewhere")
+        text = fitted_model_text(train, validation)
         if check:
             if packaged.read_text(encoding="utf-8") != text:
                 typer.echo(f"{packaged} is stale: run `josi intents fit`", err=True)
                 raise typer.Exit(1)
             typer.echo(f"{packaged} is up to date")
             return
-        target = out or packaged
         atomic_write_text(target, text)
         summary = json.loads(text)
         typer.echo(

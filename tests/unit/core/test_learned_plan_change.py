@@ -133,3 +133,14 @@ def test_the_threshold_is_the_lowest_that_adds_few_false_readings() -> None:
 
     threshold, figures = _learned.choose_threshold(rows, lambda t: t == "p", model)
     assert threshold == 0.6 and figures["false_share"] == 0.01 and figures["recall"] == 1.0
+
+
+def test_the_fit_command_never_overwrites_its_input(tmp_path: Path) -> None:
+    from josi.cli import main
+
+    train = tmp_path / "train.jsonl"
+    train.write_text(TRAIN.read_text(encoding="utf-8"), encoding="utf-8")
+    before = train.read_bytes()
+    args = ["--train", str(train), "--validation", str(VALIDATION), "--out", str(train)]
+    code = main(["intents", "fit", *args])
+    assert code == 2 and train.read_bytes() == before
