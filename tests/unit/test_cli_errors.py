@@ -83,6 +83,14 @@ BAD_INPUT: dict[str, Callable[[Path], list[str]]] = {
     "export patch-v2": lambda t: ["export", "patch-v2", str(t / "missing.gguf"), str(t / "o.gguf")],
     "export verify": lambda t: ["export", "verify", _latin1(t, "m.gguf.manifest.json")],
     "grammar generate": lambda t: ["grammar", "generate", "--no-such-option"],
+    "intents fit": lambda t: [
+        "intents",
+        "fit",
+        "--train",
+        _latin1(t, "train.jsonl"),
+        "--out",
+        str(t / "model.json"),
+    ],
     "pipeline build": lambda t: ["pipeline", "build", "--profile", _latin1(t, "p.toml")],
     "pipeline ship": lambda t: [
         "pipeline",
