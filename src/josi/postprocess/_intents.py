@@ -122,6 +122,16 @@ def _read(file: str, kinds: tuple[str, ...]) -> _Lexicon:
     )
 
 
+def _require_boolean_flags(lex: _Lexicon, file: str, flags: Mapping[str, str]) -> None:
+    """A ConfigError unless each kind's rules give its flag (``flags``: kind -> key) as a
+    boolean, where they give it at all."""
+    for kind, flag in flags.items():
+        for i, (rule, table) in enumerate(lex.rules[kind]):
+            if not isinstance(table.get(flag, False), bool):
+                where = f"{file}: {kind} #{i + 1} ({rule.id})"
+                raise ConfigError(f"{where}.{flag} must be a boolean")
+
+
 # A coach-lexicon rule with this key set reads a session asked to last some minutes ("make it
 # 75 minutes", "maak er 1u30 van"), which is a plan change only when that is longer than the
 # planned session: such a rule holds only where the message names more minutes than the plan.
@@ -131,11 +141,7 @@ _LONGER_THAN_PLANNED = "longer_than_planned"
 @cache
 def _lexicon() -> _Lexicon:
     lex = _read(LEXICON_FILE, INTENTS)
-    for kind, entries in lex.rules.items():
-        for i, (rule, table) in enumerate(entries):
-            if not isinstance(table.get(_LONGER_THAN_PLANNED, False), bool):
-                where = f"{LEXICON_FILE}: {kind} #{i + 1} ({rule.id})"
-                raise ConfigError(f"{where}.{_LONGER_THAN_PLANNED} must be a boolean")
+    _require_boolean_flags(lex, LEXICON_FILE, dict.fromkeys(INTENTS, _LONGER_THAN_PLANNED))
     return lex
 
 
@@ -160,7 +166,10 @@ def detect_coach_intent(
     the message or the coach lexicon's ``[learned] unless`` does, or the message names minutes
     that are not more than the planned session's: rule ``plan_change_model``.
     """
-    longer = _asks_longer(text, planned)
+    # The message's minutes, read once: the rules that compare them and the learned reading
+    # both need them.
+    named = _session_minutes(text) if planned is not None or learned else []
+    longer = _longer(named, planned)
 
     def holds(table: Mapping[str, Any]) -> bool:
         return longer or not table.get(_LONGER_THAN_PLANNED, False)
@@ -168,7 +177,7 @@ def detect_coach_intent(
     hit = _lexicon().first_hit(text, holds=holds)
     if hit is not None:
         return IntentHit(hit[0], hit[1].id)
-    if learned and learned_reads(text, plan_change_model().threshold, planned=planned):
+    if learned and _model_reads(text, plan_change_model().threshold, named, planned):
         return IntentHit("plan_change", LEARNED_RULE)
     return None
 
@@ -182,9 +191,9 @@ def _session_minutes(text: str) -> list[int]:
     return [minutes for minutes in durations(text) if low <= minutes <= high]
 
 
-def _asks_longer(text: str, planned: int | None) -> bool:
-    """Whether ``text`` names more minutes than the planned session's ``planned``."""
-    return planned is not None and any(m > planned for m in _session_minutes(text))
+def _longer(named: list[int], planned: int | None) -> bool:
+    """Whether the minutes ``named`` hold more than the planned session's ``planned``."""
+    return planned is not None and any(m > planned for m in named)
 
 
 def learned_reads(
@@ -197,10 +206,20 @@ def learned_reads(
     """Whether the learned model reads ``text`` as a plan change at ``threshold``, where the
     lexicons leave it to the model: what the engine serves, what the request lexicon reads as
     a question or a replan, and minutes not more than the planned session's ``planned``."""
+    return _model_reads(text, threshold, _session_minutes(text), planned, probability)
+
+
+def _model_reads(
+    text: str,
+    threshold: float,
+    named: list[int],
+    planned: int | None,
+    probability: Callable[[str], float] | None = None,
+) -> bool:
     if not isinstance(text, str) or not text.strip():
         return False
     # The model does not see the plan: minutes it cannot compare with it are not its call.
-    if _session_minutes(text) and not _asks_longer(text, planned):
+    if named and not _longer(named, planned):
         return False
     unless = _lexicon().learned_unless
     if unless is not None and any(unless.search(form) for form in normalised_forms(text)):
@@ -224,11 +243,7 @@ def _request_lexicon() -> _Lexicon:
         if table.get("replan_type") not in known:
             where = f"{REQUEST_LEXICON_FILE}: replan #{i + 1} ({rule.id})"
             raise ConfigError(f"{where} needs a replan_type, one of {sorted(known)}")
-    for kind, flag in _REQUEST_FLAGS.items():
-        for i, (rule, table) in enumerate(lex.rules[kind]):
-            if not isinstance(table.get(flag, False), bool):
-                where = f"{REQUEST_LEXICON_FILE}: {kind} #{i + 1} ({rule.id})"
-                raise ConfigError(f"{where}.{flag} must be a boolean")
+    _require_boolean_flags(lex, REQUEST_LEXICON_FILE, _REQUEST_FLAGS)
     return lex
 
 

@@ -16,7 +16,6 @@ reads the same file with the same features (conformance vectors: ``coach_contrac
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from josi._errors import ConfigError
+from josi._io import sha256_file
 from josi.postprocess._rules import normalise
 
 MODEL_FILE = "plan_change_model.json"
@@ -52,6 +52,11 @@ def features(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def _sigmoid(z: float) -> float:
+    # exp(700) is near the float limit; below that the probability is 0 to double precision.
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
 @dataclass(frozen=True)
 class PlanChangeModel:
     bias: float
@@ -61,8 +66,7 @@ class PlanChangeModel:
     def probability(self, text: str) -> float:
         if not isinstance(text, str) or not text.strip():
             return 0.0
-        z = self.bias + sum(self.weights.get(f, 0.0) for f in features(text))
-        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        return _sigmoid(self.bias + sum(self.weights.get(f, 0.0) for f in features(text)))
 
 
 def model_from_json(data: Mapping[str, Any], where: str) -> PlanChangeModel:
@@ -142,9 +146,7 @@ def fit(rows: Sequence[Labelled]) -> tuple[float, dict[str, float]]:
         shuffle(order)
         for i in order:
             ids, y, weight = encoded[i]
-            z = bias + sum(w[j] for j in ids)
-            p = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
-            g = (p - y) * weight
+            g = (_sigmoid(bias + sum(w[j] for j in ids)) - y) * weight
             for j in ids:
                 w[j] -= rate * (g + L2 * w[j])
             bias -= rate * g
@@ -185,10 +187,6 @@ def choose_threshold(
     )
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def model_json(
     bias: float,
     weights: Mapping[str, float],
@@ -198,7 +196,7 @@ def model_json(
 ) -> dict[str, Any]:
     return {
         "features": FEATURES,
-        "trained_on": {p.name: file_sha256(p) for p in trained_on},
+        "trained_on": {p.name: sha256_file(p) for p in trained_on},
         "validation": dict(validation),
         "threshold": threshold,
         "bias": bias,
@@ -218,16 +216,13 @@ def fitted_model_text(train: Path, validation: Path) -> str:
     def by_model(text: str, threshold: float) -> bool:
         return learned_reads(text, threshold, probability=candidate.probability)
 
-    threshold, figures = choose_threshold(held, _lexicon_reads(), by_model)
+    threshold, figures = choose_threshold(held, _lexicon_reads, by_model)
     data = model_json(bias, weights, threshold, (train, validation), figures)
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
-def _lexicon_reads() -> Callable[[str], bool]:
+def _lexicon_reads(text: str) -> bool:
     from josi.postprocess._intents import detect_coach_intent
 
-    def reads(text: str) -> bool:
-        hit = detect_coach_intent(text)
-        return hit is not None and hit.intent == "plan_change"
-
-    return reads
+    hit = detect_coach_intent(text)
+    return hit is not None and hit.intent == "plan_change"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from josi._errors import ConfigError
+from josi._io import sha256_file
 from josi.postprocess import _learned, detect_coach_intent, postprocess
 from josi.postprocess._intents import LEARNED_RULE
 from josi.routing import coach_contract_reply
@@ -91,8 +92,8 @@ def test_the_packaged_model_is_the_fitted_one() -> None:
         (Path(_learned.__file__).with_name(_learned.MODEL_FILE)).read_text(encoding="utf-8")
     )
     assert data["trained_on"] == {
-        TRAIN.name: _learned.file_sha256(TRAIN),
-        VALIDATION.name: _learned.file_sha256(VALIDATION),
+        TRAIN.name: sha256_file(TRAIN),
+        VALIDATION.name: sha256_file(VALIDATION),
     }, "fixtures/intents changed: run `josi intents fit`"
     model = _learned.plan_change_model()
     assert model.threshold == data["threshold"] and len(model.weights) == len(data["weights"])
