@@ -19,20 +19,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from josi._errors import ConfigError, JosiError
 from josi._io import atomic_write_json, sha256_file
+from josi._libraries import installed_versions
 from josi._resources import cache_dir, resource_dir
 
 STAGES = ("data", "train", "export")
 _DONE = "DONE.json"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_LIBRARIES = ("torch", "transformers", "peft", "trl", "llama_cpp_python")
-
-
 @dataclass(frozen=True)
 class BuildResult:
     profile: str
@@ -141,16 +138,6 @@ def _contract_files() -> list[Path]:
     return [resource_dir("prompts"), resource_dir("schemas")]
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in _LIBRARIES:
-        try:
-            out[name] = metadata.version(name.replace("_", "-"))
-        except metadata.PackageNotFoundError:
-            out[name] = "absent"
-    return out
-
-
 def _key(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -239,7 +226,7 @@ def train_key(profile, dataset_sha256: str, base: Path | str) -> str:
         profile.training_hash(),
         _tree_hash([*stage_code("training"), *_contract_files()]),
         base_fingerprint(base),
-        _versions(),
+        installed_versions(),
     )
 
 
@@ -281,7 +268,7 @@ def _export_stage(
         train_key,
         profile.export,
         _tree_hash([*stage_code("export"), *_contract_files()]),
-        _versions(),
+        installed_versions(),
     )
     out = root / f"export-{key}"
     record = _done(out)

@@ -29,15 +29,11 @@ def wandb_enabled(profile_wandb: bool) -> bool:
 
 
 def versions() -> dict[str, str]:
-    import importlib.metadata
+    """Python and the installed libraries that shape the weights (``josi._libraries``)."""
+    from josi._libraries import ABSENT, installed_versions
 
-    found = {"python": platform.python_version()}
-    for name in ("torch", "transformers", "peft", "trl", "llama-cpp-python"):
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
+    installed = {name: v for name, v in installed_versions().items() if v != ABSENT}
+    return {"python": platform.python_version(), **installed}
 
 
 def make_callbacks(out_dir: Path, *, max_minutes: float) -> list[Any]:
