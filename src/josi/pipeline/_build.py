@@ -30,6 +30,8 @@ from josi._resources import cache_dir, resource_dir
 STAGES = ("data", "train", "export")
 _DONE = "DONE.json"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
 @dataclass(frozen=True)
 class BuildResult:
     profile: str
