@@ -28,10 +28,10 @@ WEIGHT_LIBRARIES = (
 ABSENT = "absent"
 
 
-def installed_versions(names: tuple[str, ...] = WEIGHT_LIBRARIES) -> dict[str, str]:
-    """Each name's installed version, or ``ABSENT``."""
+def installed_versions() -> dict[str, str]:
+    """Each weight library's installed version, or ``ABSENT``."""
     found = {}
-    for name in names:
+    for name in WEIGHT_LIBRARIES:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
