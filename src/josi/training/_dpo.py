@@ -15,6 +15,7 @@ from josi._io import atomic_write_json, read_jsonl
 from josi._lazy import require
 from josi.training._base import ensure_base_checkpoint
 from josi.training._data import data_hash, preference_example, subsample
+from josi.training._fused_head import project_labelled_positions_only
 from josi.training._profile import Profile
 from josi.training._sft import (
     cuda_available,
@@ -67,6 +68,7 @@ def train_dpo(
     model = load_model(profile, base, gradient_checkpointing=dpo.gradient_checkpointing)
     model = peft.PeftModel.from_pretrained(model, str(sft_adapter), is_trainable=True)
     out_dir.mkdir(parents=True, exist_ok=True)
+    project_labelled_positions_only()
     args = trl.DPOConfig(
         **trainer_args(
             profile, dpo, out_dir, run_name=f"{profile.name}-dpo", on_gpu=cuda_available()

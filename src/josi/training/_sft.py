@@ -42,6 +42,7 @@ from josi.training._data import (
     subsample,
     to_example,
 )
+from josi.training._fused_head import project_labelled_positions_only
 from josi.training._profile import Profile, SftSection
 from josi.training._tracking import make_callbacks, read_curve, write_run_record
 from josi.training._trainer_args import trainer_args
@@ -323,6 +324,7 @@ def build_sft_trainer(
         # round small updates away); model.dtype bfloat16 still runs the steps under autocast.
         dtype="float32" if sft.full_finetune else None,
     )
+    project_labelled_positions_only()
     callbacks = make_callbacks(out_dir, max_minutes=sft.max_minutes)
     if sft.early_stopping_patience > 0:
         callbacks.append(

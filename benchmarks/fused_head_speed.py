@@ -1,0 +1,102 @@
+"""Training tokens per second with trl's fused LM head projecting every position against only the
+labelled ones, side by side in one run, on the shipped nano recipe.
+
+    python -m benchmarks.fused_head_speed --data DIR --out benchmarks/results/NAME.json
+        [--steps 8] [--rounds 2]
+
+Each setting trains the same first rows of the profile's training order for a few steps, in
+rotation, so machine load falls on both alike. Each run keeps its per-step training losses: the
+two settings compute the same loss, so they must agree to float32 rounding at every step.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from contextlib import ExitStack, nullcontext
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from benchmarks.finetune_speed import median_by_setting, ratios_to, run_header, speed_args
+
+SETTINGS = ("every_position", "labelled_positions")
+
+
+def _every_position() -> ExitStack:
+    """trl's own choice restored for the run (every position on the CPU), and kept: the trainer
+    builder would otherwise make it project the labelled positions again."""
+    from trl.trainer import utils
+
+    from josi.training import _sft
+    from josi.training._fused_head import _DECIDER, project_labelled_positions_only
+
+    project_labelled_positions_only()
+    stack = ExitStack()
+    stack.enter_context(mock.patch.object(utils, _DECIDER, getattr(utils, _DECIDER).__wrapped__))
+    stack.enter_context(mock.patch.object(_sft, "project_labelled_positions_only", lambda: None))
+    return stack
+
+
+def measure(data: Path, setting: str, steps: int) -> dict[str, Any]:
+    """One short training run of the shipped recipe: tokens, seconds and per-step losses."""
+    from benchmarks.finetune_speed import short_run_profile
+    from josi.training._fused_head import projects_every_position
+    from josi.training._sft import build_sft_trainer
+
+    profile = short_run_profile(["sft.logging_steps=1"], steps)
+    with (
+        _every_position() if setting == "every_position" else nullcontext(),
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        trainer, _ = build_sft_trainer(profile, data, Path(scratch), mode="joint")
+        trainer.args.load_best_model_at_end = False
+        every = projects_every_position()
+        started = time.monotonic()
+        trainer.train()
+        seconds = time.monotonic() - started
+    if every != (setting == "every_position"):
+        raise RuntimeError(f"{setting}: the head projected every position = {every}")
+    tokens = int(trainer.state.num_input_tokens_seen or 0)
+    losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
+    return {
+        "tokens": tokens,
+        "seconds": round(seconds, 2),
+        "tokens_per_second": tokens / seconds,
+        "losses": losses,
+    }
+
+
+def summary(runs: dict[str, list[dict[str, Any]]], args: Any, load_start: Any) -> dict[str, Any]:
+    median = median_by_setting(runs, "tokens_per_second")
+    pairs = list(zip(runs["every_position"], runs["labelled_positions"], strict=False))
+    return {
+        **run_header(args, load_start),
+        "runs": runs,
+        "median_tokens_per_second": {k: round(v, 1) for k, v in median.items()},
+        "ratio_to_every_position": ratios_to(median, "every_position"),
+        "max_loss_difference": max(
+            (abs(a - b) for x, y in pairs for a, b in zip(x["losses"], y["losses"], strict=True)),
+            default=None,
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = speed_args(__doc__, 8, argv)
+    from josi._io import atomic_write_json
+
+    load_start = os.getloadavg()
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SETTINGS}
+    for _ in range(args.rounds):
+        for name in SETTINGS:
+            runs[name].append(measure(args.data, name, args.steps))
+            print(name, runs[name][-1], flush=True)
+            # Written after every run, so a stopped benchmark keeps what it measured.
+            atomic_write_json(args.out, summary(runs, args, load_start))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
