@@ -68,7 +68,8 @@ def train_dpo(
     model = load_model(profile, base, gradient_checkpointing=dpo.gradient_checkpointing)
     model = peft.PeftModel.from_pretrained(model, str(sft_adapter), is_trainable=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    project_labelled_positions_only()
+    # The same head as the profile's SFT: DPO's sequence log-probabilities are sums over it.
+    project_labelled_positions_only(profile.sft.lm_head_labelled_only)
     args = trl.DPOConfig(
         **trainer_args(
             profile, dpo, out_dir, run_name=f"{profile.name}-dpo", on_gpu=cuda_available()

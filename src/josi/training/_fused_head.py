@@ -8,7 +8,9 @@ nothing is compiled, and the head projects each position through the 49k-vocabul
 float32 and recomputes it in the backward: on nano's rows, where the prompt is about 70% of the
 tokens, that was half of each training step (``benchmarks/results/nano-fused-head-speed.json``).
 Unlabelled positions add zero to the loss and to every gradient either way, so projecting only
-the labelled ones trains the same model, up to the order of float32 sums.
+the labelled ones computes the same loss; the float32 sums run in another order, so the weights
+after a few hundred steps are another draw of the same recipe, not the same bytes
+(``sft.lm_head_labelled_only``; profiles/README.md).
 """
 
 from __future__ import annotations
@@ -22,11 +24,18 @@ _DECIDER = "_use_triton"
 _MARK = "josi_projects_labelled_positions_only"
 
 
-def project_labelled_positions_only() -> None:
-    """Make trl's fused head project only labelled positions on the CPU too (idempotent)."""
+def project_labelled_positions_only(enabled: bool = True) -> None:
+    """Make trl's fused head project only labelled positions on the CPU too, or (``enabled``
+    false) give the choice back to trl. Idempotent; it holds for the whole process, so every
+    trainer builder sets it from its profile."""
     utils = _trl_utils()
     decide = getattr(utils, _DECIDER)
-    if getattr(decide, _MARK, False):
+    patched = getattr(decide, _MARK, False)
+    if not enabled:
+        if patched:
+            setattr(utils, _DECIDER, decide.__wrapped__)
+        return
+    if patched:
         return
 
     def labelled_only(device: Any) -> bool:

@@ -89,6 +89,7 @@ class SftSection:
     decision_weight: float = 1.0
     full_finetune: bool = False
     balanced_modes: tuple[str, ...] = ()
+    lm_head_labelled_only: bool = True
 
 
 @dataclass(frozen=True)

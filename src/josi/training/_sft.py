@@ -324,7 +324,7 @@ def build_sft_trainer(
         # round small updates away); model.dtype bfloat16 still runs the steps under autocast.
         dtype="float32" if sft.full_finetune else None,
     )
-    project_labelled_positions_only()
+    project_labelled_positions_only(sft.lm_head_labelled_only)
     callbacks = make_callbacks(out_dir, max_minutes=sft.max_minutes)
     if sft.early_stopping_patience > 0:
         callbacks.append(

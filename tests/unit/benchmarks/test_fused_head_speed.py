@@ -1,12 +1,14 @@
-"""The fused-head speed benchmark: its summary pairs the runs, its baseline is trl's own choice."""
+"""The fused-head speed benchmark: its summary pairs the runs; its settings differ in the head."""
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
 
-from benchmarks.fused_head_speed import _every_position, summary
+from benchmarks.fused_head_speed import SETTINGS, summary
+from josi.training import load_profile
 
 
 def _run(tokens_per_second: float, losses: list[float]) -> dict:
@@ -24,18 +26,11 @@ def test_summary_gives_the_ratio_and_the_largest_loss_difference_of_paired_runs(
     assert result["max_loss_difference"] == pytest.approx(0.01)
 
 
-def test_the_baseline_setting_restores_every_position_and_keeps_it_through_the_builder(
-    monkeypatch: pytest.MonkeyPatch,
-):
-    pytest.importorskip("trl")
-    from trl.trainer import utils
-
-    from josi.training import _sft
-    from josi.training._fused_head import _DECIDER, projects_every_position
-
-    monkeypatch.setattr(utils, _DECIDER, getattr(utils, _DECIDER))  # restored after the test
-    with _every_position():
-        _sft.project_labelled_positions_only()  # what the trainer builder calls
-        assert projects_every_position("cpu")
-    _sft.project_labelled_positions_only()
-    assert not projects_every_position("cpu")
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_each_setting_is_the_nano_recipe_with_one_head_choice(name):
+    profile = load_profile("nano", SETTINGS[name])
+    shipped = load_profile("nano")
+    assert profile.sft.lm_head_labelled_only == (name == "labelled_positions")
+    assert dataclasses.replace(profile.sft, lm_head_labelled_only=False) == dataclasses.replace(
+        shipped.sft, lm_head_labelled_only=False
+    )

@@ -67,7 +67,7 @@ def _loss_and_grads(torch: Any, model: Any, batch: dict[str, Any]) -> tuple[Any,
     return loss.detach(), grads, outputs
 
 
-def test_the_patch_is_idempotent_and_leaves_other_devices_to_trl(trl_utils: Any) -> None:
+def test_the_patch_is_idempotent_reversible_and_leaves_other_devices_to_trl(trl_utils: Any) -> None:
     torch = pytest.importorskip("torch")
     assert projects_every_position("cpu"), "trl 1.16 projects every position on the CPU"
     decide = getattr(trl_utils, _DECIDER)
@@ -76,6 +76,11 @@ def test_the_patch_is_idempotent_and_leaves_other_devices_to_trl(trl_utils: Any)
     patched = getattr(trl_utils, _DECIDER)
     assert patched.__wrapped__ is decide
     assert not projects_every_position("cpu")
+    project_labelled_positions_only(False)
+    assert getattr(trl_utils, _DECIDER) is decide
+    project_labelled_positions_only(False)
+    assert getattr(trl_utils, _DECIDER) is decide
+    project_labelled_positions_only()
     # Devices other than the CPU keep trl's own choice.
     assert projects_every_position("meta") is not decide(torch.device("meta"))
 
