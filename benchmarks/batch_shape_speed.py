@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.finetune_speed import (
+    in_rotation,
     median_by_setting,
     ratios_to,
     run_header,
@@ -116,15 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     from josi._io import atomic_write_json
 
     load_start = os.getloadavg()
-    train: dict[str, list[dict[str, Any]]] = {name: [] for name in TRAIN}
     evals = eval_seconds(args.data, args.rounds + 1)
-    atomic_write_json(args.out, summary(train, evals, args, load_start))
-    for _ in range(args.rounds):
-        for name, overrides in TRAIN.items():
-            train[name].append(train_steps(args.data, overrides, args.steps))
-            print(name, train[name][-1], flush=True)
-            # Written after every run, so a stopped benchmark keeps what it measured.
-            atomic_write_json(args.out, summary(train, evals, args, load_start))
+    atomic_write_json(args.out, summary({name: [] for name in TRAIN}, evals, args, load_start))
+    in_rotation(
+        TRAIN,
+        args.rounds,
+        lambda overrides: train_steps(args.data, overrides, args.steps),
+        lambda runs: atomic_write_json(args.out, summary(runs, evals, args, load_start)),
+    )
     return 0
 
 

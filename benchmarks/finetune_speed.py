@@ -16,6 +16,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,19 +106,35 @@ def speed_args(doc: str, steps: int, argv: list[str] | None) -> argparse.Namespa
     return parser.parse_args(argv)
 
 
+def in_rotation(
+    settings: dict[str, list[str]],
+    rounds: int,
+    run: Callable[[list[str]], dict[str, Any]],
+    save: Callable[[dict[str, list[dict[str, Any]]]], None],
+) -> dict[str, list[dict[str, Any]]]:
+    """Each setting's overrides run once per round, in the same order, so machine load falls on
+    every setting alike. ``save`` gets the runs after each one, so a stopped benchmark keeps what
+    it measured."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in settings}
+    for _ in range(rounds):
+        for name, overrides in settings.items():
+            runs[name].append(run(overrides))
+            print(name, runs[name][-1], flush=True)
+            save(runs)
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     args = speed_args(__doc__, 8, argv)
     from josi._io import atomic_write_json
 
     load_start = os.getloadavg()
-
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SETTINGS}
-    for _ in range(args.rounds):
-        for name, overrides in SETTINGS.items():
-            runs[name].append(measure(args.data, overrides, args.steps))
-            print(name, runs[name][-1], flush=True)
-            # Written after every run, so a stopped benchmark keeps what it measured.
-            atomic_write_json(args.out, summary(runs, args, load_start))
+    in_rotation(
+        SETTINGS,
+        args.rounds,
+        lambda overrides: measure(args.data, overrides, args.steps),
+        lambda runs: atomic_write_json(args.out, summary(runs, args, load_start)),
+    )
     return 0
 
 

@@ -18,7 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.finetune_speed import median_by_setting, ratios_to, run_header, speed_args
+from benchmarks.finetune_speed import (
+    in_rotation,
+    median_by_setting,
+    ratios_to,
+    run_header,
+    speed_args,
+)
 
 SETTINGS = {
     "every_position": ["sft.lm_head_labelled_only=false"],
@@ -26,13 +32,13 @@ SETTINGS = {
 }
 
 
-def measure(data: Path, setting: str, steps: int) -> dict[str, Any]:
+def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
     """One short training run of the shipped recipe: tokens, seconds and per-step losses."""
     from benchmarks.finetune_speed import short_run_profile
     from josi.training._fused_head import projects_every_position
     from josi.training._sft import build_sft_trainer
 
-    profile = short_run_profile([*SETTINGS[setting], "sft.logging_steps=1"], steps)
+    profile = short_run_profile([*overrides, "sft.logging_steps=1"], steps)
     with tempfile.TemporaryDirectory() as scratch:
         trainer, _ = build_sft_trainer(profile, data, Path(scratch), mode="joint")
         trainer.args.load_best_model_at_end = False
@@ -40,8 +46,8 @@ def measure(data: Path, setting: str, steps: int) -> dict[str, Any]:
         started = time.monotonic()
         trainer.train()
         seconds = time.monotonic() - started
-    if every != (setting == "every_position"):
-        raise RuntimeError(f"{setting}: the head projected every position = {every}")
+    if every == profile.sft.lm_head_labelled_only:
+        raise RuntimeError(f"{overrides}: the head projected every position = {every}")
     tokens = int(trainer.state.num_input_tokens_seen or 0)
     losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
     return {
@@ -72,13 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     from josi._io import atomic_write_json
 
     load_start = os.getloadavg()
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SETTINGS}
-    for _ in range(args.rounds):
-        for name in SETTINGS:
-            runs[name].append(measure(args.data, name, args.steps))
-            print(name, runs[name][-1], flush=True)
-            # Written after every run, so a stopped benchmark keeps what it measured.
-            atomic_write_json(args.out, summary(runs, args, load_start))
+    in_rotation(
+        SETTINGS,
+        args.rounds,
+        lambda overrides: measure(args.data, overrides, args.steps),
+        lambda runs: atomic_write_json(args.out, summary(runs, args, load_start)),
+    )
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.batch_shape_speed import TRAIN
-from benchmarks.finetune_speed import SETTINGS
+from benchmarks.finetune_speed import SETTINGS, in_rotation
 from josi.training import load_profile
 
 
@@ -19,3 +19,18 @@ def test_every_setting_is_a_valid_nano_profile(name):
 def test_every_batch_shape_makes_updates_of_four_rows(name):
     sft = load_profile("nano", TRAIN[name]).sft
     assert sft.batch_size * sft.grad_accum == 4
+
+
+def test_settings_run_in_rotation_and_every_run_is_saved():
+    order, saved = [], []
+
+    def run(overrides):
+        order.append(overrides[0])
+        return {"n": len(order)}
+
+    runs = in_rotation(
+        {"a": ["x"], "b": ["y"]}, 2, run, lambda r: saved.append(sum(map(len, r.values())))
+    )
+    assert order == ["x", "y", "x", "y"]
+    assert runs == {"a": [{"n": 1}, {"n": 3}], "b": [{"n": 2}, {"n": 4}]}
+    assert saved == [1, 2, 3, 4]
