@@ -124,18 +124,29 @@ def in_rotation(
     return runs
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = speed_args(__doc__, 8, argv)
+def rotation_main(
+    doc: str,
+    settings: dict[str, list[str]],
+    measure_one: Callable[[Path, list[str], int], dict[str, Any]],
+    summarize: Callable[[dict[str, list[dict[str, Any]]], Any, Any], dict[str, Any]],
+    argv: list[str] | None,
+) -> int:
+    """A speed benchmark's command: its settings in rotation, the summary written after each run."""
+    args = speed_args(doc, 8, argv)
     from josi._io import atomic_write_json
 
     load_start = os.getloadavg()
     in_rotation(
-        SETTINGS,
+        settings,
         args.rounds,
-        lambda overrides: measure(args.data, overrides, args.steps),
-        lambda runs: atomic_write_json(args.out, summary(runs, args, load_start)),
+        lambda overrides: measure_one(args.data, overrides, args.steps),
+        lambda runs: atomic_write_json(args.out, summarize(runs, args, load_start)),
     )
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return rotation_main(__doc__, SETTINGS, measure, summary, argv)
 
 
 if __name__ == "__main__":

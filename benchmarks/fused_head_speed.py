@@ -12,18 +12,16 @@ only as far as Adam amplifies float32 sums taken in another order.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks.finetune_speed import (
-    in_rotation,
     median_by_setting,
     ratios_to,
+    rotation_main,
     run_header,
-    speed_args,
 )
 
 SETTINGS = {
@@ -74,17 +72,7 @@ def summary(runs: dict[str, list[dict[str, Any]]], args: Any, load_start: Any) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = speed_args(__doc__, 8, argv)
-    from josi._io import atomic_write_json
-
-    load_start = os.getloadavg()
-    in_rotation(
-        SETTINGS,
-        args.rounds,
-        lambda overrides: measure(args.data, overrides, args.steps),
-        lambda runs: atomic_write_json(args.out, summary(runs, args, load_start)),
-    )
-    return 0
+    return rotation_main(__doc__, SETTINGS, measure, summary, argv)
 
 
 if __name__ == "__main__":
