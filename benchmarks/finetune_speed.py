@@ -65,7 +65,8 @@ def ratios_to(median: dict[str, float], reference: str) -> dict[str, float]:
 
 
 def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
-    """One short training run: its tokens and the seconds trainer.train took."""
+    """One short training run: its tokens, the seconds trainer.train took and the training losses
+    it logged."""
     from josi.training._sft import build_sft_trainer
 
     profile = short_run_profile(overrides, steps)
@@ -76,7 +77,12 @@ def measure(data: Path, overrides: list[str], steps: int) -> dict[str, Any]:
         trainer.train()
         seconds = time.monotonic() - started
     tokens = int(trainer.state.num_input_tokens_seen or 0)
-    return {"tokens": tokens, "seconds": round(seconds, 2), "tokens_per_second": tokens / seconds}
+    return {
+        "tokens": tokens,
+        "seconds": round(seconds, 2),
+        "tokens_per_second": tokens / seconds,
+        "losses": [row["loss"] for row in trainer.state.log_history if "loss" in row],
+    }
 
 
 def run_header(args: Any, load_start: Any) -> dict[str, Any]:
