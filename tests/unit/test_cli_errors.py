@@ -216,3 +216,10 @@ def test_an_engine_result_share_above_one_is_refused(tmp_path, capsys):
     assert main(["data", "build", "--out", str(out), "--engine-result-share", "1.5"]) == 2
     assert "--engine-result-share must be in [0, 1]" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_negative_athlete_message_copies_are_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["data", "build", "--out", str(out), "--athlete-message-copies", "-1"]) == 2
+    assert "--athlete-message-copies must be in [0, 10]" in capsys.readouterr().err
+    assert not out.exists()

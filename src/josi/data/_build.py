@@ -76,6 +76,8 @@ class BuildConfig:
     # Share of the coach's questions about today's session (coach.ENGINE_RESULT_CATEGORIES)
     # that carry an engine result and name it; 0 leaves them as they were.
     engine_result_share: float = 0.0
+    # Training rows per athlete-written request (josi.data._athlete); 0 leaves them out.
+    athlete_message_copies: int = 0
     preference_pairs_per_category: int = 90
     interpreter_quotas: dict[str, int] = field(default_factory=lambda: dict(INTERPRETER_QUOTAS))
     coach_quotas: dict[str, int] = field(default_factory=lambda: dict(COACH_QUOTAS))
@@ -242,6 +244,7 @@ def build_dataset(config: BuildConfig) -> dict[str, Any]:
     for row in kept:
         row["_split"] = split_of[row["group"]]
         sft[row["mode"]][row["_split"]].append(row)
+    athlete_left_out = _add_athlete_rows(config, sft)
     pref_rng = random.Random(f"{config.seed}:preferences")
     pairs = make_pairs(
         pref_rng,
@@ -256,14 +259,46 @@ def build_dataset(config: BuildConfig) -> dict[str, Any]:
             "p", pair["category"] + pair["chosen"] + pair["rejected"] + pair["group"] + pair["user"]
         )
         preferences["train" if pair["_split"] == "train" else "val"].append(pair)
-    report = {
+    report: dict[str, Any] = {
         "coach_rejected_by_scorers": coach_rejected,
         "dropped_exact": dropped["exact"],
         "dropped_near": dropped["near"],
         "dropped_same_message": dropped["same_message"],
         "generated": len(interpreter) + len(coach_rows),
     }
+    if config.athlete_message_copies:
+        train = sft["interpreter"]["train"]
+        report["athlete_rows"] = sum(row["category"] == "athlete_written" for row in train)
+        report["athlete_left_out"] = dict(sorted(athlete_left_out.items()))
     return {"sft": sft, "preferences": preferences, "report": report}
+
+
+def _add_athlete_rows(
+    config: BuildConfig, sft: dict[str, dict[str, list[dict[str, Any]]]]
+) -> dict[str, int]:
+    """Append the athlete-written rows to the interpreter's training split (after the split,
+    so no templated row moves); what was left out, by reason."""
+    if not config.athlete_message_copies:
+        return {}
+    from josi.data import _athlete as athlete
+    from josi.evals._cases import cases_dir
+
+    held_out = {
+        athlete.match_form(row["user"])
+        for split in ("val", "test")
+        for row in sft["interpreter"][split]
+    }
+    rows, left_out = athlete.athlete_rows(
+        athlete.read_requests(athlete.requests_path()),
+        copies=config.athlete_message_copies,
+        seed=config.seed,
+        excluded=athlete.case_messages(cases_dir()) | held_out,
+    )
+    for row in rows:
+        row["id"] = _id("i", row.pop("_athlete_key"))
+        row["_split"] = "train"
+    sft["interpreter"]["train"].extend(rows)
+    return dict(left_out)
 
 
 def write_dataset(out_dir: str | Path, config: BuildConfig) -> dict[str, Any]:

@@ -21,6 +21,22 @@ def _engine_results(config: dict[str, Any]) -> str:
     )
 
 
+def _athlete_rows(build: dict[str, Any]) -> str:
+    copies = build.get("config", {}).get("athlete_message_copies") or 0
+    if not copies:
+        return "Every message comes from the templates (`athlete_message_copies` = 0)."
+    left_out = ", ".join(f"{n} {why}" for why, n in build.get("athlete_left_out", {}).items())
+    return (
+        f"{build.get('athlete_rows', '?')} training rows (category `athlete_written`) are "
+        f"requests written by hand\n  (`fixtures/intents/plan_change_train.jsonl`, "
+        f"`josi.data._athlete`), {copies} per request, each in its own\n  context "
+        "(coach tier, a runner, a session planned: what the writers labelled for). The action "
+        "is the\n  writer's; sport, minutes and replan type are what the served path reads "
+        "from the message. They join\n  the training split after the split. Left out: "
+        f"{left_out or 'none'}."
+    )
+
+
 def render_card(stats: dict[str, Any]) -> str:
     build = stats.get("build", {})
     config = build.get("config", {})
@@ -71,6 +87,7 @@ the coach tells the athlete to
 - The coach uses only numbers visible in its prompt (context block, memory, engine result, message).
 - An engine result in the context is what the athlete gets: the coach names its workout and a
   reason from it. {_engine_results(config)}
+- Athletes' own words: {_athlete_rows(build)}
 
 ## Hygiene
 - Every coach reply passed `josi.scorers.coach_checks` (warmth per persona, brevity, \

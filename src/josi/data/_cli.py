@@ -24,6 +24,11 @@ def register(app: typer.Typer) -> None:
             "--engine-result-share",
             help="Share of the coach's questions about today that carry an engine result.",
         ),
+        athlete_message_copies: int = typer.Option(
+            0,
+            "--athlete-message-copies",
+            help="Training rows per athlete-written request (fixtures/intents); 0 for none.",
+        ),
     ) -> None:
         """Generate interpreter, coach and preference data (deterministic for a seed)."""
         import time
@@ -35,8 +40,15 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("--scale must be positive")
         if not 0.0 <= engine_result_share <= 1.0:
             raise typer.BadParameter("--engine-result-share must be in [0, 1]")
+        if not 0 <= athlete_message_copies <= 10:
+            raise typer.BadParameter("--athlete-message-copies must be in [0, 10]")
         started = time.perf_counter()
-        config = BuildConfig(seed=seed, scale=scale, engine_result_share=engine_result_share)
+        config = BuildConfig(
+            seed=seed,
+            scale=scale,
+            engine_result_share=engine_result_share,
+            athlete_message_copies=athlete_message_copies,
+        )
         stats = write_dataset(out, config)
         typer.echo(format_stats(stats))
         typer.echo(f"wrote {out} in {time.perf_counter() - started:.1f}s")

@@ -206,7 +206,7 @@ def _data_stage(profile, root: Path, log) -> Path:
         "data",
         seed,
         profile.data,
-        _tree_hash([*stage_code("data"), *_contract_files()]),
+        _tree_hash([*stage_code("data"), *_contract_files(), *_data_inputs(profile)]),
     )
     out = root / f"data-{key}"
     if _done(out):
@@ -214,9 +214,25 @@ def _data_stage(profile, root: Path, log) -> Path:
         return out
     log(f"[data] building into {out}")
     started = time.monotonic()
-    write_dataset(out, BuildConfig(seed=seed, engine_result_share=profile.data.engine_result_share))
+    config = BuildConfig(
+        seed=seed,
+        engine_result_share=profile.data.engine_result_share,
+        athlete_message_copies=profile.data.athlete_message_copies,
+    )
+    write_dataset(out, config)
     _finish(out, {"stage": "data", "key": key, "seconds": round(time.monotonic() - started, 1)})
     return out
+
+
+def _data_inputs(profile) -> list[Path]:
+    """The files a dataset reads besides its code: with athlete-written rows, the requests and
+    the gate cases whose messages they leave out."""
+    if not profile.data.athlete_message_copies:
+        return []
+    from josi.data._athlete import requests_path
+    from josi.evals._cases import cases_dir
+
+    return [requests_path(), cases_dir()]
 
 
 def train_key(profile, dataset_sha256: str, base: Path | str) -> str:

@@ -14,6 +14,7 @@ from josi.postprocess._post import (
     CLARIFY_SPORT,
     PostResult,
     message_language,
+    named_sport,
     postprocess,
 )
 from josi.postprocess._redflags import (
@@ -25,7 +26,7 @@ from josi.postprocess._redflags import (
     red_flag_reply,
 )
 from josi.postprocess._sport import SPORTS, find_sports, normalize_sport
-from josi.postprocess._time import durations, extract_minutes
+from josi.postprocess._time import SESSION_MINUTES, durations, extract_minutes
 
 __all__ = [
     "CLARIFY_REPLAN_TYPE",
@@ -33,6 +34,7 @@ __all__ = [
     "FAMILIES",
     "INTENTS",
     "SAFE_REPLY",
+    "SESSION_MINUTES",
     "SPORTS",
     "IntentHit",
     "PostResult",
@@ -44,6 +46,7 @@ __all__ = [
     "extract_minutes",
     "find_sports",
     "message_language",
+    "named_sport",
     "normalize_sport",
     "planned_minutes",
     "postprocess",

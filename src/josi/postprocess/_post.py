@@ -173,7 +173,7 @@ def postprocess(
         out["time_available_min"] = minutes
 
     profile_sport, memory_sports = known_sports(ctx)
-    named = _named_sport(message, out.get("sport"), profile_sport)
+    named = named_sport(message, out.get("sport"), profile_sport)
     # Only engine actions carry the sport onward; questions keep the model's fields.
     if action in ("create_workout", "replan"):
         current = out.get("sport")
@@ -247,7 +247,7 @@ def _replan(request: Mapping[str, Any], replan_type: str) -> dict[str, Any]:
     return out
 
 
-def _named_sport(message: str, current: str | None, profile_sport: str | None) -> str | None:
+def named_sport(message: str, current: str | None, profile_sport: str | None) -> str | None:
     """The sport the message asks for.
 
     With several sports named ("instead of running, a strength session"), the

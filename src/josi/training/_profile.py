@@ -96,6 +96,7 @@ class SftSection:
 class DataSection:
     seed: int = 0
     engine_result_share: float = 0.0
+    athlete_message_copies: int = 0
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,10 @@ def _validate(profile: Profile) -> None:
         (
             0.0 <= profile.data.engine_result_share <= 1.0,
             "data.engine_result_share must be in [0, 1]",
+        ),
+        (
+            0 <= profile.data.athlete_message_copies <= 10,
+            "data.athlete_message_copies must be in [0, 10]",
         ),
         (profile.lora.r > 0 and profile.lora.alpha > 0, "lora.r and lora.alpha must be positive"),
         (0.0 <= profile.lora.dropout < 1.0, "lora.dropout must be in [0, 1)"),

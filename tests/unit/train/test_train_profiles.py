@@ -104,6 +104,7 @@ def test_overrides_are_typed(override: str, path: tuple[str, ...], expected: obj
         "novalue",
         "a.b.c=1",
         "data.engine_result_share=1.5",
+        "data.athlete_message_copies=-1",
     ],
     ids=[
         "unknown-key",
@@ -117,6 +118,7 @@ def test_overrides_are_typed(override: str, path: tuple[str, ...], expected: obj
         "no-equals",
         "too-deep",
         "share-above-one",
+        "negative-copies",
     ],
 )
 def test_bad_overrides_raise_config_error(override: str) -> None:
