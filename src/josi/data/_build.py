@@ -244,7 +244,7 @@ def build_dataset(config: BuildConfig) -> dict[str, Any]:
     for row in kept:
         row["_split"] = split_of[row["group"]]
         sft[row["mode"]][row["_split"]].append(row)
-    athlete_left_out = _add_athlete_rows(config, sft)
+    athlete_added, athlete_left_out = _add_athlete_rows(config, sft)
     pref_rng = random.Random(f"{config.seed}:preferences")
     pairs = make_pairs(
         pref_rng,
@@ -267,19 +267,18 @@ def build_dataset(config: BuildConfig) -> dict[str, Any]:
         "generated": len(interpreter) + len(coach_rows),
     }
     if config.athlete_message_copies:
-        train = sft["interpreter"]["train"]
-        report["athlete_rows"] = sum(row["category"] == "athlete_written" for row in train)
+        report["athlete_rows"] = athlete_added
         report["athlete_left_out"] = dict(sorted(athlete_left_out.items()))
     return {"sft": sft, "preferences": preferences, "report": report}
 
 
 def _add_athlete_rows(
     config: BuildConfig, sft: dict[str, dict[str, list[dict[str, Any]]]]
-) -> dict[str, int]:
+) -> tuple[int, dict[str, int]]:
     """Append the athlete-written rows to the interpreter's training split (after the split,
-    so no templated row moves); what was left out, by reason."""
+    so no templated row moves): how many, and what was left out, by reason."""
     if not config.athlete_message_copies:
-        return {}
+        return 0, {}
     from josi.data import _athlete as athlete
     from josi.evals._cases import cases_dir
 
@@ -298,7 +297,7 @@ def _add_athlete_rows(
         row["id"] = _id("i", row.pop("_athlete_key"))
         row["_split"] = "train"
     sft["interpreter"]["train"].extend(rows)
-    return dict(left_out)
+    return len(rows), dict(left_out)
 
 
 def write_dataset(out_dir: str | Path, config: BuildConfig) -> dict[str, Any]:
