@@ -1,6 +1,7 @@
 """Dataset generation, hygiene, splitting and statistics."""
 
 from josi._stamp import recorded_hash
+from josi.data._athlete import written_requests_path
 from josi.data._build import BuildConfig, build_dataset, write_dataset
 from josi.data._load import load_split
 from josi.data._stats import compute_stats, dataset_hash, format_stats
@@ -14,4 +15,5 @@ __all__ = [
     "load_split",
     "recorded_hash",
     "write_dataset",
+    "written_requests_path",
 ]

@@ -48,7 +48,7 @@ def match_form(text: str) -> str:
     return _WORDS.sub(" ", text.casefold()).strip()
 
 
-def requests_path() -> Path:
+def written_requests_path() -> Path:
     from josi._resources import resource_dir
 
     return resource_dir("fixtures").joinpath(*REQUESTS_FILE)

@@ -280,7 +280,7 @@ def _add_athlete_rows(
     if not config.athlete_message_copies:
         return 0, {}
     from josi.data import _athlete as athlete
-    from josi.evals._cases import cases_dir
+    from josi.evals import cases_dir
 
     held_out = {
         athlete.match_form(row["user"])
@@ -288,7 +288,7 @@ def _add_athlete_rows(
         for row in sft["interpreter"][split]
     }
     rows, left_out = athlete.athlete_rows(
-        athlete.read_requests(athlete.requests_path()),
+        athlete.read_requests(athlete.written_requests_path()),
         copies=config.athlete_message_copies,
         seed=config.seed,
         excluded=athlete.case_messages(cases_dir()) | held_out,

@@ -11,6 +11,7 @@ from josi.evals._baseline import (
 from josi.evals._cases import (
     Case,
     case_problems,
+    cases_dir,
     expand_context,
     load_cases,
     load_presets,
@@ -50,6 +51,7 @@ __all__ = [
     "case_problems",
     "case_reason",
     "case_rule",
+    "cases_dir",
     "compare_results",
     "expand_context",
     "format_comparison",

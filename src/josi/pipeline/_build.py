@@ -229,10 +229,10 @@ def _data_inputs(profile) -> list[Path]:
     the gate cases whose messages they leave out."""
     if not profile.data.athlete_message_copies:
         return []
-    from josi.data._athlete import requests_path
-    from josi.evals._cases import cases_dir
+    from josi.data import written_requests_path
+    from josi.evals import cases_dir
 
-    return [requests_path(), cases_dir()]
+    return [written_requests_path(), cases_dir()]
 
 
 def train_key(profile, dataset_sha256: str, base: Path | str) -> str:

@@ -18,7 +18,7 @@ from josi.data._athlete import (
     case_messages,
     match_form,
     read_requests,
-    requests_path,
+    written_requests_path,
 )
 from josi.evals._cases import cases_dir
 from josi.postprocess import detect_request_intent, find_sports
@@ -28,7 +28,7 @@ from .conftest import SMALL
 
 @pytest.fixture(scope="module")
 def requests() -> list[WrittenRequest]:
-    return read_requests(requests_path())
+    return read_requests(written_requests_path())
 
 
 @pytest.fixture(scope="module")
