@@ -1,7 +1,7 @@
 """Requests in athletes' own words as interpreter training rows.
 
 The generator's messages come from templates: their phrasings repeat, and a model trained on
-them alone writes realistic messages (typos, slang, colloquial and Flemish Dutch, run-on asides)
+them alone reads realistic messages (typos, slang, colloquial and Flemish Dutch, run-on asides)
 worse than the templates' own held-out phrasings. ``fixtures/intents/plan_change_train.jsonl``
 holds 1,000 requests written by hand for the request lexicon (100 per action and language), each
 labelled with its action by writers who had not seen the generator, for a coach-tier runner with
@@ -118,8 +118,8 @@ def athlete_rows(
                 rng, lang=lang, persona=rng.choice(PERSONAS), tier=_TIER, profile_sport=_SPORT
             )
             if action == "replan" and (hit is None or hit.intent != "replan"):
-                # Its first context is drawn all the same: the rows the shipped model was
-                # trained on were drawn this way (profiles/README.md).
+                # Its first context is drawn all the same, so the rows are the ones the
+                # measured arm trained on (profiles/README.md).
                 left_out["replan with no type the request lexicon reads"] += 1
                 break
             profile = normalize_sport(ctx["profile_summary"]["sport"])
