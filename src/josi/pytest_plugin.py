@@ -569,7 +569,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "wall_s": round(time.monotonic() - state.started, 1),
         "workers": len({r.get("worker", "main") for r in state.records}),
         "args": list(config.invocation_params.args),
-        "pytest_exitstatus": int(exitstatus),
+        # The tests' own status; the gates below can still fail the session ("exitstatus").
+        "tests_exitstatus": int(exitstatus),
         "sampling": _sampling_info(config),
         "endpoints": endpoints(config),
     }
@@ -580,16 +581,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         baseline = load_results(config.getoption("compare"))
         state.comparison = compare_results(baseline, state.results, alpha=thresholds.compare_alpha)
         state.results["comparison"] = {k: v for k, v in state.comparison.items() if k != "layers"}
-    if state.report_dir is not None:
-        state.report_paths = write_report(state.results, state.report_dir, state.comparison)
-    collector = config.pluginmanager.get_plugin("josi-collector")
-    if collector is not None:
-        collector.close(finished=state.report_dir is not None)
     failed = bool(state.results["gates_failed"]) or bool(
         state.comparison and state.comparison["significant_regression"]
     )
     if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    # What the session exits with, gates included: the verdict a results file records.
+    state.results["run"]["exitstatus"] = int(session.exitstatus)
+    if state.report_dir is not None:
+        state.report_paths = write_report(state.results, state.report_dir, state.comparison)
+    collector = config.pluginmanager.get_plugin("josi-collector")
+    if collector is not None:
+        collector.close(finished=state.report_dir is not None)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -82,6 +82,9 @@ def test_xdist_workers_records_merge_and_gates_fail_the_session(suite):
         and layer["metrics"]["action_accuracy"] == 0.8333
     )
     assert res["run"]["workers"] == 2
+    # Every test passed; the gates failed the session, and the record says so.
+    assert res["run"]["tests_exitstatus"] == pytest.ExitCode.OK
+    assert res["run"]["exitstatus"] == pytest.ExitCode.TESTS_FAILED
     # The decoding settings are part of the record: greedy, with the shipped coach DRY penalty.
     assert res["run"]["runtime"]["deterministic"] is True
     assert res["run"]["runtime"]["coach_dry_multiplier"] == 0.8
