@@ -137,6 +137,8 @@ def ship(
     if not (reference_report / "results.json").is_file():
         log("[ship] the F16 reference run wrote no results; nothing published")
         return 1
+    # Its summary prints the F16's own gate lines, "GATES FAILED" among them; none of them decides.
+    log("[ship] the F16 reference is measured, not gated: the Q4_K_M's gate below decides")
     gate_cmd = [
         *base,
         "--josi-gguf",
