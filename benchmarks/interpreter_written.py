@@ -1,0 +1,210 @@
+"""Requests written by hand and never trained on, for one GGUF or several side by side.
+
+    python -m benchmarks.interpreter_written --out benchmarks/results/NAME.json [--gguf PATH]
+        [--against OTHER.gguf ...] [--requests FILE] [--seed N]
+
+The held-out split is templated: its phrasings are new to the model, but its style is the
+generator's. A model can gain there and lose on what athletes write (typos, slang, colloquial
+and Flemish Dutch, fragments, rambling). ``fixtures/intents/requests_val.jsonl`` holds requests
+written for this benchmark by a writer who saw neither the generator, the gate cases nor the
+training requests, each labelled with its action for a coach-tier runner with a session planned
+(the same situation and label policy as the training requests, ``josi.data._athlete``). It is
+validation material: choose a recipe on it, report the held-out split and the gate.
+
+Each request is put in one drawn context of that kind (``--seed``) and turned into an expected
+request exactly as a training row would be; a request that a gate case, a training request or a
+row of the dataset also asks is left out, and a replan whose type the request lexicon does not
+read is scored on its action alone (its other fields would be a guess); the counts are reported.
+Scored as the held-out benchmark scores (``benchmarks.interpreter_heldout``): the request as
+written and as served, per language, each --against model paired to the first (exact McNemar).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import interpreter_heldout as heldout_bench
+
+REQUESTS_FILE = ("intents", "requests_val.jsonl")
+VIEWS = heldout_bench.VIEWS
+DATASET_FILES = tuple(f"interpreter.{split}.jsonl" for split in ("train", "val", "test"))
+
+
+def requests_path() -> Path:
+    from josi._resources import resource_dir
+
+    return resource_dir("fixtures").joinpath(*REQUESTS_FILE)
+
+
+def excluded_messages(data_dir: Path | None) -> frozenset[str]:
+    """What the written requests must not repeat, in ``match_form``: every gate case's message,
+    every training request, and (with ``data_dir``) every message of the dataset's splits."""
+    from josi._io import read_jsonl
+    from josi.data import _athlete as athlete
+    from josi.evals import cases_dir
+
+    found = set(athlete.case_messages(cases_dir()))
+    found |= {
+        athlete.match_form(r.text) for r in athlete.read_requests(athlete.written_requests_path())
+    }
+    if data_dir is not None:
+        for name in DATASET_FILES:
+            if (data_dir / name).is_file():
+                found |= {athlete.match_form(row["user"]) for row in read_jsonl(data_dir / name)}
+    return frozenset(found)
+
+
+def written_rows(
+    path: Path, *, seed: int, excluded: frozenset[str]
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """One scored row per request in ``path``, and the requests left out, by reason.
+
+    A replan whose type the request lexicon does not read is no training row (its type would
+    be a guess), but it is what an athlete writes: here it is scored on its action alone."""
+    import random
+
+    from josi.data import _athlete as athlete
+    from josi.data._contexts import make_context
+    from josi.data._world import PERSONAS
+    from josi.postprocess import detect_request_intent
+
+    requests = athlete.read_requests(path)
+    rows, left_out = athlete.athlete_rows(requests, copies=1, seed=seed, excluded=excluded)
+    for row in rows:
+        row["id"] = row.pop("_athlete_key")
+    unread = left_out.pop("replan with no type the request lexicon reads", 0)
+    rng = random.Random(f"written-replans:{seed}")
+    for index, request in enumerate(requests):
+        hit = detect_request_intent(request.text)
+        if (
+            request.action != "replan"
+            or athlete.match_form(request.text) in excluded
+            or (hit is not None and hit.intent == "replan")
+        ):
+            continue
+        ctx = make_context(
+            rng,
+            lang=request.lang,
+            persona=rng.choice(PERSONAS),
+            tier=athlete._TIER,
+            profile_sport=athlete._SPORT,
+        )
+        rows.append(
+            {
+                "id": f"written-replan:{index}",
+                "lang": request.lang,
+                "context": ctx,
+                "history": [],
+                "user": request.text,
+                "expected": {"action": "replan"},
+            }
+        )
+    assert len(rows) == len(requests) - sum(left_out.values()), "every request is accounted for"
+    if unread:
+        left_out["replans scored on their action alone (no type the request lexicon reads)"] = (
+            unread
+        )
+    return rows, dict(sorted(left_out.items()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)"
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        default=[],
+        help="another GGUF measured on the same rows in the same run, paired with --gguf",
+    )
+    parser.add_argument("--requests", type=Path, default=None, help="labelled requests file")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="dataset directory whose messages are left out too (default: the nano build's)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="draws the requests' contexts")
+    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    from benchmarks import _heldout as heldout
+    from josi._io import atomic_write_json, sha256_file
+
+    gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
+    path = args.requests or requests_path()
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: pass --requests with a labelled requests file")
+    rows, left_out = written_rows(path, seed=args.seed, excluded=excluded_messages(data_dir))
+    if not rows:
+        raise SystemExit(f"{path}: no request left to measure ({left_out})")
+    models = [gguf, *args.against]
+    started = time.perf_counter()
+    scored = []
+    for model in models:
+        scored.append(heldout_bench._measure(model, rows, args.threads))
+        print(f"{model.name}: {len(rows)} requests", file=sys.stderr)
+    results: dict[str, Any] = {
+        "requests": {"file": str(path), "rows": len(rows), "notes": left_out},
+        "context_seed": args.seed,
+        "decoding": (
+            "greedy (deterministic=True), seed 0, "
+            "shipped runtime defaults (grammar, pinned free_text)"
+        ),
+        "models": [
+            {
+                "path": str(model),
+                "sha256": sha256_file(model),
+                "summary": heldout_bench.summarize(rows, per_row),
+            }
+            for model, per_row in zip(models, scored, strict=True)
+        ],
+        "paired_action": [
+            {
+                "against": str(model),
+                **{view: heldout_bench.paired(scored[0], per_row, view) for view in VIEWS},
+            }
+            for model, per_row in zip(models[1:], scored[1:], strict=True)
+        ],
+        "rows": [
+            {
+                "id": row["id"],
+                "lang": row["lang"],
+                "user": row["user"],
+                "expected": row["expected"]["action"],
+                "models": [
+                    {view: per_row[i][view]["action"] for view in VIEWS} for per_row in scored
+                ],
+            }
+            for i, row in enumerate(rows)
+        ],
+        "wall_s": round(time.perf_counter() - started, 1),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    atomic_write_json(args.out, results)
+    for model in results["models"]:
+        block = model["summary"]["all"]
+        print(
+            f"{Path(model['path']).name} {model['sha256'][:8]}: "
+            + ", ".join(
+                f"{view} action {block[view]['action_accuracy']} "
+                f"mean recall {block[view]['mean_recall']}"
+                for view in VIEWS
+            ),
+            file=sys.stderr,
+        )
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
