@@ -30,6 +30,16 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def add_split_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--split",
+        choices=("test", "val"),
+        default="test",
+        help="test: the held-out split, what a model is reported on; val: the validation split, "
+        "what a recipe is chosen on",
+    )
+
+
 def model_and_data(gguf: Path | None, data_dir: Path | None) -> tuple[Path, Path]:
     """The given GGUF and dataset, or the nano build's (built on demand; never downloaded)."""
     if gguf is None or data_dir is None:

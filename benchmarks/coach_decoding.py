@@ -1,7 +1,7 @@
 r"""Coach replies compared on the dataset's held-out coach split, paired per row.
 
     python -m benchmarks.coach_decoding --out benchmarks/results/NAME.json \
-        [--gguf PATH] [--data DIR] [--against OTHER.gguf]
+        [--gguf PATH] [--data DIR] [--against OTHER.gguf] [--split val]
 
 Every held-out coach row (context, message, interpreter output, history) is answered twice,
 greedy: by the same GGUF with the shipped runtime defaults and with the coach DRY penalty off,
@@ -9,7 +9,8 @@ or, with ``--against``, by two GGUFs with the shipped defaults (two trainings co
 Both replies go through the runtime's governor and output guard and are scored
 by the same pure scorers the quality suites use (`josi.scorers.coach_checks`). The rows come
 from `coach.test.jsonl`, which training never sees and the gate suites do not contain, so
-a decoding default chosen here is not chosen on the release gates.
+a decoding default chosen here is not chosen on the release gates (--split val: the
+validation split, what a recipe is chosen on).
 
 Reported per setting and language: the share of raw model outputs free of n-gram loops, the
 share of delivered replies free of them, the share passing every coach check, mean reply
@@ -109,6 +110,7 @@ def summarize(
 
 def main(argv: list[str] | None = None) -> int:
     parser = heldout.parser(__doc__)
+    heldout.add_split_argument(parser)
     parser.add_argument(
         "--against", type=Path, help="a second GGUF answering the same rows in the same run"
     )
@@ -118,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     from josi.runtime import JosiRuntime, RuntimeConfig
 
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
-    rows = heldout.split_rows(data_dir, "coach.test.jsonl", args.rows)
+    split_file = f"coach.{args.split}.jsonl"
+    rows = heldout.split_rows(data_dir, split_file, args.rows)
     # Decoding is a property of the model's own replies, so the coach step's fixed code replies
     # (plan changes, unrealistic goals) are off here; benchmarks.coach_contract_replies
     # measures those.
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.against
             else {}
         ),
-        "data": {"dir": str(data_dir), "file": "coach.test.jsonl", "rows": len(rows)},
+        "data": {"dir": str(data_dir), "file": split_file, "rows": len(rows)},
         "settings": (
             {"model": described, "against": described}
             if args.against

@@ -1,7 +1,7 @@
 """Requests on the dataset's held-out interpreter split, for one GGUF or two side by side.
 
     python -m benchmarks.interpreter_heldout --out benchmarks/results/NAME.json [--gguf PATH]
-        [--against OTHER.gguf] [--data DIR] [--held-out-in OTHER_DATA_DIR]
+        [--against OTHER.gguf] [--data DIR] [--held-out-in OTHER_DATA_DIR] [--split val]
 
 Every row of `interpreter.test.jsonl` (phrasing groups that training never sees and the gate
 suites do not contain) is interpreted greedily, with the shipped runtime defaults. Two views:
@@ -16,6 +16,7 @@ the confusion matrix, and, with --against, the rows each model alone gets right 
 McNemar p. Action accuracy follows the label mix of the split; mean recall does not.
 When the two models were trained on different builds of the dataset, --held-out-in also reports
 the rows both builds hold out, the only rows on which neither model has seen the phrasing.
+--split val measures the validation split instead: what a recipe is chosen on.
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ def _measure(
 
 def main(argv: list[str] | None = None) -> int:
     parser = heldout.parser(__doc__)
+    heldout.add_split_argument(parser)
     parser.add_argument(
         "--against", type=Path, help="a second GGUF measured on the same rows in the same run"
     )
@@ -134,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
 
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
     kernels = _kernels.settings(parser, args, gguf)
-    rows = heldout.split_rows(data_dir, "interpreter.test.jsonl", args.rows)
+    split_file = f"interpreter.{args.split}.jsonl"
+    rows = heldout.split_rows(data_dir, split_file, args.rows)
     models = [gguf] + ([args.against] if args.against else [])
     started = time.perf_counter()
     scored = []
@@ -145,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "data": {
             "dir": str(data_dir),
-            "file": "interpreter.test.jsonl",
+            "file": split_file,
             "rows": len(rows),
             "held_out_in": str(args.held_out_in) if args.held_out_in else None,
         },
@@ -166,9 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.against:
         results["paired_action"] = {view: paired(scored[0], scored[1], view) for view in VIEWS}
     both = (
-        heldout.held_out_by_both(rows, args.held_out_in, "interpreter.test.jsonl")
-        if args.held_out_in
-        else None
+        heldout.held_out_by_both(rows, args.held_out_in, split_file) if args.held_out_in else None
     )
     if both is not None:
         kept = [row for row, keep in zip(rows, both, strict=True) if keep]
