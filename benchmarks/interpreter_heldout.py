@@ -49,7 +49,12 @@ def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
     served = (
         postprocess(model, user_message=row["user"], ctx=row["context"]).request if model else {}
     )
-    out: dict[str, Any] = {"expected": row["expected"]["action"], "parse_ok": bool(call.parse.ok)}
+    out: dict[str, Any] = {
+        "expected": row["expected"]["action"],
+        "parse_ok": bool(call.parse.ok),
+        # As written, so a change to the served path can be measured again without the model.
+        "request": model,
+    }
     for view, request in (("model", model), ("served", served)):
         right, total = field_hits(row["expected"], request)
         out[view] = {"action": request.get("action"), "fields_right": right, "fields": total}

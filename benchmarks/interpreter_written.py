@@ -182,8 +182,13 @@ def main(argv: list[str] | None = None) -> int:
                 "user": row["user"],
                 "expected": row["expected"]["action"],
                 "models": [
-                    {view: per_row[i][view]["action"] for view in VIEWS} for per_row in scored
+                    {
+                        **{view: per_row[i][view]["action"] for view in VIEWS},
+                        "request": per_row[i]["request"],
+                    }
+                    for per_row in scored
                 ],
+                "context": row["context"],
             }
             for i, row in enumerate(rows)
         ],
