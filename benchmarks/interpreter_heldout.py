@@ -119,6 +119,17 @@ def paired(
     }
 
 
+def summary_line(model: dict[str, Any]) -> str:
+    """One model's overall figures in both views, for the terminal."""
+    block = model["summary"]["all"]
+    return f"{Path(model['path']).name} {model['sha256'][:8]}: " + ", ".join(
+        f"{view} action {block[view]['action_accuracy']} "
+        f"mean recall {block[view]['mean_recall']} "
+        f"fields {block[view]['field_accuracy']}"
+        for view in VIEWS
+    )
+
+
 def _measure(
     gguf: Path, rows: list[dict[str, Any]], threads: int | None, **engine: Any
 ) -> list[dict[str, Any]]:
@@ -203,17 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     results["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     atomic_write_json(args.out, results)
     for model in results["models"]:
-        block = model["summary"]["all"]
-        print(
-            f"{Path(model['path']).name}: "
-            + ", ".join(
-                f"{view} action {block[view]['action_accuracy']} "
-                f"mean recall {block[view]['mean_recall']} "
-                f"fields {block[view]['field_accuracy']}"
-                for view in VIEWS
-            ),
-            file=sys.stderr,
-        )
+        print(summary_line(model), file=sys.stderr)
     if both is not None:
         block = results["held_out_by_both"]
         accuracies = [summary["all"]["model"]["action_accuracy"] for summary in block["summaries"]]

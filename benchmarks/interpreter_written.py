@@ -21,12 +21,12 @@ written and as served, per language, each --against model paired to the first (e
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import _served as served
 from benchmarks import interpreter_heldout as heldout_bench
 
 REQUESTS_FILE = ("intents", "requests_val.jsonl")
@@ -112,12 +112,7 @@ def written_rows(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--gguf", type=Path, help="GGUF to measure (default: the nano Q4_K_M, built on demand)"
-    )
+    parser = served.parser(__doc__)
     parser.add_argument(
         "--against",
         type=Path,
@@ -133,7 +128,6 @@ def main(argv: list[str] | None = None) -> int:
         help="dataset directory whose messages are left out too (default: the nano build's)",
     )
     parser.add_argument("--seed", type=int, default=1, help="draws the requests' contexts")
-    parser.add_argument("--out", type=Path, required=True, help="JSON results file")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
 
@@ -197,16 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     atomic_write_json(args.out, results)
     for model in results["models"]:
-        block = model["summary"]["all"]
-        print(
-            f"{Path(model['path']).name} {model['sha256'][:8]}: "
-            + ", ".join(
-                f"{view} action {block[view]['action_accuracy']} "
-                f"mean recall {block[view]['mean_recall']}"
-                for view in VIEWS
-            ),
-            file=sys.stderr,
-        )
+        print(heldout_bench.summary_line(model), file=sys.stderr)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
