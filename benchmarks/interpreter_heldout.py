@@ -42,16 +42,20 @@ def field_hits(expected: dict[str, Any], got: dict[str, Any]) -> tuple[int, int]
 
 
 def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
+    call = runtime.interpret(row["context"], row["user"], history=row.get("history") or None)
+    return score_request(row, call.request or {}, parse_ok=bool(call.parse.ok))
+
+
+def score_request(row: dict[str, Any], model: dict[str, Any], *, parse_ok: bool) -> dict[str, Any]:
+    """Both views of the request the model wrote for ``row``: as written and as served."""
     from josi.postprocess import postprocess
 
-    call = runtime.interpret(row["context"], row["user"], history=row.get("history") or None)
-    model = call.request or {}
     served = (
         postprocess(model, user_message=row["user"], ctx=row["context"]).request if model else {}
     )
     out: dict[str, Any] = {
         "expected": row["expected"]["action"],
-        "parse_ok": bool(call.parse.ok),
+        "parse_ok": parse_ok,
         # As written, so a change to the served path can be measured again without the model.
         "request": model,
     }

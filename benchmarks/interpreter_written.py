@@ -1,7 +1,7 @@
 """Requests written by hand and never trained on, for one GGUF or several side by side.
 
     python -m benchmarks.interpreter_written --out benchmarks/results/NAME.json [--gguf PATH]
-        [--against OTHER.gguf ...] [--requests FILE] [--seed N]
+        [--against OTHER.gguf ...] [--requests FILE] [--seed N] [--rescore RESULTS]
 
 The held-out split is templated: its phrasings are new to the model, but its style is the
 generator's. A model can gain there and lose on what athletes write (typos, slang, colloquial
@@ -9,7 +9,8 @@ and Flemish Dutch, fragments, rambling). ``fixtures/intents/requests_val.jsonl``
 written for this benchmark by a writer who saw neither the generator, the gate cases nor the
 training requests, each labelled with its action for a coach-tier runner with a session planned
 (the same situation and label policy as the training requests, ``josi.data._athlete``). It is
-validation material: choose a recipe on it, report the held-out split and the gate.
+validation material: choose a recipe on it; report ``requests_test.jsonl`` (written separately to
+the same brief, never tuned on: ``--requests``), the held-out split and the gate.
 
 Each request is put in one drawn context of that kind (``--seed``) and turned into an expected
 request exactly as a training row would be; a request that a gate case, a training request or a
@@ -21,6 +22,7 @@ written and as served, per language, each --against model paired to the first (e
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -30,14 +32,17 @@ from benchmarks import _served as served
 from benchmarks import interpreter_heldout as heldout_bench
 
 REQUESTS_FILE = ("intents", "requests_val.jsonl")
+# Written separately to the same brief, never tuned on: what a choice made on the file above is
+# reported on.
+REPORT_FILE = ("intents", "requests_test.jsonl")
 VIEWS = heldout_bench.VIEWS
 DATASET_FILES = tuple(f"interpreter.{split}.jsonl" for split in ("train", "val", "test"))
 
 
-def requests_path() -> Path:
+def requests_path(parts: tuple[str, ...] = REQUESTS_FILE) -> Path:
     from josi._resources import resource_dir
 
-    return resource_dir("fixtures").joinpath(*REQUESTS_FILE)
+    return resource_dir("fixtures").joinpath(*parts)
 
 
 def excluded_messages(data_dir: Path | None) -> frozenset[str]:
@@ -111,6 +116,33 @@ def written_rows(
     return rows, dict(sorted(left_out.items()))
 
 
+def rescored(
+    previous: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The rows of an earlier results file and each model's scores, served again by the current
+    post-processor from the requests the models wrote then (no model is run)."""
+    rows = [
+        {
+            "id": row["id"],
+            "lang": row["lang"],
+            "user": row["user"],
+            "context": row["context"],
+            "expected": row["expected_request"],
+        }
+        for row in previous["rows"]
+    ]
+    scored = [
+        [
+            heldout_bench.score_request(
+                row, old["models"][k]["request"] or {}, parse_ok=bool(old["models"][k]["request"])
+            )
+            for row, old in zip(rows, previous["rows"], strict=True)
+        ]
+        for k in range(len(previous["models"]))
+    ]
+    return rows, scored
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = served.parser(__doc__)
     parser.add_argument(
@@ -129,38 +161,64 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1, help="draws the requests' contexts")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--rescore",
+        type=Path,
+        default=None,
+        metavar="RESULTS",
+        help="serve the requests an earlier run of this benchmark recorded again with the current "
+        "post-processor, running no model: a change to the served path, measured on the same "
+        "outputs",
+    )
     args = parser.parse_args(argv)
 
-    from benchmarks import _heldout as heldout
     from josi._io import atomic_write_json, sha256_file
 
-    gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
-    path = args.requests or requests_path()
-    if not path.is_file():
-        raise SystemExit(f"{path} not found: pass --requests with a labelled requests file")
-    rows, left_out = written_rows(path, seed=args.seed, excluded=excluded_messages(data_dir))
-    if not rows:
-        raise SystemExit(f"{path}: no request left to measure ({left_out})")
-    models = [gguf, *args.against]
     started = time.perf_counter()
-    scored = []
-    for model in models:
-        scored.append(heldout_bench._measure(model, rows, args.threads))
-        print(f"{model.name}: {len(rows)} requests", file=sys.stderr)
+    if args.rescore is not None:
+        previous = json.loads(args.rescore.read_text(encoding="utf-8"))
+        if not all("expected_request" in row for row in previous.get("rows", ())):
+            raise SystemExit(f"{args.rescore}: no recorded requests to serve again (an older run)")
+        rows, scored = rescored(previous)
+        models = [Path(model["path"]) for model in previous["models"]]
+        hashes = [model["sha256"] for model in previous["models"]]
+        header = {
+            **{key: previous[key] for key in ("requests", "context_seed", "decoding")},
+            "rescored_from": str(args.rescore),
+        }
+    else:
+        from benchmarks import _heldout as heldout
+
+        gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
+        path = args.requests or requests_path()
+        if not path.is_file():
+            raise SystemExit(f"{path} not found: pass --requests with a labelled requests file")
+        rows, left_out = written_rows(path, seed=args.seed, excluded=excluded_messages(data_dir))
+        if not rows:
+            raise SystemExit(f"{path}: no request left to measure ({left_out})")
+        models = [gguf, *args.against]
+        scored = []
+        for model in models:
+            scored.append(heldout_bench._measure(model, rows, args.threads))
+            print(f"{model.name}: {len(rows)} requests", file=sys.stderr)
+        hashes = [sha256_file(model) for model in models]
+        header = {
+            "requests": {"file": str(path), "rows": len(rows), "notes": left_out},
+            "context_seed": args.seed,
+            "decoding": (
+                "greedy (deterministic=True), seed 0, "
+                "shipped runtime defaults (grammar, pinned free_text)"
+            ),
+        }
     results: dict[str, Any] = {
-        "requests": {"file": str(path), "rows": len(rows), "notes": left_out},
-        "context_seed": args.seed,
-        "decoding": (
-            "greedy (deterministic=True), seed 0, "
-            "shipped runtime defaults (grammar, pinned free_text)"
-        ),
+        **header,
         "models": [
             {
                 "path": str(model),
-                "sha256": sha256_file(model),
+                "sha256": sha256,
                 "summary": heldout_bench.summarize(rows, per_row),
             }
-            for model, per_row in zip(models, scored, strict=True)
+            for model, sha256, per_row in zip(models, hashes, scored, strict=True)
         ],
         "paired_action": [
             {
@@ -183,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                     for per_row in scored
                 ],
                 "context": row["context"],
+                "expected_request": row["expected"],
             }
             for i, row in enumerate(rows)
         ],
