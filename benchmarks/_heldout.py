@@ -80,3 +80,14 @@ def measure(config: Any, rows: list[dict[str, Any]], score_row: Any) -> list[dic
         return [score_row(runtime, row) for row in rows]
     finally:
         runtime.close()
+
+
+def write_results(path: Path, results: dict[str, Any], started: float) -> None:
+    """``results`` with the run's wall time and date, written atomically to ``path``."""
+    import time
+
+    from josi._io import atomic_write_json
+
+    results["wall_s"] = round(time.perf_counter() - started, 1)
+    results["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    atomic_write_json(path, results)

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--splits", nargs="+", choices=sorted(SPLIT_FILES), default=["val", "test"])
     args = parser.parse_args(argv)
 
-    from josi._io import atomic_write_json, sha256_file
+    from josi._io import sha256_file
 
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
     started = time.perf_counter()
@@ -147,9 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             f"P(action) {cal['action_probability']['ece']} (n={cal['action_probability']['n']})",
             file=sys.stderr,
         )
-    results["wall_s"] = round(time.perf_counter() - started, 1)
-    results["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    atomic_write_json(args.out, results)
+    heldout.write_results(args.out, results, started)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

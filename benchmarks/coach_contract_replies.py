@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = heldout.parser(__doc__)
     args = parser.parse_args(argv)
 
-    from josi._io import atomic_write_json, sha256_file
+    from josi._io import sha256_file
     from josi.evals import mcnemar_exact
     from josi.postprocess import detect_coach_intent
     from josi.runtime import JosiRuntime, RuntimeConfig
@@ -137,10 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             }
             for r, s, m in zip(answered, served, model, strict=True)
         ],
-        "wall_s": round(time.perf_counter() - started, 1),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    atomic_write_json(args.out, results)
+    heldout.write_results(args.out, results, started)
     for measure, block in paired.items():
         print(
             f"{measure}: served {block['served']} vs model alone {block['model_alone']} "

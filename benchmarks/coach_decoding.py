@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from josi._io import atomic_write_json, sha256_file
+    from josi._io import sha256_file
     from josi.runtime import JosiRuntime, RuntimeConfig
 
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
@@ -181,10 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             }
             for i, row in enumerate(rows)
         ],
-        "wall_s": round(time.perf_counter() - started, 1),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    atomic_write_json(args.out, results)
+    heldout.write_results(args.out, results, started)
     summary = results["summary"]["all"]
     for name in per_setting:
         print(f"{name}: " + ", ".join(f"{m} {summary[name][m]}" for m in MEASURES), file=sys.stderr)

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     _kernels.add_arguments(parser, "--gguf (--against keeps the shipped settings)")
     args = parser.parse_args(argv)
 
-    from josi._io import atomic_write_json, sha256_file
+    from josi._io import sha256_file
 
     gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
     kernels = _kernels.settings(parser, args, gguf)
@@ -214,9 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         for i, row in enumerate(rows)
     ]
-    results["wall_s"] = round(time.perf_counter() - started, 1)
-    results["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    atomic_write_json(args.out, results)
+    heldout.write_results(args.out, results, started)
     for model in results["models"]:
         print(summary_line(model), file=sys.stderr)
     if both is not None:

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import _heldout as heldout
 from benchmarks import _served as served
 from benchmarks import interpreter_heldout as heldout_bench
 
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from josi._io import atomic_write_json, sha256_file
+    from josi._io import sha256_file
 
     started = time.perf_counter()
     if args.rescore is not None:
@@ -187,8 +188,6 @@ def main(argv: list[str] | None = None) -> int:
             "rescored_from": str(args.rescore),
         }
     else:
-        from benchmarks import _heldout as heldout
-
         gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
         path = args.requests or requests_path()
         if not path.is_file():
@@ -245,10 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             }
             for i, row in enumerate(rows)
         ],
-        "wall_s": round(time.perf_counter() - started, 1),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    atomic_write_json(args.out, results)
+    heldout.write_results(args.out, results, started)
     for model in results["models"]:
         print(heldout_bench.summary_line(model), file=sys.stderr)
     print(f"wrote {args.out}", file=sys.stderr)
