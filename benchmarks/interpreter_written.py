@@ -76,22 +76,19 @@ def written_rows(
     from josi.data import _athlete as athlete
     from josi.data._contexts import make_context
     from josi.data._world import PERSONAS
-    from josi.postprocess import detect_request_intent
 
     requests = athlete.read_requests(path)
     rows, left_out = athlete.athlete_rows(requests, copies=1, seed=seed, excluded=excluded)
+    made = set()
     for row in rows:
         row["id"] = row.pop("_athlete_key")
+        made.add(int(row["id"].split(":")[1]))
     unread = left_out.pop("replan with no type the request lexicon reads", 0)
     rng = random.Random(f"written-replans:{seed}")
     for index, request in enumerate(requests):
-        hit = detect_request_intent(request.text)
-        if (
-            request.action != "replan"
-            or athlete.match_form(request.text) in excluded
-            or (hit is not None and hit.intent == "replan")
-        ):
+        if index in made or athlete.match_form(request.text) in excluded:
             continue
+        # Neither a row nor excluded: athlete_rows left it out as an unread replan.
         ctx = make_context(
             rng,
             lang=request.lang,
@@ -106,10 +103,11 @@ def written_rows(
                 "context": ctx,
                 "history": [],
                 "user": request.text,
-                "expected": {"action": "replan"},
+                "expected": {"action": request.action},
             }
         )
     assert len(rows) == len(requests) - sum(left_out.values()), "every request is accounted for"
+    assert len(rows) - len(made) == unread, "only unread replans are scored on their action alone"
     if unread:
         left_out["replans scored on their action alone (no type the request lexicon reads)"] = (
             unread
@@ -135,7 +133,7 @@ def rescored(
     scored = [
         [
             heldout_bench.score_request(
-                row, old["models"][k]["request"] or {}, parse_ok=bool(old["models"][k]["request"])
+                row, old["models"][k]["request"] or {}, parse_ok=old["models"][k]["parse_ok"]
             )
             for row, old in zip(rows, previous["rows"], strict=True)
         ]
@@ -173,12 +171,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    from josi._errors import ConfigError
     from josi._io import sha256_file
+    from josi.runtime._batch import check_output
+
+    try:
+        # --rescore X --out X would replace the recorded requests with their rescoring.
+        check_output(args.out, [args.rescore or args.requests or requests_path()])
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
 
     started = time.perf_counter()
     if args.rescore is not None:
         previous = json.loads(args.rescore.read_text(encoding="utf-8"))
-        if not all("expected_request" in row for row in previous.get("rows", ())):
+        if not all(
+            "expected_request" in row and all("parse_ok" in m for m in row["models"])
+            for row in previous.get("rows", ())
+        ):
             raise SystemExit(f"{args.rescore}: no recorded requests to serve again (an older run)")
         rows, scored = rescored(previous)
         models = [Path(model["path"]) for model in previous["models"]]
@@ -236,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                     {
                         **{view: per_row[i][view]["action"] for view in VIEWS},
                         "request": per_row[i]["request"],
+                        "parse_ok": per_row[i]["parse_ok"],
                     }
                     for per_row in scored
                 ],
