@@ -40,6 +40,18 @@ def add_split_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def refuse_output_over_inputs(out: Path, *inputs: Path | None) -> None:
+    """Stop, before any work, when ``out`` is one of ``inputs`` (a GGUF, a split file, a requests
+    or results file) or cannot be written: the results would replace what they were read from."""
+    from josi._errors import ConfigError
+    from josi.runtime._batch import check_output
+
+    try:
+        check_output(out, [path for path in inputs if path is not None])
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
+
+
 def model_and_data(gguf: Path | None, data_dir: Path | None) -> tuple[Path, Path]:
     """The given GGUF and dataset, or the nano build's (built on demand; never downloaded)."""
     if gguf is None or data_dir is None:

@@ -171,15 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from josi._errors import ConfigError
     from josi._io import sha256_file
-    from josi.runtime._batch import check_output
 
-    try:
-        # --rescore X --out X would replace the recorded requests with their rescoring.
-        check_output(args.out, [args.rescore or args.requests or requests_path()])
-    except ConfigError as exc:
-        raise SystemExit(str(exc)) from None
+    # --rescore X --out X would replace the recorded requests with their rescoring, and --out
+    # equal to a --gguf would replace the model.
+    heldout.refuse_output_over_inputs(
+        args.out, args.rescore or args.requests or requests_path(), args.gguf, *args.against
+    )
 
     started = time.perf_counter()
     if args.rescore is not None:
@@ -198,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     else:
         gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
+        heldout.refuse_output_over_inputs(args.out, gguf)
         path = args.requests or requests_path()
         if not path.is_file():
             raise SystemExit(f"{path} not found: pass --requests with a labelled requests file")

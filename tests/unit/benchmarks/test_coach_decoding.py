@@ -77,3 +77,16 @@ def test_summary_averages_warmth_over_every_reply_and_references_over_replies_wi
     assert summary["all"]["model"]["warmth_mean"] == 4.0
     assert summary["all"]["model"]["reference_rate"] == 0.5
     assert summary["nl"]["model"]["reference_rate"] is None
+
+
+def test_refuses_to_write_over_the_split_it_reads(tmp_path) -> None:
+    from benchmarks.coach_decoding import main
+
+    model, data = tmp_path / "model.gguf", tmp_path / "data"
+    data.mkdir()
+    split = data / "coach.val.jsonl"
+    model.write_bytes(b"GGUF")
+    split.write_text("{}\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="destroy it"):
+        main(["--gguf", str(model), "--data", str(data), "--split", "val", "--out", str(split)])
+    assert split.read_text(encoding="utf-8") == "{}\n"

@@ -143,3 +143,19 @@ def test_held_out_in_reports_the_shared_rows_beside_the_whole_split(
     assert results["held_out_by_both"]["rows"] == 1
     assert results["held_out_by_both"]["paired_action"]["model"]["first_only"] == 1
     assert [r["held_out_by_both"] for r in results["rows"]] == [True, False, False]
+
+
+@pytest.mark.parametrize("target", ["model", "split"])
+def test_refuses_to_write_over_the_model_or_the_split_it_reads(tmp_path: Path, target: str) -> None:
+    from benchmarks.interpreter_heldout import main
+
+    model, data = tmp_path / "model.gguf", tmp_path / "data"
+    data.mkdir()
+    split = data / "interpreter.test.jsonl"
+    model.write_bytes(b"GGUF")
+    split.write_text("{}\n", encoding="utf-8")
+    out = model if target == "model" else split
+    before = out.read_bytes()
+    with pytest.raises(SystemExit, match="destroy it"):
+        main(["--gguf", str(model), "--data", str(data), "--out", str(out)])
+    assert out.read_bytes() == before

@@ -121,3 +121,11 @@ def test_rescoring_refuses_to_write_over_the_results_it_reads(tmp_path: Path) ->
     with pytest.raises(SystemExit, match="destroy it"):
         main(["--rescore", str(results), "--out", str(results)])
     assert results.read_text(encoding="utf-8") == '{"rows": []}'
+
+
+def test_refuses_to_write_over_the_model_it_measures(tmp_path: Path) -> None:
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    with pytest.raises(SystemExit, match="destroy it"):
+        main(["--gguf", str(model), "--data", str(tmp_path), "--out", str(model)])
+    assert model.read_bytes() == b"GGUF"
