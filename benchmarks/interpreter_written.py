@@ -36,6 +36,9 @@ REQUESTS_FILE = ("intents", "requests_val.jsonl")
 # Written separately to the same brief, never tuned on: what a choice made on the file above is
 # reported on.
 REPORT_FILE = ("intents", "requests_test.jsonl")
+# Written separately to the same brief and answered by no model yet: held for the verdict, never
+# tuned on (fixtures/intents/README.md).
+RESERVE_FILE = ("intents", "requests_reserve.jsonl")
 VIEWS = heldout_bench.VIEWS
 DATASET_FILES = tuple(f"interpreter.{split}.jsonl" for split in ("train", "val", "test"))
 

@@ -11,6 +11,7 @@ import pytest
 from benchmarks.interpreter_heldout import score_request
 from benchmarks.interpreter_written import (
     REPORT_FILE,
+    RESERVE_FILE,
     main,
     requests_path,
     rescored,
@@ -27,14 +28,18 @@ from josi.evals._cases import cases_dir
 from josi.postprocess import detect_request_intent
 
 # The fewest requests a cell keeps: 24 were written per cell, and those a training request, a
-# gate case or the other set also asks were removed.
-FEWEST = {"validation": 21, "report": 17}
+# gate case or an earlier set also asks were removed.
+FEWEST = {"validation": 21, "report": 17, "reserve": 16}
+FILES = {
+    "validation": requests_path(),
+    "report": requests_path(REPORT_FILE),
+    "reserve": requests_path(RESERVE_FILE),
+}
 
 
 @pytest.fixture(scope="module", params=sorted(FEWEST))
 def requests(request):
-    path = requests_path() if request.param == "validation" else requests_path(REPORT_FILE)
-    return request.param, read_requests(path)
+    return request.param, read_requests(FILES[request.param])
 
 
 def test_every_action_and_language_has_its_requests(requests) -> None:
@@ -71,10 +76,13 @@ def test_rows_keep_the_writers_action_and_leave_out_what_is_excluded(tmp_path: P
     assert written_rows(path, seed=1, excluded=frozenset())[0][0] == rows[0], "seeded contexts"
 
 
-def test_the_validation_and_report_sets_share_no_request() -> None:
-    validation = {match_form(r.text) for r in read_requests(requests_path())}
-    report = {match_form(r.text) for r in read_requests(requests_path(REPORT_FILE))}
-    assert not validation & report
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("validation", "report"), ("validation", "reserve"), ("report", "reserve")],
+)
+def test_no_two_sets_share_a_request(first: str, second: str) -> None:
+    forms = {name: {match_form(r.text) for r in read_requests(FILES[name])} for name in FILES}
+    assert not forms[first] & forms[second]
 
 
 def test_rescoring_serves_the_recorded_requests_again_without_a_model(tmp_path: Path) -> None:
