@@ -28,6 +28,8 @@ from josi._libraries import installed_versions
 from josi._resources import cache_dir, resource_dir
 
 STAGES = ("data", "train", "export")
+# Set to "1" to train a bfloat16 profile on a CPU that has no bfloat16 kernels anyway.
+SLOW_BFLOAT16 = "JOSI_ALLOW_SLOW_BFLOAT16"
 _DONE = "DONE.json"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -248,6 +250,35 @@ def train_key(profile, dataset_sha256: str, base: Path | str) -> str:
     )
 
 
+def refuse_reference_bfloat16(profile) -> None:
+    """Stop before training a bfloat16 profile where torch multiplies bfloat16 matrices with its
+    reference kernels: a CPU without AVX-512 BF16 or AMX. There nano's SFT measured 2.2 tokens/s
+    against 17.8 in float32, side by side (benchmarks/results/nano-sft-speed-avx2.json), and
+    110-300 on CPUs with those kernels: ten hours or more, for a recipe sized for 20 minutes.
+    Lives here, not in josi.training, so that the check is no part of the training key: a cached
+    model is reused on any machine."""
+    if profile.model.dtype != "bfloat16" or os.environ.get(SLOW_BFLOAT16) == "1":
+        return
+    from josi._lazy import require
+
+    torch = require("torch")
+    if torch.cuda.is_available():
+        return
+    try:
+        native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return  # this torch cannot tell: train as asked
+    if not native:
+        raise ConfigError(
+            f"profile {profile.name!r} trains in bfloat16, which this CPU runs through torch's "
+            "reference kernels (no AVX-512 BF16 or AMX): nano's SFT measured 2-6 tokens/s on "
+            "such a CPU against 110-300 on one with them, so it would take ten hours or more; "
+            "build on such a CPU or a GPU, reuse a cached build (JOSI_CACHE), or set "
+            f"{SLOW_BFLOAT16}=1 to train anyway (model.dtype=float32 ran 8x faster there but "
+            "trains another model)"
+        )
+
+
 def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
     from josi.data import dataset_hash
     from josi.training import ensure_base_checkpoint, train_dpo, train_sft
@@ -258,6 +289,7 @@ def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
     if _done(out):
         log(f"[train] reusing {out}")
         return Path(_done(out)["adapter_dir"]), key
+    refuse_reference_bfloat16(profile)
     log(f"[train] SFT into {out} (resumes from its last checkpoint if one exists)")
     started = time.monotonic()
     adapter = train_sft(profile, data_dir, out / "sft")
