@@ -250,6 +250,20 @@ def train_key(profile, dataset_sha256: str, base: Path | str) -> str:
     )
 
 
+def bfloat16_is_slow_here() -> bool:
+    """Whether training in bfloat16 here runs through torch's reference kernels: no GPU, and a
+    CPU without AVX-512 BF16 or AMX. False when this torch cannot tell."""
+    from josi._lazy import require
+
+    torch = require("torch")
+    if torch.cuda.is_available():
+        return False
+    try:
+        return not torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def refuse_reference_bfloat16(profile) -> None:
     """Stop before training a bfloat16 profile where torch multiplies bfloat16 matrices with its
     reference kernels: a CPU without AVX-512 BF16 or AMX. There nano's SFT measured 2.2 tokens/s
@@ -259,16 +273,7 @@ def refuse_reference_bfloat16(profile) -> None:
     model is reused on any machine."""
     if profile.model.dtype != "bfloat16" or os.environ.get(SLOW_BFLOAT16) == "1":
         return
-    from josi._lazy import require
-
-    torch = require("torch")
-    if torch.cuda.is_available():
-        return
-    try:
-        native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return  # this torch cannot tell: train as asked
-    if not native:
+    if bfloat16_is_slow_here():
         raise ConfigError(
             f"profile {profile.name!r} trains in bfloat16, which this CPU runs through torch's "
             "reference kernels (no AVX-512 BF16 or AMX): nano's SFT measured 2-6 tokens/s on "

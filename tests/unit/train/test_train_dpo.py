@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import number_format
 
 from josi._io import atomic_write_jsonl
 from josi.training import ensure_base_checkpoint, load_profile, train_dpo
@@ -59,6 +60,7 @@ def test_dpo_moves_the_sft_adapter(tmp_path: Path) -> None:
             "dpo.eval_steps=2",
             "dpo.save_steps=2",
             "dpo.learning_rate=1e-3",
+            *number_format(),
         ],
     )
     base = ensure_base_checkpoint(profile)

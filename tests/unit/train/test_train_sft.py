@@ -11,13 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write_dataset
+from conftest import number_format, write_dataset
 
 from josi.training import build_sft_trainer, load_profile, read_curve, train_sft
 
 pytestmark = [pytest.mark.train, pytest.mark.slow]
 
 TINY = [
+    *number_format(),
     "sft.max_length=256",
     "sft.batch_size=4",
     "sft.max_eval_examples=4",
