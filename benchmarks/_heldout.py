@@ -52,14 +52,28 @@ def refuse_output_over_inputs(out: Path, *inputs: Path | None) -> None:
         raise SystemExit(str(exc)) from None
 
 
-def model_and_data(gguf: Path | None, data_dir: Path | None) -> tuple[Path, Path]:
-    """The given GGUF and dataset, or the nano build's (built on demand; never downloaded)."""
+def model_and_data(
+    gguf: Path | None,
+    data_dir: Path | None,
+    *,
+    out: Path,
+    split_files: tuple[str, ...],
+    also_read: tuple[Path | None, ...] = (),
+) -> tuple[Path, Path]:
+    """The given GGUF and dataset, or the nano build's (built on demand; never downloaded).
+
+    ``out`` may be none of what the benchmark reads: the GGUF, the dataset's ``split_files`` and
+    ``also_read``. Checked before the build with what was given, and again once the build has
+    named the rest."""
+    given = [gguf, *also_read, *(data_dir / name for name in split_files if data_dir)]
+    refuse_output_over_inputs(out, *given)
     if gguf is None or data_dir is None:
         from josi.pipeline import build
 
         built = build("nano", until="export" if gguf is None else "data")
         data_dir = data_dir or built.data_dir
         gguf = gguf or built.gguf()
+        refuse_output_over_inputs(out, gguf, *(data_dir / name for name in split_files))
     return gguf, data_dir
 
 

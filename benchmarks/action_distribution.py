@@ -124,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from josi._io import sha256_file
 
-    gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
+    gguf, data_dir = heldout.model_and_data(
+        args.gguf, args.data, out=args.out, split_files=tuple(SPLIT_FILES[s] for s in args.splits)
+    )
     started = time.perf_counter()
     results: dict[str, Any] = {
         "model": {"path": str(gguf), "sha256": sha256_file(gguf)},

@@ -92,9 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     from josi.postprocess import detect_coach_intent
     from josi.runtime import JosiRuntime, RuntimeConfig
 
-    gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
-    coach_rows = heldout.split_rows(data_dir, "coach.test.jsonl", args.rows)
-    interp_rows = heldout.split_rows(data_dir, "interpreter.test.jsonl", args.rows)
+    coach_file, interp_file = "coach.test.jsonl", "interpreter.test.jsonl"
+    gguf, data_dir = heldout.model_and_data(
+        args.gguf, args.data, out=args.out, split_files=(coach_file, interp_file)
+    )
+    coach_rows = heldout.split_rows(data_dir, coach_file, args.rows)
+    interp_rows = heldout.split_rows(data_dir, interp_file, args.rows)
     for row in interp_rows:
         row.setdefault("user", row.get("message") or row["messages"][-2]["content"])
     answered = [

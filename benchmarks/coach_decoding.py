@@ -120,11 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     from josi.runtime import JosiRuntime, RuntimeConfig
 
     split_file = f"coach.{args.split}.jsonl"
-    given = (args.gguf, args.against, args.data / split_file if args.data else None)
-    heldout.refuse_output_over_inputs(args.out, *given)
-    gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
-    # The built model and dataset are inputs too once the build has named them.
-    heldout.refuse_output_over_inputs(args.out, gguf, data_dir / split_file)
+    gguf, data_dir = heldout.model_and_data(
+        args.gguf, args.data, out=args.out, split_files=(split_file,), also_read=(args.against,)
+    )
     rows = heldout.split_rows(data_dir, split_file, args.rows)
     # Decoding is a property of the model's own replies, so the coach step's fixed code replies
     # (plan changes, unrealistic goals) are off here; benchmarks.coach_contract_replies

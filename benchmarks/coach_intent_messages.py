@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import _heldout as heldout
+
 LABELS = ("plan_change", "unrealistic_goal", "none")
 
 
@@ -116,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from josi._io import atomic_write_json, sha256_file
 
-    if args.out.resolve() == args.messages.resolve():
-        raise SystemExit("--out must not be the messages file")
+    # --out equal to --paired-with would replace the earlier result with this one.
+    heldout.refuse_output_over_inputs(args.out, args.messages, args.paired_with)
     rows = read_messages(args.messages)
     digest = sha256_file(args.messages)
     earlier = None

@@ -155,11 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     from josi._io import sha256_file
 
     split_file = f"interpreter.{args.split}.jsonl"
-    given = (args.gguf, args.against, *(d / split_file for d in (args.data, args.held_out_in) if d))
-    heldout.refuse_output_over_inputs(args.out, *given)
-    gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
-    # The built model and dataset are inputs too once the build has named them.
-    heldout.refuse_output_over_inputs(args.out, gguf, data_dir / split_file)
+    other = args.held_out_in / split_file if args.held_out_in else None
+    gguf, data_dir = heldout.model_and_data(
+        args.gguf,
+        args.data,
+        out=args.out,
+        split_files=(split_file,),
+        also_read=(args.against, other),
+    )
     kernels = _kernels.settings(parser, args, gguf)
     rows = heldout.split_rows(data_dir, split_file, args.rows)
     models = [gguf] + ([args.against] if args.against else [])

@@ -198,8 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             "rescored_from": str(args.rescore),
         }
     else:
-        gguf, data_dir = heldout.model_and_data(args.gguf, args.data)
-        heldout.refuse_output_over_inputs(args.out, gguf)
+        # --against and the requests were checked above.
+        gguf, data_dir = heldout.model_and_data(
+            args.gguf, args.data, out=args.out, split_files=DATASET_FILES
+        )
         path = args.requests or requests_path()
         if not path.is_file():
             raise SystemExit(f"{path} not found: pass --requests with a labelled requests file")

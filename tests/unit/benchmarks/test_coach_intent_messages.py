@@ -76,8 +76,12 @@ def test_writes_no_message_and_refuses_another_files_result(tmp_path):
         main(
             ["--messages", str(other), "--out", str(tmp_path / "s.json"), "--paired-with", str(out)]
         )
-    with pytest.raises(SystemExit, match="must not be the messages file"):
+    before = messages.read_text(encoding="utf-8"), out.read_text(encoding="utf-8")
+    with pytest.raises(SystemExit, match="destroy it"):
         main(["--messages", str(messages), "--out", str(messages)])
+    with pytest.raises(SystemExit, match="destroy it"):
+        main(["--messages", str(messages), "--out", str(out), "--paired-with", str(out)])
+    assert (messages.read_text(encoding="utf-8"), out.read_text(encoding="utf-8")) == before
 
 
 def test_the_coach_step_reading_uses_the_plan_and_the_learned_model(tmp_path):

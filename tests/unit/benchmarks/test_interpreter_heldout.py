@@ -159,3 +159,19 @@ def test_refuses_to_write_over_the_model_or_the_split_it_reads(tmp_path: Path, t
     with pytest.raises(SystemExit, match="destroy it"):
         main(["--gguf", str(model), "--data", str(data), "--out", str(out)])
     assert out.read_bytes() == before
+
+
+def test_every_file_a_benchmark_reads_is_refused_as_its_output(tmp_path: Path) -> None:
+    from benchmarks._heldout import model_and_data
+
+    model, other, data = tmp_path / "model.gguf", tmp_path / "other.gguf", tmp_path / "data"
+    data.mkdir()
+    splits = ("coach.test.jsonl", "interpreter.test.jsonl")
+    for path in (model, other, *(data / name for name in splits)):
+        path.write_text("kept\n", encoding="utf-8")
+    for out in (model, other, *(data / name for name in splits)):
+        with pytest.raises(SystemExit, match="destroy it"):
+            model_and_data(model, data, out=out, split_files=splits, also_read=(other,))
+        assert out.read_text(encoding="utf-8") == "kept\n"
+    fresh = tmp_path / "results.json"
+    assert model_and_data(model, data, out=fresh, split_files=splits) == (model, data)
