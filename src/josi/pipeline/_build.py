@@ -11,6 +11,7 @@ workers, two terminals) from building the same thing twice.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -28,7 +29,7 @@ from josi._libraries import installed_versions
 from josi._resources import cache_dir, resource_dir
 
 STAGES = ("data", "train", "export")
-# Set to "1" to train a bfloat16 profile on a CPU that has no bfloat16 kernels anyway.
+# Set to "1" to keep a bfloat16 profile in bfloat16 on a CPU that has no bfloat16 kernels.
 SLOW_BFLOAT16 = "JOSI_ALLOW_SLOW_BFLOAT16"
 _DONE = "DONE.json"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -264,24 +265,22 @@ def bfloat16_is_slow_here() -> bool:
         return False
 
 
-def refuse_reference_bfloat16(profile) -> None:
-    """Stop before training a bfloat16 profile where torch multiplies bfloat16 matrices with its
-    reference kernels: a CPU without AVX-512 BF16 or AMX. There nano's SFT measured 2.2 tokens/s
-    against 17.8 in float32, side by side (benchmarks/results/nano-sft-speed-avx2.json), and
-    110-300 on CPUs with those kernels: ten hours or more, for a recipe sized for 20 minutes.
-    Lives here, not in josi.training, so that the check is no part of the training key: a cached
-    model is reused on any machine."""
+def trains_in_float32_here(profile) -> bool:
+    """Whether a bfloat16 profile trains in float32 on this machine: a CPU whose bfloat16 matrix
+    products run through torch's reference kernels (no AVX-512 BF16 or AMX). On such a CPU (2-core
+    AVX2) nano's build logged 6.0 tokens/s over its first steps in bfloat16 and 85.7 in float32,
+    against 110-300 in bfloat16 on CPUs with those kernels: ten hours or more for a recipe sized
+    for 20 minutes, against about 40 minutes in float32. Float32 trains
+    another model, so it gets its own train key; a cached bfloat16 build is still reused first.
+    Lives here, not in josi.training, so that the choice is no part of any stage's code key."""
     if profile.model.dtype != "bfloat16" or os.environ.get(SLOW_BFLOAT16) == "1":
-        return
-    if bfloat16_is_slow_here():
-        raise ConfigError(
-            f"profile {profile.name!r} trains in bfloat16, which this CPU runs through torch's "
-            "reference kernels (no AVX-512 BF16 or AMX): nano's SFT measured 2-6 tokens/s on "
-            "such a CPU against 110-300 on one with them, so it would take ten hours or more; "
-            "build on such a CPU or a GPU, reuse a cached build (JOSI_CACHE), or set "
-            f"{SLOW_BFLOAT16}=1 to train anyway (model.dtype=float32 ran 8x faster there but "
-            "trains another model)"
-        )
+        return False
+    return bfloat16_is_slow_here()
+
+
+def in_float32(profile):
+    """The profile with its weights trained in float32 (every other knob as it was)."""
+    return dataclasses.replace(profile, model=dataclasses.replace(profile.model, dtype="float32"))
 
 
 def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
@@ -289,12 +288,21 @@ def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
     from josi.training import ensure_base_checkpoint, train_dpo, train_sft
 
     base = ensure_base_checkpoint(profile)
-    key = train_key(profile, dataset_hash(data_dir), base)
+    dataset = dataset_hash(data_dir)
+    key = train_key(profile, dataset, base)
     out = root / f"train-{key}"
+    if not _done(out) and trains_in_float32_here(profile):
+        log(
+            f"[train] this CPU has no bfloat16 kernels (AVX-512 BF16 or AMX), so {profile.name!r} "
+            f"trains in float32: another model than a bfloat16 build, under its own key "
+            f"({SLOW_BFLOAT16}=1 keeps bfloat16, about 14x slower here)"
+        )
+        profile = in_float32(profile)
+        key = train_key(profile, dataset, base)
+        out = root / f"train-{key}"
     if _done(out):
         log(f"[train] reusing {out}")
         return Path(_done(out)["adapter_dir"]), key
-    refuse_reference_bfloat16(profile)
     log(f"[train] SFT into {out} (resumes from its last checkpoint if one exists)")
     started = time.monotonic()
     adapter = train_sft(profile, data_dir, out / "sft")
