@@ -194,7 +194,9 @@ def build(
         data_dir = _data_stage(profile, root, log)
         if until == "data":
             return BuildResult(profile.name, data_dir=data_dir)
-        adapter_dir, train_key = _train_stage(profile, root, data_dir, log)
+        # The profile that trained: its number format may differ from the one asked for, and
+        # the export's manifest names the recipe the weights came from.
+        adapter_dir, train_key, profile = _train_stage(profile, root, data_dir, log)
         if until == "train":
             return BuildResult(profile.name, data_dir=data_dir, adapter_dir=adapter_dir)
         export_dir, artifacts = _export_stage(profile, root, adapter_dir, train_key, log)
@@ -283,7 +285,7 @@ def in_float32(profile):
     return dataclasses.replace(profile, model=dataclasses.replace(profile.model, dtype="float32"))
 
 
-def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
+def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str, Any]:
     from josi.data import dataset_hash
     from josi.training import ensure_base_checkpoint, train_dpo, train_sft
 
@@ -302,7 +304,7 @@ def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
         out = root / f"train-{key}"
     if _done(out):
         log(f"[train] reusing {out}")
-        return Path(_done(out)["adapter_dir"]), key
+        return Path(_done(out)["adapter_dir"]), key, profile
     log(f"[train] SFT into {out} (resumes from its last checkpoint if one exists)")
     started = time.monotonic()
     adapter = train_sft(profile, data_dir, out / "sft")
@@ -318,7 +320,7 @@ def _train_stage(profile, root: Path, data_dir: Path, log) -> tuple[Path, str]:
             "seconds": round(time.monotonic() - started, 1),
         },
     )
-    return adapter, key
+    return adapter, key, profile
 
 
 def _export_stage(

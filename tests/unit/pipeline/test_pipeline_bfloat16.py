@@ -87,8 +87,9 @@ def stage_calls(monkeypatch, tmp_path):
 def test_the_stage_trains_float32_under_its_own_key(fake_torch, stage_calls, tmp_path) -> None:
     fake_torch(cuda=False, native=False)
     profile, lines = load_profile("nano"), []
-    _, key = _build._train_stage(profile, tmp_path, tmp_path / "data", lines.append)
+    _, key, trained = _build._train_stage(profile, tmp_path, tmp_path / "data", lines.append)
     assert stage_calls == ["float32"]
+    assert trained.model.dtype == "float32"  # what the export's manifest records
     assert key == _build.train_key(_build.in_float32(profile), "d" * 64, tmp_path / "base")
     assert key != _build.train_key(profile, "d" * 64, tmp_path / "base")
     assert any("float32" in line for line in lines)
@@ -101,6 +102,8 @@ def test_a_cached_bfloat16_build_is_reused_on_such_a_cpu(fake_torch, stage_calls
     done = tmp_path / f"train-{key}"
     done.mkdir()
     (done / "DONE.json").write_text(json.dumps({"adapter_dir": str(done / "sft")}))
-    adapter, reused = _build._train_stage(profile, tmp_path, tmp_path / "data", lambda _: None)
-    assert (adapter, reused) == (done / "sft", key)
+    adapter, reused, trained = _build._train_stage(
+        profile, tmp_path, tmp_path / "data", lambda _: None
+    )
+    assert (adapter, reused, trained) == (done / "sft", key, profile)
     assert stage_calls == []
