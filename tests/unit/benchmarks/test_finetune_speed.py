@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.batch_shape_speed import TRAIN
-from benchmarks.finetune_speed import SETTINGS, in_rotation
+from benchmarks.finetune_speed import SETTINGS, chosen_settings, in_rotation
 from josi.training import load_profile
 
 
@@ -34,3 +34,18 @@ def test_settings_run_in_rotation_and_every_run_is_saved():
     assert order == ["x", "y", "x", "y"]
     assert runs == {"a": [{"n": 1}, {"n": 3}], "b": [{"n": 2}, {"n": 4}]}
     assert saved == [1, 2, 3, 4]
+
+
+def test_settings_can_be_chosen_by_name_in_the_benchmarks_order():
+    assert list(chosen_settings(SETTINGS, "full_float32,full_bf16_autocast")) == [
+        "full_bf16_autocast",
+        "full_float32",
+    ]
+    assert chosen_settings(SETTINGS, None) is SETTINGS
+
+
+@pytest.mark.parametrize("names", ["full_fp8", ",", "lora_bf16,nope"])
+def test_an_unknown_setting_is_refused_with_the_known_ones(names):
+    with pytest.raises(SystemExit, match="choose from") as caught:
+        chosen_settings(SETTINGS, names)
+    assert "\n" not in str(caught.value)
