@@ -43,6 +43,49 @@ def fact_key(text: str) -> str:
     return re.sub(r"\s+", " ", t.lower())
 
 
+def current_memory(memory: Any) -> Any:
+    """``memory`` with one fact per key: where stored facts describe the same thing
+    (``fact_key``), only the one learned last is kept (on a tie, the later in stored order), the
+    rule ``extract_memory`` merges a new statement by. Memory written elsewhere (another client, an
+    older store, an app that appends) may still hold both, and a small model then follows
+    either. Anything else in ``memory`` is returned as it was; without a superseded fact, the
+    same object."""
+    if not isinstance(memory, Mapping) or not isinstance(memory.get("key_facts"), list | tuple):
+        return memory
+    facts = memory["key_facts"]
+    latest: dict[str, tuple[tuple[Any, ...], int]] = {}
+    for index, fact in enumerate(facts):
+        text = fact.get("fact") if isinstance(fact, Mapping) else None
+        if not isinstance(text, str) or not text.strip():
+            continue
+        rank = (*_learned(fact.get("learned_at")), index)
+        key = fact_key(text)
+        if key not in latest or rank > latest[key][0]:
+            latest[key] = (rank, index)
+    superseded = {
+        index
+        for index, fact in enumerate(facts)
+        if isinstance(fact, Mapping)
+        and isinstance(fact.get("fact"), str)
+        and fact["fact"].strip()
+        and latest[fact_key(fact["fact"])][1] != index
+    }
+    if not superseded:
+        return memory
+    return {**memory, "key_facts": [f for i, f in enumerate(facts) if i not in superseded]}
+
+
+def _learned(stamp: Any) -> tuple[int, datetime | str]:
+    """An order for ``learned_at``: times compare as times; a value that is not one sorts first."""
+    if isinstance(stamp, str):
+        try:
+            when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return (0, stamp)
+        return (1, when if when.tzinfo else when.replace(tzinfo=UTC))
+    return (0, "")
+
+
 def note_key(text: str) -> str:
     """Patterns and notes differing only in a number are the same, newer wins."""
     return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.strip().lower()))

@@ -20,6 +20,7 @@ from josi.contracts import (
 )
 from josi.governor import govern, guard_coach_text
 from josi.lang import LANGUAGES, detect_language
+from josi.memory import current_memory
 from josi.parsing import ParseResult, parse_request, strip_thinking
 from josi.postprocess import postprocess
 from josi.prompting import PromptBudget, build_messages, render_chatml
@@ -255,6 +256,9 @@ class JosiRuntime:
         history: list[dict[str, Any]] | None = None,
         interpreter_output: str | None = None,
     ) -> list[dict[str, str]]:
+        if ctx.get("memory"):
+            # Two stored facts about the same thing show the model only the newer one.
+            ctx = {**ctx, "memory": current_memory(ctx["memory"])}
         return build_messages(
             mode,
             ctx,

@@ -7,6 +7,7 @@ from josi.memory import (
     MAX_FACTS,
     MAX_NOTES,
     MAX_PATTERNS,
+    current_memory,
     extract_memory,
     fact_key,
     memory_errors,
@@ -180,3 +181,44 @@ def test_many_facts_keep_the_strongest() -> None:
     memory = extract_memory(["I'm a runner."], existing=existing, now=NOW)
     assert len(memory["key_facts"]) == MAX_FACTS
     assert "Fact 0" not in facts(memory) and "Primary sport: running" in facts(memory)
+
+
+def _fact(text: str, learned_at: str, confidence: float = 0.9) -> dict:
+    return {
+        "fact": text,
+        "category": "general",
+        "source": "conversation",
+        "confidence": confidence,
+        "learned_at": learned_at,
+    }
+
+
+def test_current_memory_keeps_the_newer_of_two_facts_about_one_thing() -> None:
+    old = _fact("Weekly volume: 30 km", "2026-01-05T08:00:00Z", 0.95)
+    other = _fact("Prefers morning sessions", "2026-01-06T08:00:00Z")
+    new = _fact("Weekly volume: 45 km", "2026-02-10T08:00:00Z", 0.7)
+    memory = {"key_facts": [old, other, new], "patterns": ["Skips Mondays"]}
+    current = current_memory(memory)
+    assert current["key_facts"] == [other, new]
+    assert current["patterns"] == ["Skips Mondays"]
+    assert memory["key_facts"] == [old, other, new]  # the input is not changed
+    assert "30 km" not in render_memory(current)
+
+
+def test_current_memory_reads_times_as_times_and_ties_by_stored_order() -> None:
+    # 07:00 UTC, though it reads later as text than the 07:30 UTC below
+    injured = _fact("Has knee issue", "2026-02-10T08:00:00+01:00")
+    resolved = _fact("Knee issue resolved", "2026-02-10T07:30:00Z")
+    assert current_memory({"key_facts": [resolved, injured]})["key_facts"] == [resolved]
+    first = _fact("Goal: 10k under 50", NOW)
+    second = _fact("Goal: half marathon", NOW)
+    assert current_memory({"key_facts": [first, second]})["key_facts"] == [second]
+    unknown = {**first, "learned_at": "last spring"}
+    assert current_memory({"key_facts": [second, unknown]})["key_facts"] == [second]
+
+
+def test_current_memory_returns_memory_without_a_superseded_fact_as_it_was() -> None:
+    memory = extract_memory(["I'm a runner. I prefer training in the morning."], now=NOW)
+    assert current_memory(memory) is memory
+    for odd in (None, {}, {"key_facts": None}, {"key_facts": [{"fact": ""}, "text"]}, "x"):
+        assert current_memory(odd) is odd

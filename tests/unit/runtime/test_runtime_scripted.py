@@ -142,3 +142,21 @@ def test_a_swap_of_two_days_stays_a_replan():
     message = "switch today with friday pls"
     turn = _scripted(message, "replan", replan_type="swap_days").turn(ctx, message)
     assert turn.request["action"] == "replan" and turn.route.engine_call == "replan"
+
+
+@pytest.mark.parametrize("mode", ["interpreter", "coach"])
+def test_the_prompt_shows_only_the_newer_of_two_facts_about_one_thing(mode):
+    case = load_cases("golden")[0]
+    facts = [
+        {"fact": f"Weekly volume: {km} km", "confidence": confidence, "learned_at": when}
+        | {"category": "general", "source": "conversation"}
+        for km, confidence, when in ((30, 0.95, "2026-01-05T08:00:00Z"), (45, 0.7, "2026-02-10"))
+    ]
+    ctx = {**case.context, "memory": {"key_facts": facts}}
+    request = dumps_request({"action": "create_workout", "free_text": "hoi", "sport": "run"})
+    runtime = JosiRuntime.scripted(request)
+    output = request if mode == "coach" else None
+    messages = runtime.messages(mode, ctx, case.message, interpreter_output=output)
+    prompt = "".join(m["content"] for m in messages)
+    assert "45 km" in prompt and "30 km" not in prompt
+    assert ctx["memory"]["key_facts"] == facts  # the caller's context is not changed
