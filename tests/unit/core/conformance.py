@@ -140,6 +140,7 @@ FUNCTIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
         i["turns"], existing=i.get("existing"), now=i["now"]
     ),
     "memory.render_memory": lambda i: memory.render_memory(i["memory"], max_tokens=i["max_tokens"]),
+    "memory.current_memory": lambda i: memory.current_memory(i["memory"]),
     "turn": _turn,
     "runtime.forced_spans": _forced_spans,
 }
