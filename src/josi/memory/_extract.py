@@ -53,23 +53,20 @@ def current_memory(memory: Any) -> Any:
     if not isinstance(memory, Mapping) or not isinstance(memory.get("key_facts"), list | tuple):
         return memory
     facts = memory["key_facts"]
+    # key -> (rank, index) of the newest fact under it; facts without text are kept as they are
     latest: dict[str, tuple[tuple[Any, ...], int]] = {}
+    keyed: list[int] = []
     for index, fact in enumerate(facts):
         text = fact.get("fact") if isinstance(fact, Mapping) else None
         if not isinstance(text, str) or not text.strip():
             continue
+        keyed.append(index)
         rank = (*_learned(fact.get("learned_at")), index)
         key = fact_key(text)
         if key not in latest or rank > latest[key][0]:
             latest[key] = (rank, index)
-    superseded = {
-        index
-        for index, fact in enumerate(facts)
-        if isinstance(fact, Mapping)
-        and isinstance(fact.get("fact"), str)
-        and fact["fact"].strip()
-        and latest[fact_key(fact["fact"])][1] != index
-    }
+    newest = {index for _, index in latest.values()}
+    superseded = {index for index in keyed if index not in newest}
     if not superseded:
         return memory
     return {**memory, "key_facts": [f for i, f in enumerate(facts) if i not in superseded]}
