@@ -12,6 +12,7 @@ from josi.data._interpreter import (
     _profile_sport,
     ask_grounded,
     ask_memory,
+    ask_memory_update,
     ask_phase,
     ask_pool,
     ask_readiness,
@@ -24,7 +25,7 @@ from josi.data._messages import build_row_messages, visible_text
 from josi.data._templates import templates
 from josi.data._world import confidence, level_word, make_gatc_result, target, zone_words
 from josi.knowledge import limits, personas, phases, readiness, zones
-from josi.scorers import coach_checks, failures
+from josi.scorers import coach_checks, failures, newer_fact
 
 Builder = Callable[[random.Random], tuple[list[str], list[str], dict[str, Any]]]
 
@@ -42,6 +43,8 @@ class Scenario:
     history: list[dict[str, str]] = field(default_factory=list)
     expect: tuple[str, ...] = ()
     red_flag: bool = False
+    # words of an older fact that a newer one replaced: the reply must not repeat them
+    outdated: tuple[str, ...] = ()
 
 
 def _cap(text: str) -> str:
@@ -348,6 +351,31 @@ def memory_tips(rng: random.Random, lang: str) -> Scenario:
     )
 
 
+def memory_update(rng: random.Random, lang: str) -> Scenario:
+    """Memory holds an older and a newer fact about one thing: the reply follows the newer one
+    and never repeats the older (templates ``coach.memory_updates``)."""
+    group, ctx, text, kind, action = ask_memory_update(rng, lang)
+    update = templates("coach")["memory_updates"][kind]
+
+    def build(r: random.Random):
+        use = r.choice(update["use"][lang])
+        zone = ctx["planned_session"]["target_zone"]
+        z = _zone_sentences(zone, lang, r)
+        return [_session_lead(r, ctx, lang), use], [z["feel"], z["safety"], z["meaning"]], {}
+
+    return Scenario(
+        "memory_update",
+        group,
+        lang,
+        ctx,
+        text,
+        action,
+        build,
+        ["memory", f"memory_update_{kind}"],
+        outdated=tuple(update["avoid"][lang]),
+    )
+
+
 def i6_attempt(rng: random.Random, lang: str, persona: str) -> Scenario:
     group, ctx, text = ask_pool(rng, lang, "i6_attempts")
     ctx["persona_id"] = persona
@@ -501,6 +529,8 @@ def coach_row(rng: random.Random, s: Scenario, *, attempts: int = 8) -> dict[str
             expect=s.expect,
             red_flag=s.red_flag,
         )
+        if s.outdated:
+            scores = (*scores, newer_fact(text, s.outdated))
         if not failures(scores):
             return {
                 "mode": "coach",

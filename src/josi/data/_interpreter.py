@@ -23,6 +23,7 @@ from josi.data._world import (
     level_word,
     make_gatc_result,
     make_memory,
+    make_memory_update,
     target,
     zone_ref,
 )
@@ -446,6 +447,23 @@ def ask_memory(rng: random.Random, lang: str) -> tuple[str, dict[str, Any], str,
     )
     ctx["memory"] = make_memory(rng, lang, kinds=kinds)
     return f"memory_tips:{lang}:{index}", ctx, pool[index], kind
+
+
+def ask_memory_update(rng: random.Random, lang: str) -> tuple[str, dict[str, Any], str, str, str]:
+    """A question with memory that holds an older and a newer fact about one thing: half the time
+    one about that thing (answer_question), otherwise a request for tips (explain)."""
+    updates = templates("coach")["memory_updates"]
+    kind = rng.choice(sorted(updates))
+    ctx = make_context(rng, lang=lang, persona=_persona(rng), tier=_tier(rng, monitor=False))
+    ctx["memory"] = make_memory_update(rng, lang, kind)
+    if rng.random() < 0.5:
+        # kinds share some questions; the group is the question, so it never crosses splits
+        text = rng.choice(updates[kind]["questions"][lang])
+        return f"memory_update:{lang}:{text}", ctx, text, kind, "answer_question"
+    # the same group as memory_tips' rows with this message, for the same reason
+    pool = templates("messages")["memory_tips"][lang]
+    index = rng.randrange(len(pool))
+    return f"memory_tips:{lang}:{index}", ctx, pool[index], kind, "explain"
 
 
 # --- multi-turn ---------------------------------------------------------------------------

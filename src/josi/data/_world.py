@@ -96,6 +96,40 @@ def make_memory(
     return memory
 
 
+def make_memory_update(rng: random.Random, lang: str, kind: str) -> dict[str, Any]:
+    """Memory in which a newer fact replaces an older one about the same thing (templates
+    ``coach.memory_updates``), stored in the order learned, as the extractor appends; a third,
+    unrelated fact sometimes sits among them."""
+    update = templates("coach")["memory_updates"][kind]
+    older = _stamp(rng)
+    newer = (
+        _dt.datetime.strptime(older, "%Y-%m-%dT%H:%M:%SZ")
+        + _dt.timedelta(days=rng.randrange(20, 150), hours=rng.randrange(0, 12))
+    ).strftime("%Y-%m-%dT%H:%M:%SZ")
+    facts = [
+        {
+            "fact": update["old"][lang],
+            "category": update["category"],
+            "source": rng.choice(("conversation", "behavior")),
+            "confidence": rng.choice((0.7, 0.8, 0.9)),
+            "learned_at": older,
+        },
+        {
+            "fact": rng.choice(update["new"][lang]),
+            "category": update["category"],
+            "source": "conversation",
+            "confidence": rng.choice((0.8, 0.9)),
+            "learned_at": newer,
+        },
+    ]
+    if rng.random() < 0.4:
+        other = make_memory(rng, lang, kinds=(rng.choice(("knee", "night_shift", "kids")),))
+        facts.extend(f for f in other["key_facts"] if f["fact"] not in {update["old"][lang]})
+    memory = make_memory(rng, lang)
+    memory["key_facts"] = sorted(facts, key=lambda f: f["learned_at"])
+    return memory
+
+
 def level_word(ctx: dict[str, Any], lang: str) -> str:
     raw = ctx["readiness"]["level"]
     if lang == "en":

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from josi.evals._cases import Case
-from josi.scorers import Score
+from josi.scorers import Score, newer_fact
 
 # What a case held to quality (``expect.reply.quality``) must pass, in the order it lists them.
 QUALITY_CHECKS = (
@@ -82,9 +82,7 @@ def _mention_checks(want: dict[str, Any], lowered: str) -> list[Score]:
     """The case's own words a reply must avoid or use."""
     checks = []
     if "newer_fact" in want:
-        stale = _found(want["newer_fact"].get("avoid", []), lowered)
-        reason = f"mentions outdated {stale}" if stale else "no outdated fact"
-        checks.append(Score.binary("newer_fact", not stale, reason, found=tuple(stale)))
+        checks.append(newer_fact(lowered, want["newer_fact"].get("avoid", [])))
     if want.get("must_not_contain"):
         found = _found(want["must_not_contain"], lowered)
         checks.append(

@@ -6,6 +6,7 @@ from josi.scorers._contract import (
     i6_refusal,
     invented_facts,
     memory_use,
+    newer_fact,
     pushback,
     red_flag_care,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "jargon",
     "language_match",
     "memory_use",
+    "newer_fact",
     "numbers_in",
     "pushback",
     "red_flag_care",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from josi.knowledge import lexicon
@@ -113,3 +113,12 @@ def memory_use(
         reason,
         {"robotic": robotic, "invented": invented},
     )
+
+
+def newer_fact(text: str, outdated: Iterable[str]) -> Score:
+    """The reply follows the newer of two facts about one thing: it repeats none of the words
+    that only the older fact says (matched case-insensitively anywhere in the text)."""
+    lowered = text.casefold()
+    stale = tuple(term for term in outdated if term.casefold() in lowered)
+    reason = f"mentions outdated {list(stale)}" if stale else "no outdated fact"
+    return Score.binary("newer_fact", not stale, reason, found=stale)

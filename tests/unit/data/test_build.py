@@ -30,8 +30,10 @@ from josi.data._build import _coach_rows
 from josi.data._coach import ENGINE_RESULT_CATEGORIES
 from josi.data._hygiene import row_key
 from josi.data._messages import visible_text
+from josi.data._templates import templates
 from josi.lang import detect_language
-from josi.scorers import coach_checks, failures
+from josi.memory import fact_key
+from josi.scorers import coach_checks, failures, newer_fact
 
 from .conftest import SMALL
 
@@ -324,3 +326,31 @@ def test_a_result_is_attached_only_to_questions_about_today() -> None:
     scenario = coach_scenarios.zone_question(random.Random(0), "en", "Z2")
     with pytest.raises(ValueError, match="zone_question"):
         coach_scenarios.attach_engine_result(random.Random(0), scenario)
+
+
+def test_memory_update_rows_show_both_facts_and_follow_the_newer(small_dataset: Path) -> None:
+    updates = templates("coach")["memory_updates"]
+    found = [r for r in rows(small_dataset, "coach") if r["category"] == "memory_update"]
+    assert {r["lang"] for r in found} == {"en", "nl"}
+    for row in found:
+        (kind,) = [t.removeprefix("memory_update_") for t in row["tags"] if "memory_update_" in t]
+        update, lang = updates[kind], row["lang"]
+        facts = row["context"]["memory"]["key_facts"]
+        older = next(i for i, f in enumerate(facts) if f["fact"] == update["old"][lang])
+        newer = next(i for i, f in enumerate(facts) if f["fact"] in update["new"][lang])
+        assert older < newer and facts[older]["learned_at"] < facts[newer]["learned_at"]
+        # the runtime keeps both (they describe one thing in words a key cannot match), so the
+        # prompt shows the conflict the reply has to settle
+        prompt = row["messages"][-1]["content"]
+        assert prompt.index(facts[older]["fact"]) < prompt.index(facts[newer]["fact"]), row["id"]
+        assert newer_fact(row["completion"], update["avoid"][lang]).passed, row["id"]
+
+
+def test_memory_update_templates_are_consistent() -> None:
+    for kind, update in templates("coach")["memory_updates"].items():
+        for lang in ("en", "nl"):
+            assert not newer_fact(update["old"][lang], update["avoid"][lang]).passed, kind
+            for line in (*update["use"][lang], *update["new"][lang]):
+                assert newer_fact(line, update["avoid"][lang]).passed, (kind, lang, line)
+            for new in update["new"][lang]:
+                assert fact_key(new) != fact_key(update["old"][lang]), (kind, new)

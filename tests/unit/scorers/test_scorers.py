@@ -31,6 +31,7 @@ SCORERS = (
     "deflection",
     "red_flag_care",
     "memory_use",
+    "newer_fact",
     "request_match",
     "invented_facts",
 )
