@@ -33,7 +33,7 @@ MEASURES = ("raw_loop_free", "loop_free", "coach_checks_pass")
 
 
 def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
-    from josi.scorers import all_passed, coach_checks, repetition
+    from josi.scorers import all_passed, coach_checks, newer_fact, repetition
 
     call = runtime.coach(
         row["context"], row["user"], row["interpreter_output"], row["history"] or None
@@ -47,6 +47,7 @@ def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
         gatc_result=row["context"].get("gatc_result"),
     )
     by_name = {c.name: c for c in checks}
+    outdated = outdated_words(row)
     return {
         "raw_loop_free": repetition(call.raw).passed,
         "loop_free": repetition(call.text).passed,
@@ -57,10 +58,29 @@ def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
         "references_result": (
             by_name["grounding_use"].passed if row["context"].get("gatc_result") else None
         ),
+        # memory_update rows: the reply repeats nothing of the older of two facts
+        "follows_newer_fact": (
+            newer_fact(call.text, outdated).passed if outdated is not None else None
+        ),
         "tokens": call.stats.completion_tokens,
         "hit_budget": call.stats.stopped == "max_tokens",
         "reply": call.text,
     }
+
+
+def outdated_words(row: dict[str, Any]) -> list[str] | None:
+    """The words of the replaced fact in a memory_update row (its template), else None."""
+    from josi.data._templates import templates
+
+    kinds = [t.removeprefix("memory_update_") for t in row["tags"] if "memory_update_" in t]
+    if row["category"] != "memory_update" or len(kinds) != 1:
+        return None
+    return list(templates("coach")["memory_updates"][kinds[0]]["avoid"][row["lang"]])
+
+
+def _rate(values: list[bool | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.fmean(known), 4) if known else None
 
 
 def summarize(
@@ -86,13 +106,12 @@ def summarize(
             block[name]["warmth_mean"] = round(
                 statistics.fmean(scored[i]["warmth"] for i in picked), 3
             )
-            with_result = [
-                scored[i]["references_result"]
-                for i in picked
-                if scored[i]["references_result"] is not None
-            ]
-            block[name]["reference_rate"] = (
-                round(statistics.fmean(with_result), 4) if with_result else None
+            block[name]["reference_rate"] = _rate([scored[i]["references_result"] for i in picked])
+            block[name]["newer_fact_rate"] = _rate(
+                [scored[i]["follows_newer_fact"] for i in picked]
+            )
+            block[name]["newer_fact_rows"] = sum(
+                scored[i]["follows_newer_fact"] is not None for i in picked
             )
         a, b = results[first], results[second]
         block["paired"] = {}

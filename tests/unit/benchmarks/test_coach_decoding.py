@@ -15,6 +15,7 @@ def _scored(
     hit: bool = False,
     warmth: float = 3.0,
     references: bool | None = None,
+    newer: bool | None = None,
 ) -> dict:
     return {
         "raw_loop_free": raw,
@@ -24,6 +25,7 @@ def _scored(
         "hit_budget": hit,
         "warmth": warmth,
         "references_result": references,
+        "follows_newer_fact": newer,
     }
 
 
@@ -77,6 +79,33 @@ def test_summary_averages_warmth_over_every_reply_and_references_over_replies_wi
     assert summary["all"]["model"]["warmth_mean"] == 4.0
     assert summary["all"]["model"]["reference_rate"] == 0.5
     assert summary["nl"]["model"]["reference_rate"] is None
+
+
+def test_newer_fact_rate_counts_only_the_memory_update_rows():
+    rows = [{"lang": "en"}, {"lang": "en"}, {"lang": "nl"}]
+    model = [
+        _scored(True, True, True, newer=True),
+        _scored(True, True, True, newer=False),
+        _scored(True, True, True),
+    ]
+    summary = summarize(rows, {"model": model, "against": model})
+    assert summary["all"]["model"]["newer_fact_rate"] == 0.5
+    assert summary["all"]["model"]["newer_fact_rows"] == 2
+    assert summary["nl"]["model"]["newer_fact_rate"] is None
+
+
+def test_outdated_words_come_from_the_row_kind_template():
+    from benchmarks.coach_decoding import outdated_words
+    from josi.data._templates import templates
+
+    update = templates("coach")["memory_updates"]["to_evening"]
+    row = {
+        "category": "memory_update",
+        "tags": ["memory", "memory_update_to_evening"],
+        "lang": "nl",
+    }
+    assert outdated_words(row) == update["avoid"]["nl"]
+    assert outdated_words({**row, "category": "memory_use"}) is None
 
 
 def test_refuses_to_write_over_the_split_it_reads(tmp_path) -> None:
