@@ -223,3 +223,12 @@ def test_negative_athlete_message_copies_are_refused(tmp_path, capsys):
     assert main(["data", "build", "--out", str(out), "--athlete-message-copies", "-1"]) == 2
     assert "--athlete-message-copies must be in [0, 10]" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_memory_update_rows_out_of_range_are_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["data", "build", "--out", str(out), "--memory-update-rows", "-1"]) == 2
+    assert "--memory-update-rows must be 0 or more" in capsys.readouterr().err
+    assert main(["data", "build", "--out", str(out), "--memory-update-rows", "400"]) != 0
+    assert "memory_update_rows must be between 0" in capsys.readouterr().err
+    assert not out.exists()

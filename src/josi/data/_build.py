@@ -48,10 +48,8 @@ INTERPRETER_QUOTAS: dict[str, int] = {
     "multi_replan": 120,
     "followup": 80,
 }
-# memory_update's 140 rows came out of explain_session, which still has far more rows than a CPU
-# step budget reaches, so the budget's mode mix (and its interpreter rows) stays as it was.
 COACH_QUOTAS: dict[str, int] = {
-    "explain_session": 260,
+    "explain_session": 400,
     "explain_easy": 90,
     "explain_readiness": 170,
     "zone_question": 230,
@@ -59,7 +57,6 @@ COACH_QUOTAS: dict[str, int] = {
     "topic": 170,
     "grounded": 220,
     "memory_tips": 150,
-    "memory_update": 140,
     "i6": 430,
     "red_flag": 90,
     "unrealistic": 110,
@@ -81,12 +78,35 @@ class BuildConfig:
     engine_result_share: float = 0.0
     # Training rows per athlete-written request (josi.data._athlete); 0 leaves them out.
     athlete_message_copies: int = 0
+    # Coach rows whose memory holds an older and a newer fact about one thing (memory_update,
+    # after memory_tips), taken from explain_session, which has far more rows than a CPU step
+    # budget reaches, so the budget's mode mix stays; 0 leaves them out (profiles/README.md).
+    memory_update_rows: int = 0
     preference_pairs_per_category: int = 90
     interpreter_quotas: dict[str, int] = field(default_factory=lambda: dict(INTERPRETER_QUOTAS))
     coach_quotas: dict[str, int] = field(default_factory=lambda: dict(COACH_QUOTAS))
 
     def count(self, n: int) -> int:
         return max(1, round(n * self.scale))
+
+    def __post_init__(self) -> None:
+        source = self.coach_quotas.get("explain_session", 0)
+        if self.memory_update_rows and not 0 < self.memory_update_rows < source:
+            raise ContractError(
+                f"memory_update_rows must be between 0 and the explain_session quota "
+                f"({source}), got {self.memory_update_rows}"
+            )
+
+    def coach_plan(self) -> dict[str, int]:
+        """The coach quotas with ``memory_update_rows`` moved out of explain_session."""
+        if not self.memory_update_rows:
+            return dict(self.coach_quotas)
+        plan: dict[str, int] = {}
+        for kind, quota in self.coach_quotas.items():
+            plan[kind] = quota - self.memory_update_rows if kind == "explain_session" else quota
+            if kind == "memory_tips":
+                plan["memory_update"] = self.memory_update_rows
+        return plan
 
 
 def _lang(rng: random.Random, share: float) -> str:
@@ -165,7 +185,7 @@ def _interpreter_rows(config: BuildConfig) -> list[dict[str, Any]]:
 def _coach_rows(config: BuildConfig) -> tuple[list[dict[str, Any]], int]:
     rows: list[dict[str, Any]] = []
     rejected = 0
-    for kind, quota in config.coach_quotas.items():
+    for kind, quota in config.coach_plan().items():
         rng = random.Random(f"{config.seed}:coach:{kind}")
         # A separate stream for the rows that carry an engine result: their plain reply is still
         # composed first and set aside, so every other row, and so the split, is exactly what a

@@ -29,6 +29,11 @@ def register(app: typer.Typer) -> None:
             "--athlete-message-copies",
             help="Training rows per athlete-written request (fixtures/intents); 0 for none.",
         ),
+        memory_update_rows: int = typer.Option(
+            0,
+            "--memory-update-rows",
+            help="Coach rows where a newer fact replaces an older one (from explain_session).",
+        ),
     ) -> None:
         """Generate interpreter, coach and preference data (deterministic for a seed)."""
         import time
@@ -42,12 +47,15 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("--engine-result-share must be in [0, 1]")
         if not 0 <= athlete_message_copies <= 10:
             raise typer.BadParameter("--athlete-message-copies must be in [0, 10]")
+        if memory_update_rows < 0:
+            raise typer.BadParameter("--memory-update-rows must be 0 or more")
         started = time.perf_counter()
         config = BuildConfig(
             seed=seed,
             scale=scale,
             engine_result_share=engine_result_share,
             athlete_message_copies=athlete_message_copies,
+            memory_update_rows=memory_update_rows,
         )
         stats = write_dataset(out, config)
         typer.echo(format_stats(stats))

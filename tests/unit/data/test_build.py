@@ -328,10 +328,14 @@ def test_a_result_is_attached_only_to_questions_about_today() -> None:
         coach_scenarios.attach_engine_result(random.Random(0), scenario)
 
 
-def test_memory_update_rows_show_both_facts_and_follow_the_newer(small_dataset: Path) -> None:
+def test_memory_update_rows_show_both_facts_and_follow_the_newer() -> None:
     updates = templates("coach")["memory_updates"]
-    found = [r for r in rows(small_dataset, "coach") if r["category"] == "memory_update"]
-    assert {r["lang"] for r in found} == {"en", "nl"}
+    config = BuildConfig(
+        seed=7, coach_quotas={"explain_session": 41, "memory_tips": 1}, memory_update_rows=40
+    )
+    made, _rejected = _coach_rows(config)
+    found = [r for r in made if r["category"] == "memory_update"]
+    assert len(found) >= 36 and {r["lang"] for r in found} == {"en", "nl"}
     for row in found:
         (kind,) = [t.removeprefix("memory_update_") for t in row["tags"] if "memory_update_" in t]
         update, lang = updates[kind], row["lang"]
@@ -344,6 +348,21 @@ def test_memory_update_rows_show_both_facts_and_follow_the_newer(small_dataset: 
         prompt = row["messages"][-1]["content"]
         assert prompt.index(facts[older]["fact"]) < prompt.index(facts[newer]["fact"]), row["id"]
         assert newer_fact(row["completion"], update["avoid"][lang]).passed, row["id"]
+
+
+def test_memory_update_rows_come_out_of_explain_session_and_are_off_by_default() -> None:
+    assert "memory_update" not in BuildConfig().coach_plan()
+    assert BuildConfig().coach_plan() == BuildConfig().coach_quotas
+    plan = BuildConfig(memory_update_rows=140).coach_plan()
+    assert plan["memory_update"] == 140
+    assert plan["explain_session"] == BuildConfig().coach_quotas["explain_session"] - 140
+    assert sum(plan.values()) == sum(BuildConfig().coach_quotas.values())
+    # generated right after memory_tips, so a build's row order does not depend on dict edits
+    kinds = list(plan)
+    assert kinds.index("memory_update") == kinds.index("memory_tips") + 1
+    for bad in (-1, BuildConfig().coach_quotas["explain_session"]):
+        with pytest.raises(ContractError, match="memory_update_rows"):
+            BuildConfig(memory_update_rows=bad).coach_plan()
 
 
 def test_memory_update_templates_are_consistent() -> None:
