@@ -31,6 +31,7 @@ from josi.data._coach import ENGINE_RESULT_CATEGORIES
 from josi.data._hygiene import row_key
 from josi.data._messages import visible_text
 from josi.data._templates import templates
+from josi.knowledge import zones
 from josi.lang import detect_language
 from josi.memory import fact_key
 from josi.scorers import coach_checks, failures, newer_fact
@@ -363,6 +364,21 @@ def test_memory_update_rows_come_out_of_explain_session_and_are_off_by_default()
     for bad in (-1, BuildConfig().coach_quotas["explain_session"]):
         with pytest.raises(ContractError, match="memory_update_rows"):
             BuildConfig(memory_update_rows=bad).coach_plan()
+
+
+def test_memory_update_outdated_words_occur_in_no_other_reply_sentence() -> None:
+    """A word that the session lead or a zone sentence may say would fail a reply that follows
+    the newer fact ("druk" inside "nadruk")."""
+    coach = templates("coach")
+    for lang in ("en", "nl"):
+        shared = [*coach["session"][lang]["lead"], *coach["grounded"][lang]["lead"]]
+        for spec in zones()["zones"].values():
+            shared += [
+                line for key in ("meaning", "feel", "use", "safety") for line in spec[key][lang]
+            ]
+        for kind, update in coach["memory_updates"].items():
+            for line in shared:
+                assert newer_fact(line, update["avoid"][lang]).passed, (kind, lang, line)
 
 
 def test_memory_update_templates_are_consistent() -> None:
