@@ -80,7 +80,9 @@ class BuildConfig:
     athlete_message_copies: int = 0
     # Coach rows whose memory holds an older and a newer fact about one thing (memory_update,
     # after memory_tips), taken from explain_session, which has far more rows than a CPU step
-    # budget reaches, so the budget's mode mix stays; 0 leaves them out (profiles/README.md).
+    # budget reaches, so the budget's mode mix stays. Its interpreter rows do not: deduplication
+    # across modes lets other interpreter rows through, which redraws them. 0 leaves them out
+    # (profiles/README.md).
     memory_update_rows: int = 0
     preference_pairs_per_category: int = 90
     interpreter_quotas: dict[str, int] = field(default_factory=lambda: dict(INTERPRETER_QUOTAS))
