@@ -33,6 +33,7 @@ MEASURES = ("raw_loop_free", "loop_free", "coach_checks_pass")
 
 
 def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
+    from josi.data._coach import outdated_words
     from josi.scorers import all_passed, coach_checks, newer_fact, repetition
 
     call = runtime.coach(
@@ -66,16 +67,6 @@ def score_row(runtime: Any, row: dict[str, Any]) -> dict[str, Any]:
         "hit_budget": call.stats.stopped == "max_tokens",
         "reply": call.text,
     }
-
-
-def outdated_words(row: dict[str, Any]) -> list[str] | None:
-    """The words of the replaced fact in a memory_update row (its template), else None."""
-    from josi.data._templates import templates
-
-    kinds = [t.removeprefix("memory_update_") for t in row["tags"] if "memory_update_" in t]
-    if row["category"] != "memory_update" or len(kinds) != 1:
-        return None
-    return list(templates("coach")["memory_updates"][kinds[0]]["avoid"][row["lang"]])
 
 
 def _rate(values: list[bool | None]) -> float | None:

@@ -351,6 +351,23 @@ def memory_tips(rng: random.Random, lang: str) -> Scenario:
     )
 
 
+_UPDATE_TAG = "memory_update_"
+
+
+def memory_update_kind(row: dict[str, Any]) -> str | None:
+    """The kind (``coach.memory_updates``) of a memory_update row, read from its tag; else None."""
+    kinds = [t.removeprefix(_UPDATE_TAG) for t in row["tags"] if t.startswith(_UPDATE_TAG)]
+    return kinds[0] if row["category"] == "memory_update" and len(kinds) == 1 else None
+
+
+def outdated_words(row: dict[str, Any]) -> list[str] | None:
+    """The older fact's words a memory_update row's reply must not repeat; None for other rows."""
+    kind = memory_update_kind(row)
+    if kind is None:
+        return None
+    return list(templates("coach")["memory_updates"][kind]["avoid"][row["lang"]])
+
+
 def memory_update(rng: random.Random, lang: str) -> Scenario:
     """Memory holds an older and a newer fact about one thing: the reply follows the newer one
     and never repeats the older (templates ``coach.memory_updates``)."""
@@ -371,7 +388,7 @@ def memory_update(rng: random.Random, lang: str) -> Scenario:
         text,
         action,
         build,
-        ["memory", f"memory_update_{kind}"],
+        ["memory", f"{_UPDATE_TAG}{kind}"],
         outdated=tuple(update["avoid"][lang]),
     )
 

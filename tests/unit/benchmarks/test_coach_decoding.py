@@ -94,20 +94,6 @@ def test_newer_fact_rate_counts_only_the_memory_update_rows():
     assert summary["nl"]["model"]["newer_fact_rate"] is None
 
 
-def test_outdated_words_come_from_the_row_kind_template():
-    from benchmarks.coach_decoding import outdated_words
-    from josi.data._templates import templates
-
-    update = templates("coach")["memory_updates"]["to_evening"]
-    row = {
-        "category": "memory_update",
-        "tags": ["memory", "memory_update_to_evening"],
-        "lang": "nl",
-    }
-    assert outdated_words(row) == update["avoid"]["nl"]
-    assert outdated_words({**row, "category": "memory_use"}) is None
-
-
 def test_refuses_to_write_over_the_split_it_reads(tmp_path) -> None:
     from benchmarks.coach_decoding import main
 

@@ -338,7 +338,7 @@ def test_memory_update_rows_show_both_facts_and_follow_the_newer() -> None:
     found = [r for r in made if r["category"] == "memory_update"]
     assert len(found) >= 36 and {r["lang"] for r in found} == {"en", "nl"}
     for row in found:
-        (kind,) = [t.removeprefix("memory_update_") for t in row["tags"] if "memory_update_" in t]
+        kind = coach_scenarios.memory_update_kind(row)
         update, lang = updates[kind], row["lang"]
         facts = row["context"]["memory"]["key_facts"]
         older = next(i for i, f in enumerate(facts) if f["fact"] == update["old"][lang])
@@ -348,7 +348,9 @@ def test_memory_update_rows_show_both_facts_and_follow_the_newer() -> None:
         # prompt shows the conflict the reply has to settle
         prompt = row["messages"][-1]["content"]
         assert prompt.index(facts[older]["fact"]) < prompt.index(facts[newer]["fact"]), row["id"]
+        assert coach_scenarios.outdated_words(row) == update["avoid"][lang]
         assert newer_fact(row["completion"], update["avoid"][lang]).passed, row["id"]
+    assert coach_scenarios.outdated_words({**found[0], "category": "memory_use"}) is None
 
 
 def test_memory_update_rows_come_out_of_explain_session_and_are_off_by_default() -> None:
