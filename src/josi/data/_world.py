@@ -124,7 +124,7 @@ def make_memory_update(rng: random.Random, lang: str, kind: str) -> dict[str, An
     ]
     if rng.random() < 0.4:
         other = make_memory(rng, lang, kinds=(rng.choice(("knee", "night_shift", "kids")),))
-        facts.extend(f for f in other["key_facts"] if f["fact"] not in {update["old"][lang]})
+        facts.extend(f for f in other["key_facts"] if f["fact"] != update["old"][lang])
     memory = make_memory(rng, lang)
     memory["key_facts"] = sorted(facts, key=lambda f: f["learned_at"])
     return memory
