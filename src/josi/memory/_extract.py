@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from josi.knowledge import memory_lexicon
 from josi.memory._rules import extract_from_text
 
 MAX_FACTS, MAX_PATTERNS, MAX_NOTES = 15, 5, 5
@@ -38,8 +39,15 @@ def fact_key(text: str) -> str:
         return "time_of_day"
     if m := re.match(r"(?i)^also does (.+)$", t):
         return f"also:{m.group(1).lower()}"
+    lex = memory_lexicon()
     if m := re.match(r"^([^:]{1,40}):", t):
-        return m.group(1).strip().lower()
+        label = m.group(1).strip().lower()
+        return "goal" if re.search(lex["goal"]["fact_label"], label) else label
+    # Facts written elsewhere name a time of day in their own words ("Now trains after work"); the
+    # extractor's own slots recognize it, so such a fact and "Prefers <slot> sessions" are one thing.
+    lowered = t.lower().replace("\u2019", "'")
+    if any(re.search(slot["pattern"], lowered) for slot in lex["time_of_day"]["slots"]):
+        return "time_of_day"
     return re.sub(r"\s+", " ", t.lower())
 
 

@@ -93,6 +93,33 @@ def test_fact_keys() -> None:
     assert fact_key("Has children") != fact_key("Busy job")
 
 
+def test_a_fact_in_its_own_words_shares_the_key_the_extractor_would_give_it() -> None:
+    # memory written elsewhere: a time of day the extractor's slots name, a label naming a goal
+    time_of_day = fact_key("Prefers morning sessions")
+    for text in (
+        "Runs after work these days",
+        "Fietst het liefst tussen de middag",
+        "Traint ’s avonds",
+    ):
+        assert fact_key(text) == time_of_day, text
+    for text in (
+        "Goal: marathon (April)",
+        "New goal: gravel race",
+        "Nieuw doel: Ironman",
+        "Hoofddoel: 10K",
+    ):
+        assert fact_key(text) == "goal", text
+    # a label, an injury or no time word keeps its own key
+    for text in (
+        "Long run day: Sunday morning",
+        "Has knee issue after evening runs",
+        "Works night shifts some weeks",
+        "Wants to lose weight",
+        "Goalkeeper on Saturdays",
+    ):
+        assert fact_key(text) not in (time_of_day, "goal"), text
+
+
 def test_render_drops_lowest_confidence_first() -> None:
     memory = {
         "key_facts": [
