@@ -43,8 +43,8 @@ def fact_key(text: str) -> str:
     if m := re.match(r"^([^:]{1,40}):", t):
         label = m.group(1).strip().lower()
         return "goal" if re.search(lex["goal"]["fact_label"], label) else label
-    # Facts written elsewhere name a time of day in their own words ("Now trains after work"); the
-    # extractor's own slots recognize it, so such a fact and "Prefers <slot> sessions" are one thing.
+    # Facts written elsewhere name a time of day in their own words ("Now trains after work");
+    # the extractor's own slots read it, so it and "Prefers <slot> sessions" are one thing.
     lowered = t.lower().replace("\u2019", "'")
     if any(re.search(slot["pattern"], lowered) for slot in lex["time_of_day"]["slots"]):
         return "time_of_day"
