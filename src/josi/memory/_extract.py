@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from josi.knowledge import memory_lexicon
-from josi.memory._rules import extract_from_text
+from josi.memory._rules import extract_from_text, says_more_than_when
 
 MAX_FACTS, MAX_PATTERNS, MAX_NOTES = 15, 5, 5
 MAX_TEXT = 160
@@ -44,9 +44,12 @@ def fact_key(text: str) -> str:
         label = m.group(1).strip().lower()
         return "goal" if re.search(lex["goal"]["fact_label"], label) else label
     # Facts written elsewhere name a time of day in their own words ("Now trains after work");
-    # the extractor's own slots read it, so it and "Prefers <slot> sessions" are one thing.
+    # the extractor's own slots read it, so it and "Prefers <slot> sessions" are one thing. An
+    # injury or a way of life said with a time ("Knee sore after evening runs") is not.
     lowered = t.lower().replace("\u2019", "'")
-    if any(re.search(slot["pattern"], lowered) for slot in lex["time_of_day"]["slots"]):
+    if any(
+        re.search(slot["pattern"], lowered) for slot in lex["time_of_day"]["slots"]
+    ) and not says_more_than_when(t):
         return "time_of_day"
     return re.sub(r"\s+", " ", t.lower())
 

@@ -164,6 +164,15 @@ def _lifestyle(text: str) -> Iterable[Found]:
             yield Found("fact", rule["fact"], "lifestyle", 0.7)
 
 
+def says_more_than_when(text: str) -> bool:
+    """Whether the rules read an injury or a lifestyle fact in ``text``.
+
+    A stored fact that also names a time of day ("Sore knee after evening runs") is then not a
+    time-of-day preference, so a newer preference never hides it from the prompt.
+    """
+    return any(_injuries(text)) or any(_lifestyle(text))
+
+
 @cache
 def _goal_rx() -> tuple[str, str]:
     lex = memory_lexicon()["goal"]

@@ -115,6 +115,9 @@ def test_a_fact_in_its_own_words_shares_the_key_the_extractor_would_give_it() ->
     for text in (
         "Long run day: Sunday morning",
         "Has knee issue after evening runs",
+        "Sore knee after evening runs",
+        "Knie doet 's ochtends pijn",
+        "Works shifts, runs after work",
         "Works night shifts some weeks",
         "Wants to lose weight",
         "Goalkeeper on Saturdays",
