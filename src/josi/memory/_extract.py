@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from josi.knowledge import memory_lexicon
-from josi.memory._rules import extract_from_text, says_more_than_when
+from josi.memory._rules import extract_from_text, is_about_when
 
 MAX_FACTS, MAX_PATTERNS, MAX_NOTES = 15, 5, 5
 MAX_TEXT = 160
@@ -39,17 +39,12 @@ def fact_key(text: str) -> str:
         return "time_of_day"
     if m := re.match(r"(?i)^also does (.+)$", t):
         return f"also:{m.group(1).lower()}"
-    lex = memory_lexicon()
     if m := re.match(r"^([^:]{1,40}):", t):
         label = m.group(1).strip().lower()
-        return "goal" if re.search(lex["goal"]["fact_label"], label) else label
-    # Facts written elsewhere name a time of day in their own words ("Now trains after work");
-    # the extractor's own slots read it, so it and "Prefers <slot> sessions" are one thing. An
-    # injury or a way of life said with a time ("Knee sore after evening runs") is not.
-    lowered = t.lower().replace("\u2019", "'")
-    if any(
-        re.search(slot["pattern"], lowered) for slot in lex["time_of_day"]["slots"]
-    ) and not says_more_than_when(t):
+        return "goal" if re.search(memory_lexicon()["goal"]["fact_label"], label) else label
+    # Facts written elsewhere name a time of day in their own words; read with the extractor's
+    # own slots, such a fact and "Prefers <slot> sessions" are one thing.
+    if is_about_when(t):
         return "time_of_day"
     return re.sub(r"\s+", " ", t.lower())
 

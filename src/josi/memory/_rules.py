@@ -94,13 +94,17 @@ def _sports(text: str) -> Iterable[Found]:
                 yield Found("fact", f"Also does {name}", "sport", 0.6)
 
 
+def _named_slots(lowered: str) -> Iterable[tuple[dict[str, str], re.Match[str]]]:
+    """Each time-of-day slot ``lowered`` names, in the lexicon's order, with its match."""
+    for slot in memory_lexicon()["time_of_day"]["slots"]:
+        if m := re.search(slot["pattern"], lowered):
+            yield slot, m
+
+
 def _time_preferences(text: str) -> Iterable[Found]:
     lex = memory_lexicon()["time_of_day"]
     lowered = text.lower().replace("’", "'")
-    for slot in lex["slots"]:
-        m = re.search(slot["pattern"], lowered)
-        if not m:
-            continue
+    for slot, m in _named_slots(lowered):
         prefers = re.search(lex["prefer"], lowered)
         habitual = (
             prefers
@@ -164,13 +168,13 @@ def _lifestyle(text: str) -> Iterable[Found]:
             yield Found("fact", rule["fact"], "lifestyle", 0.7)
 
 
-def says_more_than_when(text: str) -> bool:
-    """Whether the rules read an injury or a lifestyle fact in ``text``.
-
-    A stored fact that also names a time of day ("Sore knee after evening runs") is then not a
-    time-of-day preference, so a newer preference never hides it from the prompt.
-    """
-    return any(_injuries(text)) or any(_lifestyle(text))
+def is_about_when(text: str) -> bool:
+    """Whether a stored fact says when the athlete trains: it names a time-of-day slot in any
+    words ("Now trains after work"), and the rules read no injury or way of life in it, so a
+    newer preference never hides "Sore knee after evening runs" from the prompt."""
+    if not any(_named_slots(text.lower().replace("’", "'"))):
+        return False
+    return not any(_injuries(text)) and not any(_lifestyle(text))
 
 
 @cache
