@@ -16,7 +16,8 @@ from typing import Any
 
 from josi._errors import ContractError
 from josi._io import read_text
-from josi.evals._records import recorded_outcome
+from josi.evals._metrics_registry import CASE, METRICS
+from josi.evals._records import recorded_outcome, recorded_score
 from josi.evals._stats import (
     mcnemar_exact,
     paired_difference_interval,
@@ -94,6 +95,7 @@ def compare_results(
             }
             for m in sorted(set(ma) | set(mb))
         }
+        row["metric_flips"] = metric_flips(layer, a["records"], b["records"], alpha=alpha)
     p = mcnemar_exact(len(regressions), len(fixes))
     detectable = smallest_detectable_difference(len(shared), alpha)
     distributions = distribution_agreement(a["records"], b["records"])
@@ -112,6 +114,52 @@ def compare_results(
         "significant_regression": p < alpha and len(regressions) > len(fixes),
         "layers": layers,
         "action_distribution": distributions,
+    }
+
+
+def metric_flips(
+    layer: str,
+    records_a: list[Mapping[str, Any]],
+    records_b: list[Mapping[str, Any]],
+    *,
+    alpha: float = 0.05,
+) -> dict[str, dict[str, Any]]:
+    """Per-case flips of each of ``layer``'s metrics that aggregate one scorer's pass or fail.
+
+    A case's verdict pairs the layer; a metric gated on its own figure (the served action, the
+    replies free of repetition) pairs its scorer's result on the cases both runs scored, so a
+    change in that figure can be told from the few cases it rests on. Scorer results are the
+    greedy decoding's in both runs, as the metric aggregates them.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for name, metric in METRICS.get(layer, {}).items():
+        if metric.score in (None, CASE) or metric.aggregate == "mean":
+            continue
+        scored_a = _scored(records_a, layer, metric.score)
+        scored_b = _scored(records_b, layer, metric.score)
+        shared = sorted(set(scored_a) & set(scored_b))
+        if not shared:
+            continue
+        regressed = [cid for cid in shared if scored_a[cid] and not scored_b[cid]]
+        fixed = [cid for cid in shared if scored_b[cid] and not scored_a[cid]]
+        low, high = paired_difference_interval(len(regressed), len(fixed), len(shared))
+        p = mcnemar_exact(len(regressed), len(fixed))
+        found[name] = {
+            "paired": len(shared),
+            "regressed": regressed,
+            "fixed": fixed,
+            "p_value": round(p, 6),
+            "difference_ci95": [round(low, 4), round(high, 4)],
+            "significant_regression": p < alpha and len(regressed) > len(fixed),
+        }
+    return found
+
+
+def _scored(records: list[Mapping[str, Any]], layer: str, score: str) -> dict[str, bool]:
+    return {
+        r["id"]: bool(found["passed"])
+        for r in records
+        if r["layer"] == layer and (found := recorded_score(r, score)) is not None
     }
 
 
@@ -209,6 +257,25 @@ def format_comparison(cmp: Mapping[str, Any], *, max_cases: int = 20) -> str:
         for metric, d in row["metric_deltas"].items():
             if d["delta"]:
                 lines.append(f"  {layer}.{metric}: {d['a']} -> {d['b']} ({d['delta']:+g})")
+    flipped = [
+        (f"{layer}.{metric}", f)
+        for layer, row in cmp["layers"].items()
+        for metric, f in row.get("metric_flips", {}).items()
+        if f["regressed"] or f["fixed"]
+    ]
+    if flipped:
+        lines.append("")
+        lines.append("metrics paired case by case (the scorer each aggregates, greedy):")
+        for name, f in flipped:
+            low, high = f["difference_ci95"]
+            lines.append(
+                f"  {name}: pass->fail {len(f['regressed'])}, fail->pass {len(f['fixed'])} of "
+                f"{f['paired']}, exact McNemar p = {f['p_value']:.3g}, difference "
+                f"[{low:+.3f}, {high:+.3f}]"
+                + ("  SIGNIFICANT REGRESSION" if f["significant_regression"] else "")
+            )
+            if f["regressed"]:
+                lines.append("    pass->fail: " + ", ".join(f["regressed"][:max_cases]))
     for title, ids in (("pass->fail", cmp["regressed"]), ("fail->pass", cmp["fixed"])):
         if ids:
             more = f" (+{len(ids) - max_cases} more)" if len(ids) > max_cases else ""

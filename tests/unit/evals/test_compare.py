@@ -100,3 +100,65 @@ def test_action_distributions_are_compared_where_both_runs_scored_them():
     assert dist["mean_kl"] == pytest.approx(kl, abs=1e-6)
     assert "top-1 agreement 1/2" in format_comparison(compare_results(f16, quant))
     assert compare_results(run([]), run([]))["action_distribution"] is None
+
+
+def test_a_metric_gated_on_its_own_figure_is_paired_on_its_scorer():
+    from josi.evals import compare_results, format_comparison
+
+    def run(served: dict[str, bool], fields: float) -> dict:
+        records = [
+            {
+                "layer": "schema",
+                "id": cid,
+                "passed": True,
+                "scores": [
+                    {"name": "served_action", "passed": ok, "value": float(ok)},
+                    {"name": "served_field_accuracy", "passed": ok, "value": fields},
+                ],
+            }
+            for cid, ok in served.items()
+        ]
+        # A case the other run did not score on this scorer is not paired on it.
+        records.append({"layer": "schema", "id": "unscored", "passed": True, "scores": []})
+        return {"records": records, "layers": {"schema": {"metrics": {}}}}
+
+    a = run({f"c{i}": True for i in range(8)} | {"x": False}, 1.0)
+    b = run({f"c{i}": i >= 3 for i in range(8)} | {"x": True}, 0.5)
+    cmp = compare_results(a, b)
+    # Every case passed as a whole in both runs: the layer's own pairing sees no flip.
+    assert cmp["regressed"] == [] and cmp["fixed"] == []
+    flips = cmp["layers"]["schema"]["metric_flips"]
+    served = flips["served_action_accuracy"]
+    assert served["paired"] == 9
+    assert served["regressed"] == ["c0", "c1", "c2"] and served["fixed"] == ["x"]
+    assert served["p_value"] == pytest.approx(mcnemar_exact(3, 1), abs=1e-6)
+    assert not served["significant_regression"]
+    # A mean (field accuracy) has no pass or fail per case to pair.
+    assert "served_field_accuracy" not in flips
+    text = format_comparison(cmp)
+    assert "schema.served_action_accuracy: pass->fail 3, fail->pass 1 of 9" in text
+    assert "pass->fail: c0, c1, c2" in text
+
+
+def test_metric_pairing_flags_a_significant_regression_of_one_scorer():
+    from josi.evals import compare_results, format_comparison
+
+    def run(ok: bool) -> dict:
+        records = [
+            {
+                "layer": "quality",
+                "id": f"q{i}",
+                "passed": True,
+                "scores": [{"name": "repetition", "passed": ok or i >= 10, "value": 1.0}],
+            }
+            for i in range(12)
+        ]
+        return {"records": records, "layers": {"quality": {"metrics": {}}}}
+
+    cmp = compare_results(run(True), run(False))
+    rep = cmp["layers"]["quality"]["metric_flips"]["repetition_free_rate"]
+    assert len(rep["regressed"]) == 10 and rep["fixed"] == [] and rep["significant_regression"]
+    assert "quality.repetition_free_rate: pass->fail 10" in format_comparison(cmp)
+    assert "SIGNIFICANT REGRESSION" in format_comparison(cmp)
+    same = compare_results(run(True), run(True))["layers"]["quality"]["metric_flips"]
+    assert same["repetition_free_rate"]["regressed"] == []
