@@ -12,8 +12,11 @@ suites do not contain) is interpreted greedily, with the shipped runtime default
 
 Reported per language and overall: action accuracy, mean recall over actions (a model that
 always writes the most common action scores 1/5 here, not its share of rows), field accuracy,
-the confusion matrix, and, with --against, the rows each model alone gets right with an exact
-McNemar p. Action accuracy follows the label mix of the split; mean recall does not.
+the confusion matrix, what the engine would be asked to do unasked (an engine action for a row
+that asks a question or needs a clarify question, a replan for a row that asks no replan: the
+misroutes that change what the athlete trains), and, with --against, the rows each model alone
+gets right with an exact McNemar p. Action accuracy follows the label mix of the split; mean
+recall does not.
 When the two models were trained on different builds of the dataset, --held-out-in also reports
 the rows both builds hold out, the only rows on which neither model has seen the phrasing.
 --split val measures the validation split instead: what a recipe is chosen on.
@@ -65,7 +68,22 @@ def score_request(row: dict[str, Any], model: dict[str, Any], *, parse_ok: bool)
     return out
 
 
+def unasked(expected: str, action: Any) -> dict[str, bool]:
+    """Whether ``action`` asks the engine for what a row labelled ``expected`` did not: any
+    engine action for a question or a clarify, a replan for anything but a replan."""
+    from josi.postprocess import engine_actions
+
+    engine = engine_actions()
+    return {
+        "engine_action_unasked": action in engine and expected not in engine,
+        "replan_unasked": action == "replan" and expected != "replan",
+    }
+
+
 def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[str, Any]:
+    from josi.postprocess import engine_actions
+
+    engine = engine_actions()
     out: dict[str, Any] = {}
     actions = sorted({s["expected"] for s in scored})
     for lang in ("all", *sorted({r["lang"] for r in rows})):
@@ -95,6 +113,17 @@ def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[
                 if fields
                 else None,
                 "predicted": dict(Counter(str(s[view]["action"]) for s in picked).most_common()),
+                # Counted over the rows that could be misrouted so: k of n.
+                **{
+                    name: {
+                        "k": sum(unasked(s["expected"], s[view]["action"])[name] for s in picked),
+                        "n": sum(s["expected"] not in kinds for s in picked),
+                    }
+                    for name, kinds in (
+                        ("engine_action_unasked", engine),
+                        ("replan_unasked", ("replan",)),
+                    )
+                },
             }
         out[lang] = block
     return out
@@ -116,11 +145,27 @@ def paired(
         for a, b in zip(first, second, strict=False)
         if b[view]["action"] == b["expected"] != a[view]["action"]
     )
-    return {
+    found: dict[str, Any] = {
         "first_only": only_first,
         "second_only": only_second,
         "mcnemar_p": float(f"{mcnemar_exact(only_first, only_second):.3g}"),
     }
+    for name in ("engine_action_unasked", "replan_unasked"):
+        marks = [
+            (
+                unasked(a["expected"], a[view]["action"])[name],
+                unasked(b["expected"], b[view]["action"])[name],
+            )
+            for a, b in zip(first, second, strict=False)
+        ]
+        only_a = sum(x and not y for x, y in marks)
+        only_b = sum(y and not x for x, y in marks)
+        found[name] = {
+            "first_only": only_a,
+            "second_only": only_b,
+            "mcnemar_p": float(f"{mcnemar_exact(only_a, only_b):.3g}"),
+        }
+    return found
 
 
 def summary_line(model: dict[str, Any]) -> str:
@@ -129,9 +174,15 @@ def summary_line(model: dict[str, Any]) -> str:
     return f"{Path(model['path']).name} {model['sha256'][:8]}: " + ", ".join(
         f"{view} action {block[view]['action_accuracy']} "
         f"mean recall {block[view]['mean_recall']} "
-        f"fields {block[view]['field_accuracy']}"
+        f"fields {block[view]['field_accuracy']} "
+        f"engine action unasked {_count(block[view].get('engine_action_unasked'))}"
         for view in VIEWS
     )
+
+
+def _count(found: dict[str, int] | None) -> str:
+    # Results written before the count existed hold none.
+    return "-" if found is None else f"{found['k']}/{found['n']}"
 
 
 def _measure(

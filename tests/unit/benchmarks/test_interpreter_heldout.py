@@ -65,6 +65,33 @@ def test_paired_counts_rows_only_one_model_gets_right():
     assert result["mcnemar_p"] == pytest.approx(1.0)
 
 
+def test_what_the_engine_is_asked_unasked_is_counted_over_the_rows_it_could_misroute():
+    rows = [{"lang": "en"}] * 6
+    scored = [
+        # A question built as a workout, and a clarify request replanned: both reach the engine.
+        _scored("answer_question", "create_workout", served="explain"),
+        _scored("clarify", "replan"),
+        # A workout request replanned changes the plan unasked, but asked the engine.
+        _scored("create_workout", "replan"),
+        _scored("replan", "replan"),
+        _scored("explain", "explain"),
+        _scored("create_workout", "create_workout"),
+    ]
+    summary = summarize(rows, scored)["all"]
+    assert summary["model"]["engine_action_unasked"] == {"k": 2, "n": 3}
+    assert summary["model"]["replan_unasked"] == {"k": 2, "n": 5}
+    assert summary["served"]["engine_action_unasked"] == {"k": 1, "n": 3}
+    first = paired(scored, scored, "model")
+    assert first["engine_action_unasked"] == {"first_only": 0, "second_only": 0, "mcnemar_p": 1.0}
+    fixed = [_scored("answer_question", "answer_question"), *scored[1:]]
+    result = paired(scored, fixed, "model")
+    assert (
+        result["engine_action_unasked"]["first_only"],
+        result["engine_action_unasked"]["second_only"],
+    ) == (1, 0)
+    assert result["replan_unasked"]["first_only"] == result["replan_unasked"]["second_only"] == 0
+
+
 def test_field_hits_skip_the_copied_message_and_confidence():
     expected = {
         "action": "create_workout",
