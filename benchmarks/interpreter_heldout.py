@@ -267,7 +267,15 @@ def main(argv: list[str] | None = None) -> int:
             "id": row["id"],
             "lang": row["lang"],
             "expected": row["expected"]["action"],
-            "models": [{view: per_row[i][view]["action"] for view in VIEWS} for per_row in scored],
+            # The request as written is kept, so a change to the served path can be measured
+            # again on these rows without the model.
+            "models": [
+                {
+                    **{view: per_row[i][view]["action"] for view in VIEWS},
+                    "request": per_row[i]["request"],
+                }
+                for per_row in scored
+            ],
             **({"held_out_by_both": both[i]} if both is not None else {}),
         }
         for i, row in enumerate(rows)

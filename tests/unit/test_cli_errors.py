@@ -91,6 +91,14 @@ BAD_INPUT: dict[str, Callable[[Path], list[str]]] = {
         "--out",
         str(t / "model.json"),
     ],
+    "intents fit-questions": lambda t: [
+        "intents",
+        "fit-questions",
+        "--validation",
+        _latin1(t, "val.jsonl"),
+        "--out",
+        str(t / "model.json"),
+    ],
     "pipeline build": lambda t: ["pipeline", "build", "--profile", _latin1(t, "p.toml")],
     "pipeline ship": lambda t: [
         "pipeline",

@@ -23,7 +23,7 @@ from functools import cache
 from typing import Any
 
 from josi._errors import ConfigError
-from josi.postprocess._learned import plan_change_model
+from josi.postprocess._learned import plan_change_model, question_model
 from josi.postprocess._rules import (
     Negation,
     Rule,
@@ -33,7 +33,7 @@ from josi.postprocess._rules import (
     read_lexicon,
     rule_hit,
 )
-from josi.postprocess._time import SESSION_MINUTES, durations
+from josi.postprocess._time import SESSION_MINUTES, durations, extract_minutes
 
 LEXICON_FILE = "coach_intents.toml"
 REQUEST_LEXICON_FILE = "request_intents.toml"
@@ -73,6 +73,9 @@ class _Lexicon:
     mask: re.Pattern[str] | None
     # The coach lexicon's [learned] unless: where the learned reading stands down.
     learned_unless: re.Pattern[str] | None = None
+    # The request lexicon's [learned] explain: a question the learned question reading finds
+    # is about the athlete's plan (explain) where this matches.
+    learned_explain: re.Pattern[str] | None = None
 
     def first_hit(
         self, text: str, *, holds: Callable[[Mapping[str, Any]], bool] | None = None
@@ -111,14 +114,18 @@ def _read(file: str, kinds: tuple[str, ...]) -> _Lexicon:
         rules=rules,
         negation=patterns.negation(data.get("negation") or {}),
         mask=patterns.mask(phrases, "mask.phrases"),
-        learned_unless=(
-            None
-            if learned is None
-            else patterns.compile(
-                learned.get("unless") if isinstance(learned, dict) else None,
-                "learned.unless",
-            )
-        ),
+        learned_unless=_learned_pattern(patterns, learned, "unless"),
+        learned_explain=_learned_pattern(patterns, learned, "explain"),
+    )
+
+
+def _learned_pattern(patterns: Any, learned: Any, key: str) -> re.Pattern[str] | None:
+    # Each lexicon's [learned] table holds the keys its reading uses; a key it gives must be
+    # a non-empty list of patterns.
+    if learned is None or (isinstance(learned, dict) and key not in learned):
+        return None
+    return patterns.compile(
+        learned.get(key) if isinstance(learned, dict) else None, f"learned.{key}"
     )
 
 
@@ -245,6 +252,34 @@ def _request_lexicon() -> _Lexicon:
             raise ConfigError(f"{where} needs a replan_type, one of {sorted(known)}")
     _require_boolean_flags(lex, REQUEST_LEXICON_FILE, _REQUEST_FLAGS)
     return lex
+
+
+# The rule name the learned question reading is recorded with.
+QUESTION_RULE = "question_model"
+
+
+def question_reading_consulted(text: str, *, planned: int | None = None) -> bool:
+    """Whether the post-processor asks the learned question reading about ``text`` (when the
+    interpreter wrote a new workout for it): no lexicon reads it and it names no minutes, which
+    a session request names and a question rarely does."""
+    return (
+        extract_minutes(text) is None
+        and detect_request_intent(text) is None
+        and detect_coach_intent(text, planned=planned) is None
+    )
+
+
+def reads_as_question(text: str) -> bool:
+    """Whether the learned question reading finds a question for the coach in ``text``."""
+    model = question_model()
+    return model.probability(text) >= model.threshold
+
+
+def question_about_the_plan(text: str) -> bool:
+    """Whether a question the learned reading found names the athlete's own plan or today's
+    session (``request_intents.toml [learned] explain``): explain, not a general question."""
+    pattern = _request_lexicon().learned_explain
+    return pattern is not None and any(pattern.search(form) for form in normalised_forms(text))
 
 
 def detect_request_intent(text: str) -> RequestHit | None:

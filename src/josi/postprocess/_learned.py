@@ -33,6 +33,9 @@ from josi._io import sha256_file
 from josi.postprocess._rules import normalise
 
 MODEL_FILE = "plan_change_model.json"
+# The learned question reading (``josi.postprocess.reads_as_question``): the same features and
+# fit, another label. It backs the request lexicon where the interpreter wrote a new workout.
+QUESTION_MODEL_FILE = "question_model.json"
 # What the features are; a model fitted with other features is refused, not misread.
 FEATURES = "words, word pairs, letter groups of 3-5 within <word>; normalised text"
 _WORD = re.compile(r"\w+")
@@ -84,12 +87,23 @@ def model_from_json(data: Mapping[str, Any], where: str) -> PlanChangeModel:
 
 @cache
 def plan_change_model() -> PlanChangeModel:
-    text = resources.files("josi.postprocess").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+    return _packaged_model(MODEL_FILE)
+
+
+@cache
+def question_model() -> PlanChangeModel:
+    """The learned question reading: P(the message asks the coach something rather than asks
+    the engine for a session or a change), read from its threshold as the other model is."""
+    return _packaged_model(QUESTION_MODEL_FILE)
+
+
+def _packaged_model(name: str) -> PlanChangeModel:
+    text = resources.files("josi.postprocess").joinpath(name).read_text(encoding="utf-8")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{MODEL_FILE}: not JSON ({exc})") from exc
-    return model_from_json(data, MODEL_FILE)
+        raise ConfigError(f"{name}: not JSON ({exc})") from exc
+    return model_from_json(data, name)
 
 
 # ---------------------------------------------------------------- fitting
@@ -226,3 +240,128 @@ def _lexicon_reads(text: str) -> bool:
 
     hit = detect_coach_intent(text)
     return hit is not None and hit.intent == "plan_change"
+
+
+# ---------------------------------------------------------------- the question reading
+
+# What the question reading learns, from the labelled messages' ``source`` (its last part):
+# True for a question the coach answers (about the athlete's plan or in general), False for
+# what the engine serves (a session, a replan). Clarify requests and the coach's plan-change
+# kinds are neither and are left out. Rows keep their weight (templated dataset rows 0.2).
+QUESTION_LABELS: dict[str, bool] = {
+    **dict.fromkeys(
+        (
+            "explain",
+            "answer_question",
+            "question_about_plan",
+            "general_question",
+            "zone_question",
+            "phase_question",
+            "explain_readiness",
+            "explain_session",
+            "explain_easy",
+            "grounded_explain",
+            "followup_why_not_harder",
+            "followup_feel",
+        ),
+        True,
+    ),
+    **dict.fromkeys(
+        (
+            "create_workout",
+            "create_hedged",
+            "replan",
+            "multi_turn_replan",
+            "skip",
+            "move",
+            "easier",
+            "swap_days",
+            "ill_injured_travel",
+        ),
+        False,
+    ),
+}
+# The written requests of a validation file (``source`` ``written:<lang>:<action>``) that choose
+# the threshold: the questions it should read, and the workout requests it acts on.
+QUESTION_ACTIONS = ("explain", "answer_question")
+WORKOUT_ACTION = "create_workout"
+
+
+def read_question_rows(path: Path) -> list[Labelled]:
+    """The rows of a labelled-messages file whose label the question reading learns."""
+    from josi._io import read_jsonl
+
+    rows = []
+    for i, row in enumerate(read_jsonl(path), start=1):
+        text, source, weight = row.get("text"), row.get("source"), row.get("weight", 1.0)
+        if not isinstance(text, str) or not text.strip() or not isinstance(source, str):
+            raise ConfigError(f"{path}:{i}: needs a text and a source")
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+            raise ConfigError(f"{path}:{i}: weight must be a positive number")
+        label = QUESTION_LABELS.get(source.rsplit(":", 1)[-1])
+        if label is not None:
+            rows.append(Labelled(text, label, float(weight)))
+    if not any(r.plan_change for r in rows) or all(r.plan_change for r in rows):
+        raise ConfigError(f"{path}: needs questions and requests for the engine")
+    return rows
+
+
+def read_question_validation(path: Path) -> list[Labelled]:
+    """The questions (True) and workout requests (False) of a written-requests file."""
+    from josi._io import read_jsonl
+
+    rows = []
+    for i, row in enumerate(read_jsonl(path), start=1):
+        text, source = row.get("text"), row.get("source")
+        if not isinstance(text, str) or not text.strip() or not isinstance(source, str):
+            raise ConfigError(f"{path}:{i}: needs a text and a source")
+        action = source.rsplit(":", 1)[-1]
+        if action in QUESTION_ACTIONS or action == WORKOUT_ACTION:
+            rows.append(Labelled(text, action in QUESTION_ACTIONS))
+    if not any(r.plan_change for r in rows) or all(r.plan_change for r in rows):
+        raise ConfigError(f"{path}: needs questions and workout requests")
+    return rows
+
+
+def choose_question_threshold(
+    validation: Sequence[Labelled],
+    consulted: Callable[[str], bool],
+    reads: Callable[[str, float], bool],
+) -> tuple[float, dict[str, float]]:
+    """The lowest threshold at which the reading turns at most MAX_ADDED_FALSE_SHARE of the
+    workout requests into questions, counting those the post-processor asks it about
+    (``consulted``), and its recall there over the questions it is asked about."""
+    questions = [r for r in validation if r.plan_change and consulted(r.text)]
+    workouts = [r for r in validation if not r.plan_change]
+    for threshold in THRESHOLDS:
+        false = sum(consulted(r.text) and reads(r.text, threshold) for r in workouts)
+        if false / len(workouts) <= MAX_ADDED_FALSE_SHARE:
+            hits = sum(reads(r.text, threshold) for r in questions)
+            return threshold, {
+                "recall": round(hits / len(questions), 4) if questions else 0.0,
+                "questions_consulted": len(questions),
+                "false_share": round(false / len(workouts), 4),
+                "workout_requests": len(workouts),
+            }
+    raise ConfigError(
+        f"no threshold in {THRESHOLDS} reads at most {MAX_ADDED_FALSE_SHARE} of the workout "
+        "requests as questions"
+    )
+
+
+def fitted_question_model_text(train: Path, validation: Path) -> str:
+    """The question model file fitted from ``train`` with its threshold chosen on
+    ``validation``."""
+    from josi.postprocess._intents import question_reading_consulted
+
+    bias, weights = fit(read_question_rows(train))
+    candidate = PlanChangeModel(bias, weights, THRESHOLDS[0])
+
+    def reads(text: str, threshold: float) -> bool:
+        return candidate.probability(text) >= threshold
+
+    threshold, figures = choose_question_threshold(
+        read_question_validation(validation), question_reading_consulted, reads
+    )
+    data = model_json(bias, weights, threshold, (train, validation), figures)
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"

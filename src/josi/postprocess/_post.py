@@ -28,9 +28,12 @@ from typing import Any
 from josi.contracts import canonical_request, key_order, verbatim_free_text
 from josi.lang import detect_language
 from josi.postprocess._intents import (
+    QUESTION_RULE,
     detect_coach_intent,
     detect_request_intent,
     planned_minutes,
+    question_about_the_plan,
+    reads_as_question,
 )
 from josi.postprocess._redflags import detect_red_flags, red_flag_reply
 from josi.postprocess._sport import find_sports, normalize_sport
@@ -158,6 +161,20 @@ def postprocess(
         given = _QUESTION_MISREAD_AS[asked.intent][0]
         out = _coach_question(out, given)
         changes.append(f"action: {action} -> {given} ({asked.intent}: {asked.rule})")
+    elif (
+        asked is None
+        and intent is None
+        and action == "create_workout"
+        and minutes is None
+        and reads_as_question(message)
+    ):
+        # A 135M interpreter writes a new workout for questions no rule lists ("tips for
+        # running in the heat?", "koffie voor het lopen, goed of slecht?"); the engine would
+        # build a session nobody asked for. The learned reading was fitted to turn almost no
+        # workout request into a question (question_model.json).
+        given = "explain" if question_about_the_plan(message) else "answer_question"
+        out = _coach_question(out, given)
+        changes.append(f"action: {action} -> {given} ({QUESTION_RULE})")
     action = out["action"]
     allowed = set(key_order(action))
 
