@@ -118,18 +118,36 @@ class Labelled:
 
 def read_labelled(path: Path) -> list[Labelled]:
     """Rows of ``{"text", "plan_change", "weight"?}``; a malformed row is a ConfigError."""
+
+    def label(row: Mapping[str, Any]) -> object:
+        found = row.get("plan_change")
+        return found if isinstance(found, bool) else _MALFORMED
+
+    return _read_rows(path, label, "a boolean plan_change", "plan changes and other messages")
+
+
+# What a row's label reader returns for a row without a label it can read.
+_MALFORMED = object()
+
+
+def _read_rows(
+    path: Path, label_of: Callable[[Mapping[str, Any]], object], needs: str, both: str
+) -> list[Labelled]:
+    """The rows of ``path`` that ``label_of`` labels True or False (None: left out), with
+    their weight; a malformed row, or a file without both labels, is a ConfigError."""
     from josi._io import read_jsonl
 
     rows = []
     for i, row in enumerate(read_jsonl(path), start=1):
-        text, label, weight = row.get("text"), row.get("plan_change"), row.get("weight", 1.0)
-        if not isinstance(text, str) or not text.strip() or not isinstance(label, bool):
-            raise ConfigError(f"{path}:{i}: needs a text and a boolean plan_change")
+        text, label, weight = row.get("text"), label_of(row), row.get("weight", 1.0)
+        if not isinstance(text, str) or not text.strip() or label is _MALFORMED:
+            raise ConfigError(f"{path}:{i}: needs a text and {needs}")
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
             raise ConfigError(f"{path}:{i}: weight must be a positive number")
-        rows.append(Labelled(text, label, float(weight)))
+        if isinstance(label, bool):
+            rows.append(Labelled(text, label, float(weight)))
     if not any(r.plan_change for r in rows) or all(r.plan_change for r in rows):
-        raise ConfigError(f"{path}: needs plan changes and other messages")
+        raise ConfigError(f"{path}: needs {both}")
     return rows
 
 
@@ -289,38 +307,29 @@ WORKOUT_ACTION = "create_workout"
 
 def read_question_rows(path: Path) -> list[Labelled]:
     """The rows of a labelled-messages file whose label the question reading learns."""
-    from josi._io import read_jsonl
 
-    rows = []
-    for i, row in enumerate(read_jsonl(path), start=1):
-        text, source, weight = row.get("text"), row.get("source"), row.get("weight", 1.0)
-        if not isinstance(text, str) or not text.strip() or not isinstance(source, str):
-            raise ConfigError(f"{path}:{i}: needs a text and a source")
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-            raise ConfigError(f"{path}:{i}: weight must be a positive number")
-        label = QUESTION_LABELS.get(source.rsplit(":", 1)[-1])
-        if label is not None:
-            rows.append(Labelled(text, label, float(weight)))
-    if not any(r.plan_change for r in rows) or all(r.plan_change for r in rows):
-        raise ConfigError(f"{path}: needs questions and requests for the engine")
-    return rows
+    def label(row: Mapping[str, Any]) -> object:
+        source = row.get("source")
+        if not isinstance(source, str):
+            return _MALFORMED
+        return QUESTION_LABELS.get(source.rsplit(":", 1)[-1])
+
+    return _read_rows(path, label, "a source", "questions and requests for the engine")
 
 
 def read_question_validation(path: Path) -> list[Labelled]:
     """The questions (True) and workout requests (False) of a written-requests file."""
-    from josi._io import read_jsonl
 
-    rows = []
-    for i, row in enumerate(read_jsonl(path), start=1):
-        text, source = row.get("text"), row.get("source")
-        if not isinstance(text, str) or not text.strip() or not isinstance(source, str):
-            raise ConfigError(f"{path}:{i}: needs a text and a source")
+    def label(row: Mapping[str, Any]) -> object:
+        source = row.get("source")
+        if not isinstance(source, str):
+            return _MALFORMED
         action = source.rsplit(":", 1)[-1]
-        if action in QUESTION_ACTIONS or action == WORKOUT_ACTION:
-            rows.append(Labelled(text, action in QUESTION_ACTIONS))
-    if not any(r.plan_change for r in rows) or all(r.plan_change for r in rows):
-        raise ConfigError(f"{path}: needs questions and workout requests")
-    return rows
+        if action in QUESTION_ACTIONS:
+            return True
+        return False if action == WORKOUT_ACTION else None
+
+    return _read_rows(path, label, "a source", "questions and workout requests")
 
 
 def choose_question_threshold(
