@@ -19,6 +19,8 @@ def _scored(
     return {
         "expected": expected,
         "parse_ok": model is not None,
+        # As benchmarks.interpreter_heldout.score_request records it.
+        "request": {"action": model} if model is not None else {},
         "model": {"action": model, "fields_right": right, "fields": fields},
         "served": {"action": served, "fields_right": right, "fields": fields},
     }
@@ -170,6 +172,8 @@ def test_held_out_in_reports_the_shared_rows_beside_the_whole_split(
     assert results["held_out_by_both"]["rows"] == 1
     assert results["held_out_by_both"]["paired_action"]["model"]["first_only"] == 1
     assert [r["held_out_by_both"] for r in results["rows"]] == [True, False, False]
+    # Each row keeps the request as written, so the served path can be measured again.
+    assert [m["request"]["action"] for m in results["rows"][0]["models"]] == ["explain", "replan"]
 
 
 @pytest.mark.parametrize("target", ["model", "split"])
