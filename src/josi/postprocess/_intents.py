@@ -71,11 +71,11 @@ class _Lexicon:
     rules: dict[str, tuple[tuple[Rule, Mapping[str, Any]], ...]]
     negation: Negation
     mask: re.Pattern[str] | None
-    # The coach lexicon's [learned] unless: where the learned reading stands down.
-    learned_unless: re.Pattern[str] | None = None
-    # The request lexicon's [learned] explain: a question the learned question reading finds
-    # is about the athlete's plan (explain) where this matches.
-    learned_explain: re.Pattern[str] | None = None
+    # The lexicon's [learned] patterns, one key per lexicon (``_read``'s ``learned_key``): the
+    # coach lexicon's `unless`, where the learned plan-change reading stands down; the request
+    # lexicon's `explain`, where a question the learned question reading finds is about the
+    # athlete's plan.
+    learned: re.Pattern[str] | None = None
 
     def first_hit(
         self, text: str, *, holds: Callable[[Mapping[str, Any]], bool] | None = None
@@ -96,7 +96,7 @@ class _Lexicon:
         return None
 
 
-def _read(file: str, kinds: tuple[str, ...]) -> _Lexicon:
+def _read(file: str, kinds: tuple[str, ...], learned_key: str) -> _Lexicon:
     data = read_lexicon("josi.postprocess", file)
     patterns = lexicon_patterns(file, data)
     rules: dict[str, tuple[tuple[Rule, Mapping[str, Any]], ...]] = {}
@@ -114,18 +114,14 @@ def _read(file: str, kinds: tuple[str, ...]) -> _Lexicon:
         rules=rules,
         negation=patterns.negation(data.get("negation") or {}),
         mask=patterns.mask(phrases, "mask.phrases"),
-        learned_unless=_learned_pattern(patterns, learned, "unless"),
-        learned_explain=_learned_pattern(patterns, learned, "explain"),
-    )
-
-
-def _learned_pattern(patterns: Any, learned: Any, key: str) -> re.Pattern[str] | None:
-    # Each lexicon's [learned] table holds the keys its reading uses; a key it gives must be
-    # a non-empty list of patterns.
-    if learned is None or (isinstance(learned, dict) and key not in learned):
-        return None
-    return patterns.compile(
-        learned.get(key) if isinstance(learned, dict) else None, f"learned.{key}"
+        learned=(
+            None
+            if learned is None
+            else patterns.compile(
+                learned.get(learned_key) if isinstance(learned, dict) else None,
+                f"learned.{learned_key}",
+            )
+        ),
     )
 
 
@@ -147,7 +143,7 @@ _LONGER_THAN_PLANNED = "longer_than_planned"
 
 @cache
 def _lexicon() -> _Lexicon:
-    lex = _read(LEXICON_FILE, INTENTS)
+    lex = _read(LEXICON_FILE, INTENTS, "unless")
     _require_boolean_flags(lex, LEXICON_FILE, dict.fromkeys(INTENTS, _LONGER_THAN_PLANNED))
     return lex
 
@@ -228,7 +224,7 @@ def _model_reads(
     # The model does not see the plan: minutes it cannot compare with it are not its call.
     if named and not _longer(named, planned):
         return False
-    unless = _lexicon().learned_unless
+    unless = _lexicon().learned
     if unless is not None and any(unless.search(form) for form in normalised_forms(text)):
         return False
     if detect_request_intent(text) is not None:
@@ -244,7 +240,7 @@ _REQUEST_FLAGS = {"replan": "yields_to_minutes", "question": "keeps_with_sport"}
 def _request_lexicon() -> _Lexicon:
     from josi.contracts import load_schema
 
-    lex = _read(REQUEST_LEXICON_FILE, REQUEST_INTENTS)
+    lex = _read(REQUEST_LEXICON_FILE, REQUEST_INTENTS, "explain")
     known = set(load_schema("gatc_request.schema.json")["$defs"]["replan_type"]["enum"])
     for i, (rule, table) in enumerate(lex.rules["replan"]):
         if table.get("replan_type") not in known:
@@ -258,14 +254,21 @@ def _request_lexicon() -> _Lexicon:
 QUESTION_RULE = "question_model"
 
 
+def question_reading_applies(
+    minutes: int | None, asked: RequestHit | None, intent: IntentHit | None
+) -> bool:
+    """Whether the post-processor asks the learned question reading about a message the
+    interpreter wrote as a new workout, from what it read in it: no lexicon reads it and it
+    names no minutes, which a session request names and a question rarely does."""
+    return minutes is None and asked is None and intent is None
+
+
 def question_reading_consulted(text: str, *, planned: int | None = None) -> bool:
-    """Whether the post-processor asks the learned question reading about ``text`` (when the
-    interpreter wrote a new workout for it): no lexicon reads it and it names no minutes, which
-    a session request names and a question rarely does."""
-    return (
-        extract_minutes(text) is None
-        and detect_request_intent(text) is None
-        and detect_coach_intent(text, planned=planned) is None
+    """``question_reading_applies`` for ``text`` read on its own (the fit's validation)."""
+    return question_reading_applies(
+        extract_minutes(text),
+        detect_request_intent(text),
+        detect_coach_intent(text, planned=planned),
     )
 
 
@@ -278,7 +281,7 @@ def reads_as_question(text: str) -> bool:
 def question_about_the_plan(text: str) -> bool:
     """Whether a question the learned reading found names the athlete's own plan or today's
     session (``request_intents.toml [learned] explain``): explain, not a general question."""
-    pattern = _request_lexicon().learned_explain
+    pattern = _request_lexicon().learned
     return pattern is not None and any(pattern.search(form) for form in normalised_forms(text))
 
 

@@ -33,6 +33,7 @@ from josi.postprocess._intents import (
     detect_request_intent,
     planned_minutes,
     question_about_the_plan,
+    question_reading_applies,
     reads_as_question,
 )
 from josi.postprocess._redflags import detect_red_flags, red_flag_reply
@@ -162,10 +163,8 @@ def postprocess(
         out = _coach_question(out, given)
         changes.append(f"action: {action} -> {given} ({asked.intent}: {asked.rule})")
     elif (
-        asked is None
-        and intent is None
-        and action == "create_workout"
-        and minutes is None
+        action == "create_workout"
+        and question_reading_applies(minutes, asked, intent)
         and reads_as_question(message)
     ):
         # A 135M interpreter writes a new workout for questions no rule lists ("tips for

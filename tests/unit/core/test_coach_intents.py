@@ -146,12 +146,12 @@ def test_a_longer_than_planned_key_that_is_not_a_boolean_is_a_config_error(
 
     real = _intents._read
 
-    def broken(file: str, kinds: tuple[str, ...]):
-        lex = real(file, kinds)
+    def broken(file: str, kinds: tuple[str, ...], learned_key: str):
+        lex = real(file, kinds, learned_key)
         rule, table = lex.rules["plan_change"][0]
         rules = dict(lex.rules)
         rules["plan_change"] = ((rule, {**table, "longer_than_planned": "yes"}),)
-        return _intents._Lexicon(rules, lex.negation, lex.mask, lex.learned_unless)
+        return _intents._Lexicon(rules, lex.negation, lex.mask, lex.learned)
 
     monkeypatch.setattr(_intents, "_read", broken)
     _intents._lexicon.cache_clear()
