@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -68,22 +69,24 @@ def score_request(row: dict[str, Any], model: dict[str, Any], *, parse_ok: bool)
     return out
 
 
-def unasked(expected: str, action: Any) -> dict[str, bool]:
-    """Whether ``action`` asks the engine for what a row labelled ``expected`` did not: any
-    engine action for a question or a clarify, a replan for anything but a replan."""
+def unasked_kinds() -> dict[str, tuple[str, ...]]:
+    """Per misroute counted, the actions it watches: a row is misrouted so when it is served
+    one of them while its label is none of them (any engine action for a question or a
+    clarify; a replan for anything but a replan)."""
     from josi.postprocess import engine_actions
 
-    engine = engine_actions()
+    return {"engine_action_unasked": engine_actions(), "replan_unasked": ("replan",)}
+
+
+def unasked(expected: str, action: Any) -> dict[str, bool]:
+    """Whether ``action`` asks the engine for what a row labelled ``expected`` did not."""
     return {
-        "engine_action_unasked": action in engine and expected not in engine,
-        "replan_unasked": action == "replan" and expected != "replan",
+        name: action in kinds and expected not in kinds for name, kinds in unasked_kinds().items()
     }
 
 
 def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[str, Any]:
-    from josi.postprocess import engine_actions
-
-    engine = engine_actions()
+    kinds_of = unasked_kinds()
     out: dict[str, Any] = {}
     actions = sorted({s["expected"] for s in scored})
     for lang in ("all", *sorted({r["lang"] for r in rows})):
@@ -119,10 +122,7 @@ def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[
                         "k": sum(unasked(s["expected"], s[view]["action"])[name] for s in picked),
                         "n": sum(s["expected"] not in kinds for s in picked),
                     }
-                    for name, kinds in (
-                        ("engine_action_unasked", engine),
-                        ("replan_unasked", ("replan",)),
-                    )
+                    for name, kinds in kinds_of.items()
                 },
             }
         out[lang] = block
@@ -132,40 +132,34 @@ def summarize(rows: list[dict[str, Any]], scored: list[dict[str, Any]]) -> dict[
 def paired(
     first: list[dict[str, Any]], second: list[dict[str, Any]], view: str = "model"
 ) -> dict[str, Any]:
-    """Rows only one model gets right (action), with the exact McNemar p."""
-    from josi.evals import mcnemar_exact
-
-    only_first = sum(
-        1
+    """Rows only one model gets right (action), with the exact McNemar p; and, per misroute
+    counted (``unasked``), the rows only one model misroutes so."""
+    found = _discordant(
+        (a[view]["action"] == a["expected"], b[view]["action"] == b["expected"])
         for a, b in zip(first, second, strict=False)
-        if a[view]["action"] == a["expected"] != b[view]["action"]
     )
-    only_second = sum(
-        1
-        for a, b in zip(first, second, strict=False)
-        if b[view]["action"] == b["expected"] != a[view]["action"]
-    )
-    found: dict[str, Any] = {
-        "first_only": only_first,
-        "second_only": only_second,
-        "mcnemar_p": float(f"{mcnemar_exact(only_first, only_second):.3g}"),
-    }
-    for name in ("engine_action_unasked", "replan_unasked"):
-        marks = [
+    for name in unasked_kinds():
+        found[name] = _discordant(
             (
                 unasked(a["expected"], a[view]["action"])[name],
                 unasked(b["expected"], b[view]["action"])[name],
             )
             for a, b in zip(first, second, strict=False)
-        ]
-        only_a = sum(x and not y for x, y in marks)
-        only_b = sum(y and not x for x, y in marks)
-        found[name] = {
-            "first_only": only_a,
-            "second_only": only_b,
-            "mcnemar_p": float(f"{mcnemar_exact(only_a, only_b):.3g}"),
-        }
+        )
     return found
+
+
+def _discordant(marks: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
+    from josi.evals import mcnemar_exact
+
+    pairs = list(marks)
+    first_only = sum(x and not y for x, y in pairs)
+    second_only = sum(y and not x for x, y in pairs)
+    return {
+        "first_only": first_only,
+        "second_only": second_only,
+        "mcnemar_p": float(f"{mcnemar_exact(first_only, second_only):.3g}"),
+    }
 
 
 def summary_line(model: dict[str, Any]) -> str:
