@@ -78,9 +78,7 @@ def compare_results(
             row["fixed"] += 1
             fixes.append(f"{layer}:{cid}")
     for layer, row in layers.items():
-        row["p_value"] = round(mcnemar_exact(row["regressed"], row["fixed"]), 6)
-        low, high = paired_difference_interval(row["regressed"], row["fixed"], row["paired"])
-        row["difference_ci95"] = [round(low, 4), round(high, 4)]
+        row.update(_paired_test(row["regressed"], row["fixed"], row["paired"]))
         detectable = smallest_detectable_difference(row["paired"], alpha)
         row["smallest_detectable_difference"] = None if detectable is None else round(detectable, 4)
         ma = a["layers"].get(layer, {}).get("metrics", {})
@@ -142,17 +140,25 @@ def metric_flips(
             continue
         regressed = [cid for cid in shared if scored_a[cid] and not scored_b[cid]]
         fixed = [cid for cid in shared if scored_b[cid] and not scored_a[cid]]
-        low, high = paired_difference_interval(len(regressed), len(fixed), len(shared))
-        p = mcnemar_exact(len(regressed), len(fixed))
         found[name] = {
             "paired": len(shared),
             "regressed": regressed,
             "fixed": fixed,
-            "p_value": round(p, 6),
-            "difference_ci95": [round(low, 4), round(high, 4)],
-            "significant_regression": p < alpha and len(regressed) > len(fixed),
+            **_paired_test(len(regressed), len(fixed), len(shared)),
+            # On the unrounded p, as the layers' own verdict reads it.
+            "significant_regression": mcnemar_exact(len(regressed), len(fixed)) < alpha
+            and len(regressed) > len(fixed),
         }
     return found
+
+
+def _paired_test(regressed: int, fixed: int, paired: int) -> dict[str, Any]:
+    """The exact McNemar p and the paired difference's 95% interval of ``paired`` cases."""
+    low, high = paired_difference_interval(regressed, fixed, paired)
+    return {
+        "p_value": round(mcnemar_exact(regressed, fixed), 6),
+        "difference_ci95": [round(low, 4), round(high, 4)],
+    }
 
 
 def _scored(records: list[Mapping[str, Any]], layer: str, score: str) -> dict[str, bool]:
