@@ -11,6 +11,14 @@ import typer
 _TRAIN = Path("fixtures/intents/plan_change_train.jsonl")
 _VALIDATION = Path("fixtures/intents/plan_change_val.jsonl")
 _QUESTION_VALIDATION = Path("fixtures/intents/requests_val.jsonl")
+# The options both fits take, declared once.
+_TRAIN_OPTION = typer.Option(_TRAIN, "--train", help="labelled messages to fit on")
+_OUT = typer.Option(
+    None, "--out", help="where to write the model (default: the package's own file)"
+)
+_CHECK = typer.Option(
+    False, "--check", help="Write nothing; exit 1 if the package's model is stale."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -21,16 +29,12 @@ def register(app: typer.Typer) -> None:
 
     @intents.command("fit")
     def fit_cmd(
-        train: Path = typer.Option(_TRAIN, "--train", help="labelled messages to fit on"),
+        train: Path = _TRAIN_OPTION,
         validation: Path = typer.Option(
             _VALIDATION, "--validation", help="labelled messages that choose the threshold"
         ),
-        out: Path = typer.Option(
-            None, "--out", help="where to write the model (default: the package's own file)"
-        ),
-        check: bool = typer.Option(
-            False, "--check", help="Write nothing; exit 1 if the package's model is stale."
-        ),
+        out: Path = _OUT,
+        check: bool = _CHECK,
     ) -> None:
         """Fit plan_change_model.json from the labelled messages; same input, same bytes."""
         from josi.postprocess._learned import MODEL_FILE, fitted_model_text
@@ -41,18 +45,14 @@ def register(app: typer.Typer) -> None:
 
     @intents.command("fit-questions")
     def fit_questions_cmd(
-        train: Path = typer.Option(_TRAIN, "--train", help="labelled messages to fit on"),
+        train: Path = _TRAIN_OPTION,
         validation: Path = typer.Option(
             _QUESTION_VALIDATION,
             "--validation",
             help="written requests labelled by action that choose the threshold",
         ),
-        out: Path = typer.Option(
-            None, "--out", help="where to write the model (default: the package's own file)"
-        ),
-        check: bool = typer.Option(
-            False, "--check", help="Write nothing; exit 1 if the package's model is stale."
-        ),
+        out: Path = _OUT,
+        check: bool = _CHECK,
     ) -> None:
         """Fit question_model.json from the labelled messages; same input, same bytes."""
         from josi.postprocess._learned import QUESTION_MODEL_FILE, fitted_question_model_text

@@ -258,17 +258,17 @@ def question_reading_applies(
     minutes: int | None, asked: RequestHit | None, intent: IntentHit | None
 ) -> bool:
     """Whether the post-processor asks the learned question reading about a message the
-    interpreter wrote as a new workout, from what it read in it: no lexicon reads it and it
-    names no minutes, which a session request names and a question rarely does."""
+    interpreter wrote as an engine request (a new workout or a replan), from what it read in
+    it: no lexicon reads it and it names no minutes, which a session request names and a
+    question rarely does."""
     return minutes is None and asked is None and intent is None
 
 
-def question_reading_consulted(text: str, *, planned: int | None = None) -> bool:
-    """``question_reading_applies`` for ``text`` read on its own (the fit's validation)."""
+def question_reading_consulted(text: str) -> bool:
+    """``question_reading_applies`` for ``text`` read on its own, without a plan (the fit's
+    validation)."""
     return question_reading_applies(
-        extract_minutes(text),
-        detect_request_intent(text),
-        detect_coach_intent(text, planned=planned),
+        extract_minutes(text), detect_request_intent(text), detect_coach_intent(text)
     )
 
 

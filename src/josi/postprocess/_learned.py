@@ -34,7 +34,7 @@ from josi.postprocess._rules import normalise
 
 MODEL_FILE = "plan_change_model.json"
 # The learned question reading (``josi.postprocess.reads_as_question``): the same features and
-# fit, another label. It backs the request lexicon where the interpreter wrote a new workout.
+# fit, another label. It backs the request lexicon where the interpreter wrote an engine request.
 QUESTION_MODEL_FILE = "question_model.json"
 # What the features are; a model fitted with other features is refused, not misread.
 FEATURES = "words, word pairs, letter groups of 3-5 within <word>; normalised text"
@@ -300,9 +300,9 @@ QUESTION_LABELS: dict[str, bool] = {
     ),
 }
 # The written requests of a validation file (``source`` ``written:<lang>:<action>``) that choose
-# the threshold: the questions it should read, and the workout requests it acts on.
+# the threshold: the questions it should read; the engine requests it acts on are those of
+# josi.postprocess.engine_actions (a new workout, a replan).
 QUESTION_ACTIONS = ("explain", "answer_question")
-WORKOUT_ACTION = "create_workout"
 
 
 def read_question_rows(path: Path) -> list[Labelled]:
@@ -318,7 +318,10 @@ def read_question_rows(path: Path) -> list[Labelled]:
 
 
 def read_question_validation(path: Path) -> list[Labelled]:
-    """The questions (True) and workout requests (False) of a written-requests file."""
+    """The questions (True) and engine requests (False) of a written-requests file."""
+    from josi.postprocess._post import engine_actions
+
+    engine = engine_actions()
 
     def label(row: Mapping[str, Any]) -> object:
         source = row.get("source")
@@ -327,9 +330,9 @@ def read_question_validation(path: Path) -> list[Labelled]:
         action = source.rsplit(":", 1)[-1]
         if action in QUESTION_ACTIONS:
             return True
-        return False if action == WORKOUT_ACTION else None
+        return False if action in engine else None
 
-    return _read_rows(path, label, "a source", "questions and workout requests")
+    return _read_rows(path, label, "a source", "questions and engine requests")
 
 
 def choose_question_threshold(
@@ -338,22 +341,22 @@ def choose_question_threshold(
     reads: Callable[[str, float], bool],
 ) -> tuple[float, dict[str, float]]:
     """The lowest threshold at which the reading turns at most MAX_ADDED_FALSE_SHARE of the
-    workout requests into questions, counting those the post-processor asks it about
+    engine requests into questions, counting those the post-processor asks it about
     (``consulted``), and its recall there over the questions it is asked about."""
     questions = [r for r in validation if r.plan_change and consulted(r.text)]
-    workouts = [r for r in validation if not r.plan_change]
+    requests = [r for r in validation if not r.plan_change]
     for threshold in THRESHOLDS:
-        false = sum(consulted(r.text) and reads(r.text, threshold) for r in workouts)
-        if false / len(workouts) <= MAX_ADDED_FALSE_SHARE:
+        false = sum(consulted(r.text) and reads(r.text, threshold) for r in requests)
+        if false / len(requests) <= MAX_ADDED_FALSE_SHARE:
             hits = sum(reads(r.text, threshold) for r in questions)
             return threshold, {
                 "recall": round(hits / len(questions), 4) if questions else 0.0,
                 "questions_consulted": len(questions),
-                "false_share": round(false / len(workouts), 4),
-                "workout_requests": len(workouts),
+                "false_share": round(false / len(requests), 4),
+                "engine_requests": len(requests),
             }
     raise ConfigError(
-        f"no threshold in {THRESHOLDS} reads at most {MAX_ADDED_FALSE_SHARE} of the workout "
+        f"no threshold in {THRESHOLDS} reads at most {MAX_ADDED_FALSE_SHARE} of the engine "
         "requests as questions"
     )
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from josi.contracts import canonical_request, key_order, verbatim_free_text
@@ -163,14 +164,15 @@ def postprocess(
         out = _coach_question(out, given)
         changes.append(f"action: {action} -> {given} ({asked.intent}: {asked.rule})")
     elif (
-        action == "create_workout"
+        action in engine_actions()
         and question_reading_applies(minutes, asked, intent)
         and reads_as_question(message)
     ):
-        # A 135M interpreter writes a new workout for questions no rule lists ("tips for
-        # running in the heat?", "koffie voor het lopen, goed of slecht?"); the engine would
-        # build a session nobody asked for. The learned reading was fitted to turn almost no
-        # workout request into a question (question_model.json).
+        # A 135M interpreter writes a new workout, or a replan, for questions no rule lists
+        # ("tips for running in the heat?", "koffie voor het lopen, goed of slecht?"); the
+        # engine would build a session or change the plan nobody asked for. The learned
+        # reading was fitted to turn almost no engine request into a question
+        # (question_model.json).
         given = "explain" if question_about_the_plan(message) else "answer_question"
         out = _coach_question(out, given)
         changes.append(f"action: {action} -> {given} ({QUESTION_RULE})")
@@ -224,8 +226,9 @@ def postprocess(
     return PostResult(out, tuple(changes), flags, safe)
 
 
+@cache
 def engine_actions() -> tuple[str, ...]:
-    """The actions the dispatch table sends to the engine."""
+    """The actions the dispatch table sends to the engine (read once: every turn asks)."""
     from josi.contracts import load_tool_dispatch
 
     actions = load_tool_dispatch()["actions"]

@@ -53,6 +53,36 @@ def test_a_question_written_as_a_workout_reaches_the_coach(message: str, served:
 
 
 @pytest.mark.parametrize(
+    ("message", "served"),
+    [
+        # Questions no lexicon rule lists, written as a replan by the interpreter.
+        ("which gels work best for long rides", "answer_question"),
+        ("wat is een goede cadans op de fiets", "answer_question"),
+    ],
+)
+def test_a_question_written_as_a_replan_reaches_the_coach(message: str, served: str) -> None:
+    result = postprocess(
+        {"action": "replan", "free_text": message, "replan_type": "reduce_intensity"},
+        user_message=message,
+        ctx=CTX,
+    )
+    assert result.request["action"] == served
+    assert result.changes[-1] == f"action: replan -> {served} ({QUESTION_RULE})"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # No lexicon reads these either: the reading is asked and leaves them to the engine.
+        "swap my long ride to sunday, family bbq saturday",
+        "ik ga drie dagen op zakenreis, pas de week maar aan",
+    ],
+)
+def test_a_replan_request_stays_the_engines(message: str) -> None:
+    assert _served(message, action="replan")["action"] == "replan"
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "give me a hilly route run please",
@@ -64,7 +94,7 @@ def test_a_request_for_a_session_stays_the_engines(message: str) -> None:
     assert _served(message)["action"] == "create_workout"
 
 
-def test_the_reading_is_consulted_only_for_a_workout_no_lexicon_reads_without_minutes(
+def test_the_reading_is_consulted_only_for_an_engine_request_no_lexicon_reads_without_minutes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A model that reads everything as a question: only where it is consulted can it act.
@@ -73,10 +103,12 @@ def test_the_reading_is_consulted_only_for_a_workout_no_lexicon_reads_without_mi
     assert _served("a hilly run please")["action"] == "answer_question"
     # Minutes named: a session request.
     assert _served("a hilly run please, 45 min")["action"] == "create_workout"
-    # A replan is the replan rules' and the coach lexicon's to read.
-    assert _served("a hilly run please", action="replan")["action"] == "replan"
+    # A replan no lexicon reads is an engine request like a new workout.
+    assert _served("a hilly run please", action="replan")["action"] == "answer_question"
+    assert _served("a hilly run please, 45 min", action="replan")["action"] == "replan"
     # A rule reads it: the rule decides.
     assert _served("skip today please")["action"] == "replan"
+    assert _served("skip today please", action="replan")["action"] == "replan"
     assert _served("help")["action"] == "clarify"
 
 
@@ -100,7 +132,7 @@ def test_fitting_again_gives_the_same_bytes() -> None:
     assert text == packaged.read_text(encoding="utf-8")
 
 
-def test_the_threshold_is_the_lowest_that_turns_few_workout_requests_into_questions() -> None:
+def test_the_threshold_is_the_lowest_that_turns_few_engine_requests_into_questions() -> None:
     rows = [_learned.Labelled("q", True), _learned.Labelled("q2", True)] + [
         _learned.Labelled(f"w{i}", False) for i in range(100)
     ]
