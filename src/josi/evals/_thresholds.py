@@ -43,6 +43,14 @@ class Bound:
     def text(self) -> str:
         return f"{self.op} {self.value:g}"
 
+    @classmethod
+    def from_text(cls, text: str) -> Bound:
+        """The bound ``text`` wrote ("> 0.9", as results.json records it); ValueError else."""
+        op, _, value = text.partition(" ")
+        if op not in _OPS.values():
+            raise ValueError(f"not a bound: {text!r}")
+        return cls(op, float(value))
+
 
 @dataclass(frozen=True)
 class Gate:

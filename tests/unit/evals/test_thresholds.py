@@ -6,7 +6,7 @@ import pytest
 
 from josi._errors import ConfigError
 from josi._resources import resource_dir
-from josi.evals import METRICS, load_thresholds, threshold_profiles
+from josi.evals import METRICS, Bound, load_thresholds, threshold_profiles
 
 PROFILES = threshold_profiles()
 
@@ -107,3 +107,16 @@ def test_bound_semantics(op, value, x, holds):
     from josi.evals import Bound
 
     assert Bound(op, value).holds(x) is holds
+
+
+@pytest.mark.parametrize(
+    "bound", [Bound(">=", 0.8417), Bound(">", 0.9), Bound("<=", 0.0), Bound("<", 3.5)]
+)
+def test_a_bound_reads_back_from_its_text(bound: Bound) -> None:
+    assert Bound.from_text(bound.text()) == bound
+
+
+@pytest.mark.parametrize("text", ["0.9", "=> 0.9", "> ninety", ""])
+def test_text_that_is_no_bound_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        Bound.from_text(text)
