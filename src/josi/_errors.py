@@ -27,6 +27,10 @@ class InputEncodingError(JosiError, ValueError):
     """An input file is not valid UTF-8; the message names the file and the byte offset."""
 
 
+class MalformedInputError(JosiError, ValueError):
+    """A line of an input file is not valid JSON; the message names the file and the line."""
+
+
 class MissingDependencyError(JosiError, ImportError):
     """An optional heavy dependency is not installed."""
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from josi._errors import InputEncodingError
+from josi._errors import InputEncodingError, MalformedInputError
 
 _CHUNK = 1 << 20
 
@@ -111,7 +111,8 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> list[Any]:
-    """Read JSONL; a malformed line raises ValueError naming file and line."""
+    """Read JSONL; a malformed line raises MalformedInputError (a ValueError) naming file and
+    line."""
     rows = []
     # Split on newlines only: JSON strings may hold U+2028 and other characters that
     # str.splitlines() would treat as line breaks.
@@ -121,7 +122,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[Any]:
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+            raise MalformedInputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
     return rows
 
 

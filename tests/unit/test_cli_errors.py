@@ -240,3 +240,32 @@ def test_memory_update_rows_out_of_range_are_refused(tmp_path, capsys):
     assert main(["data", "build", "--out", str(out), "--memory-update-rows", "400"]) != 0
     assert "memory_update_rows must be between 0" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "said"), [('{"text": "x"', "not valid JSON"), ("42", "not a JSON object")]
+)
+@pytest.mark.parametrize("fit", ["fit", "fit-questions"])
+def test_a_malformed_line_of_labelled_messages_is_one_line(tmp_path, capsys, fit, line, said):
+    """``josi intents fit --train broken.jsonl``: a ValueError (or, for a line that is no
+    object, an AttributeError) traceback."""
+    train = tmp_path / "train.jsonl"
+    train.write_text(line + "\n")
+    assert main(["intents", fit, "--train", str(train), "--out", str(tmp_path / "m.json")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {train}:1: {said}" in err and "Traceback" not in err
+
+
+def test_a_dataset_with_a_malformed_line_is_one_line(tmp_path, capsys):
+    """``josi data stats DIR`` where a split has a line that is not JSON: a ValueError
+    traceback."""
+    from josi.data._split import SPLITS
+
+    for mode in ("interpreter", "coach", "preferences"):
+        for split in SPLITS:
+            (tmp_path / f"{mode}.{split}.jsonl").write_text("{}\n")
+    broken = tmp_path / "interpreter.train.jsonl"
+    broken.write_text('{"id": "i-1"\n')
+    assert main(["data", "stats", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {broken}:1: not valid JSON" in err and "Traceback" not in err

@@ -139,6 +139,8 @@ def _read_rows(
 
     rows = []
     for i, row in enumerate(read_jsonl(path), start=1):
+        if not isinstance(row, Mapping):
+            raise ConfigError(f"{path}:{i}: not a JSON object")
         text, label, weight = row.get("text"), label_of(row), row.get("weight", 1.0)
         if not isinstance(text, str) or not text.strip() or label is _MALFORMED:
             raise ConfigError(f"{path}:{i}: needs a text and {needs}")
