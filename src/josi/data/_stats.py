@@ -12,9 +12,9 @@ from typing import Any
 from josi._errors import ContractError
 from josi._io import atomic_write_text, read_jsonl, sha256_file
 from josi._stamp import DATASET_LINE, HASH_FILE, hash_line
+from josi.data._split import SPLITS
 
 SFT_MODES = ("interpreter", "coach")
-SPLITS = ("train", "val", "test")
 PREF_SPLITS = ("train", "val")
 
 
