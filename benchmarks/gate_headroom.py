@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path, nargs="+", help="results.json of gate runs")
+    parser.add_argument(
+        "results", type=Path, nargs="+", help="results.json of gate runs, or their folders"
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES)
     parser.add_argument("--seed", type=int, default=0)
@@ -161,16 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.resamples < 1:
         raise SystemExit("--resamples must be at least 1")
-    if args.out.resolve() in {p.resolve() for p in args.results}:
+    # A folder stands for its results.json, as load_results reads it.
+    inputs = {(p / "results.json" if p.is_dir() else p).resolve() for p in args.results}
+    if args.out.resolve() in inputs:
         raise SystemExit(f"{args.out}: is an input; choose another --out")
+    from josi._errors import JosiError
+    from josi.evals import load_results
+
     runs = []
     for path in args.results:
         try:
-            results = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"{path}: cannot read results ({exc})") from None
-        if not isinstance(results, dict) or not {"layers", "records"} <= set(results):
-            raise SystemExit(f"{path}: not a gate run's results.json")
+            results = load_results(path)
+        except JosiError as exc:
+            raise SystemExit(str(exc)) from None
         run = headroom(
             results,
             resamples=args.resamples,
