@@ -112,52 +112,35 @@ def grammar(session: nox.Session) -> None:
     session.run(_bin("josi"), "grammar", "generate", *session.posargs, env=env, external=True)
 
 
-@nox.session(default=False)
-def data(session: nox.Session) -> None:
-    """Build the dataset (deterministic, cached by content)."""
-    env = _env(session)
+def _build_until(session: nox.Session, stage: str) -> None:
     session.run(
         _bin("josi"),
         "pipeline",
         "build",
         "--until",
-        "data",
+        stage,
         *session.posargs,
-        env=env,
+        env=_env(session),
         external=True,
     )
+
+
+@nox.session(default=False)
+def data(session: nox.Session) -> None:
+    """Build the dataset (deterministic, cached by content)."""
+    _build_until(session, "data")
 
 
 @nox.session(default=False)
 def train(session: nox.Session) -> None:
     """Data -> SFT (and DPO when the profile enables it); reuses a finished identical run."""
-    env = _env(session)
-    session.run(
-        _bin("josi"),
-        "pipeline",
-        "build",
-        "--until",
-        "train",
-        *session.posargs,
-        env=env,
-        external=True,
-    )
+    _build_until(session, "train")
 
 
 @nox.session(default=False)
 def export(session: nox.Session) -> None:
     """Train (cached) -> merge -> GGUF F16 -> Q4_K_M + adapter GGUF + manifests."""
-    env = _env(session)
-    session.run(
-        _bin("josi"),
-        "pipeline",
-        "build",
-        "--until",
-        "export",
-        *session.posargs,
-        env=env,
-        external=True,
-    )
+    _build_until(session, "export")
 
 
 @nox.session(default=False)

@@ -126,6 +126,15 @@ def grammar_accepts(llm: Any, grammar: str, text: str) -> bool:
         lc.llama_sampler_free(sampler)
 
 
+def check_prompt_fits(n_tokens: int, n_ctx: int) -> None:
+    """Refuse a prompt that leaves the context no room for even one generated token."""
+    if n_tokens >= n_ctx - 1:
+        raise ContractError(
+            f"the prompt has {n_tokens} tokens but the context holds {n_ctx}; "
+            "shorten the history or raise n_ctx"
+        )
+
+
 def token_text(llm: Any, token: int) -> str:
     """The text of one token, special tokens included ("" for none)."""
     if token < 0:
@@ -495,11 +504,7 @@ class Engine:
     ) -> Generation:
         if not ids:
             raise ContractError("cannot generate from an empty prompt")
-        if len(ids) >= self.n_ctx - 1:
-            raise ContractError(
-                f"the prompt has {len(ids)} tokens but the context holds {self.n_ctx}; "
-                "shorten the history or raise n_ctx"
-            )
+        check_prompt_fits(len(ids), self.n_ctx)
         start = time.perf_counter()
         sampler = self._sampler(
             temperature=temperature,

@@ -50,7 +50,13 @@ from josi.runtime._config import (
     RuntimeConfig,
     ServedFeatureWarning,
 )
-from josi.runtime._engine import ContinuationScores, Generation, compile_grammar, token_text
+from josi.runtime._engine import (
+    ContinuationScores,
+    Generation,
+    check_prompt_fits,
+    compile_grammar,
+    token_text,
+)
 from josi.runtime._engine import grammar_accepts as _grammar_accepts
 
 KINDS: tuple[str, ...] = ("llama-server", "llama-cpp-python", "vllm")
@@ -411,11 +417,7 @@ class ServedEngine:
             raise ContractError("a served engine sends the prompt text; pass prompt=")
         if jump_forward:
             raise ConfigError("jump_forward runs in-process only")
-        if len(ids) >= self.n_ctx - 1:
-            raise ContractError(
-                f"the prompt has {len(ids)} tokens but the context holds {self.n_ctx}; "
-                "shorten the history or raise n_ctx"
-            )
+        check_prompt_fits(len(ids), self.n_ctx)
         if grammar is not None:
             self.check_grammar(grammar)
         payload = self._payload(

@@ -230,6 +230,22 @@ def test_the_server_context_size_holds_the_budget(stub):
     assert engine.n_ctx == 4096
 
 
+def test_a_prompt_that_fills_the_context_is_refused_before_the_server_is_asked(stub):
+    engine = ServedEngine(_config(stub.url), retry=FAST)
+    with pytest.raises(ContractError, match="prompt has 4095 tokens but the context holds 4096"):
+        engine.generate(
+            [97] * 4095,
+            max_tokens=8,
+            temperature=0.0,
+            top_p=1.0,
+            top_k=0,
+            min_p=0.0,
+            seed=0,
+            prompt="a" * 4095,
+        )
+    assert stub.completions == []
+
+
 def test_token_counts_come_from_the_server(stub):
     runtime = _runtime(stub.url)
     assert runtime.engine.count_tokens("héllo") == len("héllo".encode())
