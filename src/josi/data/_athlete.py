@@ -104,7 +104,6 @@ def athlete_rows(
         normalize_sport,
     )
 
-    rng = random.Random(f"athlete-rows:{seed}")
     rows: list[dict[str, Any]] = []
     left_out: Counter[str] = Counter()
     for index, request in enumerate(requests):
@@ -113,15 +112,16 @@ def athlete_rows(
             left_out["asked by a gate case or a held-out row"] += 1
             continue
         hit = detect_request_intent(text)
+        if action == "replan" and (hit is None or hit.intent != "replan"):
+            left_out["replan with no type the request lexicon reads"] += 1
+            continue
+        # One stream per request, so a request that joins or leaves (a lexicon that reads
+        # one more replan type, a new gate case) changes its own rows and no other's.
+        rng = random.Random(f"athlete-rows:{seed}:{lang}:{text}")
         for copy in range(copies):
             ctx = make_context(
                 rng, lang=lang, persona=rng.choice(PERSONAS), tier=_TIER, profile_sport=_SPORT
             )
-            if action == "replan" and (hit is None or hit.intent != "replan"):
-                # Its first context is drawn all the same, so the rows are the ones the
-                # measured arm trained on (profiles/README.md).
-                left_out["replan with no type the request lexicon reads"] += 1
-                break
             profile = normalize_sport(ctx["profile_summary"]["sport"])
             fields: dict[str, Any] = {"action": action, "free_text": text}
             if action in ("explain", "answer_question"):

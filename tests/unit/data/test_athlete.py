@@ -89,6 +89,29 @@ def test_same_inputs_same_rows(requests, gate_messages, built) -> None:
     assert again == built
 
 
+def _by_message(rows: list[dict]) -> dict[str, list[tuple]]:
+    out: dict[str, list[tuple]] = {}
+    for row in rows:
+        out.setdefault(row["user"], []).append((row["context"], row["expected"]))
+    return out
+
+
+def test_a_request_that_leaves_changes_no_other_requests_rows(
+    requests, gate_messages, built
+) -> None:
+    """A lexicon that reads one more replan type, or a new gate case, adds or removes one
+    request: every other request keeps its contexts and its target."""
+    kept = _by_message(built[0])
+    dropped = next(iter(kept))
+    fewer = athlete_rows(
+        [r for r in requests if r.text != dropped],
+        copies=2,
+        seed=0,
+        excluded=gate_messages,
+    )
+    assert _by_message(fewer[0]) == {m: rows for m, rows in kept.items() if m != dropped}
+
+
 def test_unreadable_requests_are_refused(tmp_path: Path) -> None:
     bad = tmp_path / "requests.jsonl"
     bad.write_text('{"text": "hi", "source": "written"}\n', encoding="utf-8")
