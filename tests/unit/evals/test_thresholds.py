@@ -104,8 +104,6 @@ def test_unknown_profile_names_the_available_ones():
     ],
 )
 def test_bound_semantics(op, value, x, holds):
-    from josi.evals import Bound
-
     assert Bound(op, value).holds(x) is holds
 
 
